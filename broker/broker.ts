@@ -1,0 +1,144 @@
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Duplex, pipeline } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { FrameError, FrameGuard } from './frame-guard.js';
+import { createHooks } from './hooks.js';
+import type { BrokerPorts } from './ports.js';
+
+export interface BrokerOptions {
+  ports: BrokerPorts;
+  logger: Logger;
+  metrics: Metrics;
+  /** Largest MQTT packet accepted (Remaining Length); a larger one closes the connection. */
+  maxPacketBytes: number;
+  /** A socket that has not sent CONNECT by then is closed. */
+  connectTimeoutMs: number;
+  /** Largest keepalive a device may ask for; 0 (no keepalive) is refused. */
+  maxKeepaliveS: number;
+  clock?: () => number;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Also listen with TLS (mqtts) when a certificate and key are given. */
+  tls?: { port: number; cert: Buffer; key: Buffer };
+}
+
+export interface BrokerAddresses {
+  mqtt: AddressInfo;
+  mqtts?: AddressInfo;
+}
+
+/**
+ * The embedded MQTT broker: aedes behind a frame-size guard, with hooks that
+ * authenticate every device and confine it to its own topics.
+ */
+export class DeviceBroker {
+  readonly aedes: Aedes;
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly current = new Map<string, Client>();
+
+  constructor(private readonly options: BrokerOptions) {
+    const { logger, metrics, ports } = options;
+    const clock = options.clock ?? Date.now;
+    const hooks = createHooks({
+      ports,
+      logger,
+      metrics,
+      clock,
+      maxKeepaliveS: options.maxKeepaliveS,
+      isCurrent: (client) => this.current.get(client.id) === client,
+    });
+    this.aedes = new Aedes({
+      ...hooks,
+      authorizeForward: hooks.authorizeForward as (client: Client, packet: AedesPublishPacket) => AedesPublishPacket | null,
+      connectTimeout: options.connectTimeoutMs,
+      // Device ids are up to 64 characters; aedes's default of 23 applies to MQTT 3.1 only.
+      maxClientsIdLength: 64,
+      maxTopicLevels: 8,
+    });
+    this.aedes.on('clientReady', (client) => {
+      this.current.set(client.id, client);
+      metrics.devicesConnected.set(this.current.size);
+      ports.presence(client.id, true, clock());
+    });
+    this.aedes.on('clientDisconnect', (client) => {
+      // A replaced session disconnecting must not mark the device offline.
+      if (this.current.get(client.id) !== client) return;
+      this.current.delete(client.id);
+      metrics.devicesConnected.set(this.current.size);
+      ports.presence(client.id, false, clock());
+    });
+    this.aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
+    this.aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error before CONNECT'));
+    this.aedes.on('keepaliveTimeout', (client) => logger.info({ clientId: client.id }, 'mqtt keepalive timeout'));
+  }
+
+  /** Number of devices connected now. */
+  get connectedDevices(): number {
+    return this.current.size;
+  }
+
+  /**
+   * Serves one connection: the raw stream passes the frame guard, then aedes.
+   * Tests call this with in-memory duplex streams.
+   */
+  handle(connection: Duplex): void {
+    const guard = new FrameGuard(this.options.maxPacketBytes);
+    pipeline(connection, guard, (error) => {
+      if (error instanceof FrameError) {
+        this.options.metrics.connectionsClosed.inc({ reason: error.code });
+        this.options.logger.warn({ reason: error.code, err: error.message }, 'mqtt connection closed');
+        connection.destroy();
+      }
+    });
+    this.aedes.handle(Duplex.from({ readable: guard, writable: connection }));
+  }
+
+  async listen(options: ListenOptions): Promise<BrokerAddresses> {
+    const onSocket = (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
+      socket.on('error', () => undefined);
+      this.handle(socket);
+    };
+    const mqtt = await listenOn(createTcpServer({ noDelay: true }, onSocket), options.host, options.port);
+    this.servers.push(mqtt.server);
+    const addresses: BrokerAddresses = { mqtt: mqtt.address };
+    if (options.tls) {
+      const tls = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (socket) => {
+        socket.setNoDelay(true);
+        onSocket(socket);
+      });
+      tls.on('tlsClientError', (error) => this.options.logger.debug({ err: error.message }, 'tls handshake failed'));
+      const secure = await listenOn(tls, options.host, options.tls.port);
+      this.servers.push(secure.server);
+      addresses.mqtts = secure.address;
+    }
+    return addresses;
+  }
+
+  /** Stops accepting, closes every device session, then the listeners. */
+  async close(): Promise<void> {
+    for (const server of this.servers) server.close();
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(this.servers.map((s) => new Promise((r) => (s.listening ? s.once('close', r) : r(undefined)))));
+  }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({ server, address: server.address() as AddressInfo });
+    });
+  });
+}

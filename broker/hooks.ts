@@ -1,0 +1,116 @@
+import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { deviceTopic, ID_PATTERN, isUplinkChannel, parseDeviceTopic } from '../contracts/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BrokerPorts } from './ports.js';
+
+/** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function refusal(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export interface HookContext {
+  ports: BrokerPorts;
+  logger: Logger;
+  metrics: Metrics;
+  maxKeepaliveS: number;
+  clock: () => number;
+  /** The live connection of each device; a will from a replaced session is ignored. */
+  isCurrent(client: Client): boolean;
+}
+
+/**
+ * The aedes hooks: who may connect, publish and subscribe. Each device may only
+ * use its own topics; `$SYS` and every other topic are refused.
+ */
+export function createHooks(ctx: HookContext) {
+  const keepalives = new WeakMap<Client, number>();
+
+  return {
+    preConnect(client: Client, packet: { keepalive?: number }, done: (error: Error | null, ok: boolean) => void) {
+      keepalives.set(client, packet.keepalive ?? 0);
+      done(null, true);
+    },
+
+    authenticate(
+      client: Client,
+      username: Readonly<string | undefined>,
+      password: Readonly<Buffer | undefined>,
+      done: (error: AuthenticateError | null, ok: boolean | null) => void,
+    ) {
+      const refuse = (code: number, reason: string, message: string) => {
+        ctx.metrics.authFailures.inc({ reason });
+        ctx.logger.warn({ clientId: client.id, username, reason }, 'mqtt connection refused');
+        done(refusal(code, message), false);
+      };
+      if (!username || !password || !ID_PATTERN.test(username)) {
+        return refuse(BAD_USERNAME_OR_PASSWORD, 'no_credentials', 'username (device id) and password (device secret) are required');
+      }
+      // The client id must be the device id, so a device can only ever take over its own session.
+      if (client.id !== username) return refuse(IDENTIFIER_REJECTED, 'client_id_mismatch', 'client id must equal the device id');
+      // keepalive 0 would keep a dead TCP connection (and the device's "online" state) forever.
+      const keepalive = keepalives.get(client) ?? 0;
+      if (keepalive < 1 || keepalive > ctx.maxKeepaliveS) {
+        return refuse(NOT_AUTHORIZED, 'keepalive', `keepalive must be 1..${ctx.maxKeepaliveS} s`);
+      }
+      ctx.ports.authenticateDevice(username, password).then(
+        (result) => {
+          if (result === 'ok') return done(null, true);
+          if (result === 'revoked') return refuse(NOT_AUTHORIZED, 'revoked', 'device revoked');
+          refuse(BAD_USERNAME_OR_PASSWORD, 'bad_credentials', 'bad device id or secret');
+        },
+        (error: unknown) => {
+          ctx.logger.error({ err: error, clientId: client.id }, 'device authentication failed');
+          refuse(SERVER_UNAVAILABLE, 'unavailable', 'server unavailable');
+        },
+      );
+    },
+
+    authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
+      const topic = parseDeviceTopic(packet.topic);
+      if (client === null) {
+        // Server-originated publishes (commands) only.
+        return done(topic?.channel === 'commands' ? null : new Error('server may only publish commands'));
+      }
+      if (!topic || topic.deviceId !== client.id || !isUplinkChannel(topic.channel)) {
+        ctx.metrics.aclDenials.inc({ action: 'publish' });
+        ctx.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish outside own topics refused; closing connection');
+        // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection, nothing is stored.
+        return done(new Error(`publish to ${packet.topic} not allowed`));
+      }
+      if (!ctx.isCurrent(client)) {
+        // The last will of a session that a newer connection of the same device replaced.
+        return done(new Error('stale session'));
+      }
+      // Only presence is worth retaining; a retained reading would just grow the broker's store.
+      if (topic.channel !== 'status') packet.retain = false;
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      // PUBACK goes out when done() is called, so done() waits until the message is durable.
+      ctx.ports.deliver({ deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock() }).then(
+        () => done(null),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+
+    authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void) {
+      if (subscription.topic !== deviceTopic(client.id, 'commands')) {
+        ctx.metrics.aclDenials.inc({ action: 'subscribe' });
+        ctx.logger.warn({ clientId: client.id, topic: subscription.topic }, 'subscription outside own command topic refused');
+        // A null subscription answers SUBACK 0x80 (failure) for this topic [MQTT-3.9.3-1]; the connection stays.
+        return done(null, null);
+      }
+      done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as Subscription['qos'] });
+    },
+
+    authorizeForward(client: Client, packet: { topic: string }) {
+      // Defence in depth: a device only ever receives its own commands.
+      const topic = parseDeviceTopic(packet.topic);
+      return topic?.deviceId === client.id && topic.channel === 'commands' ? packet : null;
+    },
+  };
+}

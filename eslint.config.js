@@ -1,0 +1,24 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'dashboard/dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', performance: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // An empty catch must say why in a comment; an empty block with a comment is allowed.
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      // Nothing but app/config.ts reads the environment.
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through app/config.ts' }],
+    },
+  },
+  {
+    files: ['app/config.ts', 'test/**', 'bench/**', 'simulators/cli.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

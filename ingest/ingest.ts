@@ -1,0 +1,113 @@
+import { EventEmitter } from 'node:events';
+import type { DeviceId, DeviceMessage, IngestOutcome, SiteId } from '../contracts/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { FindingRecord, IngestSink, IngestWrite, IngestWriteResult, QuarantineEntry, RegistryStore, TelemetryRecord } from '../store/index.js';
+import { decodeMessage } from './decode.js';
+import { DeviceDirectory } from './device-directory.js';
+import { GroupCommitter } from './group-commit.js';
+import { LatestValues } from './latest-values.js';
+
+/** Domain events, emitted after the data they describe is durable. */
+export interface IngestEvents {
+  'reading:stored': [record: TelemetryRecord, siteId: SiteId];
+  'finding:stored': [finding: FindingRecord, siteId: SiteId];
+  'payload:rejected': [entry: QuarantineEntry];
+  'device:presence': [change: { deviceId: DeviceId; siteId: SiteId; online: boolean; at: number }];
+}
+
+export interface IngestOptions {
+  registry: RegistryStore;
+  sink: IngestSink;
+  metrics: Metrics;
+  logger: Logger;
+  /** Server clock, epoch ms; injectable for tests. */
+  clock?: () => number;
+  maxFutureSkewMs: number;
+  /** Most messages in one group commit. */
+  maxBatch?: number;
+}
+
+/**
+ * The ingest pipeline: decode and validate → group commit → update the latest
+ * values → emit domain events. Independent of any broker: whatever delivers
+ * device messages calls {@link Ingest.handle} and acknowledges the message to the
+ * device only after the returned promise resolves.
+ */
+export class Ingest extends EventEmitter<IngestEvents> {
+  readonly latest = new LatestValues();
+  readonly directory: DeviceDirectory;
+  private readonly committer: GroupCommitter<IngestWrite, IngestWriteResult>;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: IngestOptions) {
+    super();
+    this.directory = new DeviceDirectory(options.registry);
+    this.clock = options.clock ?? Date.now;
+    const { metrics } = options;
+    this.committer = new GroupCommitter((writes) => options.sink.writeBatch(writes), {
+      maxBatch: options.maxBatch ?? 2_000,
+      onWrite: (size, seconds, error) => {
+        metrics.storeBatchSize.observe(size);
+        metrics.storeWriteSeconds.observe(seconds);
+        if (error) {
+          metrics.storeWriteFailures.inc();
+          options.logger.error({ err: error, messages: size }, 'store write failed; messages not acknowledged');
+        }
+      },
+    });
+  }
+
+  /**
+   * Handles one message. Resolves once everything it carries is durable (or
+   * quarantined, which is durable too); rejects only when the store failed, in
+   * which case the message must not be acknowledged, so the device sends it again.
+   */
+  async handle(msg: DeviceMessage): Promise<IngestOutcome> {
+    const { metrics } = this.options;
+    metrics.messagesReceived.inc({ channel: msg.channel });
+    const device = await this.directory.get(msg.deviceId);
+    const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs: this.options.maxFutureSkewMs });
+    const { write } = decoded;
+
+    if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);
+    const empty = write.readings.length + write.findings.length + write.quarantine.length === 0;
+    const result = empty ? { readingsInserted: [], findingsInserted: [] } : await this.committer.submit(write);
+
+    let stored = 0;
+    write.readings.forEach((record, i) => {
+      if (!result.readingsInserted[i]) return;
+      stored++;
+      metrics.readingsStored.inc({ kind: record.kind });
+      this.latest.offer(record);
+      this.emit('reading:stored', record, device!.siteId);
+    });
+    write.findings.forEach((finding, i) => {
+      if (result.findingsInserted[i]) this.emit('finding:stored', finding, device!.siteId);
+    });
+    const duplicates = write.readings.length - stored;
+    if (duplicates > 0) metrics.duplicates.inc(duplicates);
+    for (const entry of write.quarantine) {
+      metrics.payloadsRejected.inc({ reason: entry.reason });
+      this.emit('payload:rejected', entry);
+    }
+    if (write.quarantine.length > 0 && write.readings.length === 0 && write.findings.length === 0) {
+      return { status: 'quarantined', reason: write.quarantine[0]!.reason };
+    }
+    return { status: 'stored', stored, duplicates };
+  }
+
+  /** Records a connect or disconnect (from the broker, or a device's status or last will). */
+  async setPresence(deviceId: DeviceId, online: boolean, at: number): Promise<void> {
+    const device = await this.directory.get(deviceId);
+    if (!device) return;
+    if (await this.options.registry.setPresence(deviceId, online, at)) {
+      this.emit('device:presence', { deviceId, siteId: device.siteId, online, at });
+    }
+  }
+
+  /** Writes everything already handed over, then refuses more. */
+  close(): Promise<void> {
+    return this.committer.close();
+  }
+}

@@ -1,0 +1,190 @@
+import type {
+  CameraFinding,
+  Device,
+  DeviceId,
+  DeviceKind,
+  DeviceProfile,
+  FieldValues,
+  QuarantineReason,
+  Region,
+  RegionId,
+  RegionLevel,
+  Site,
+  SiteId,
+  UplinkChannel,
+} from '../contracts/index.js';
+
+/**
+ * Storage interfaces. Adapters live in `sqlite/` (embedded default) and, later,
+ * `influx/`; every adapter passes the contract suite in test/store/.
+ * Only the composition root (app/) picks an adapter.
+ */
+
+export interface NewRegion {
+  id: RegionId;
+  name: string;
+  level: RegionLevel;
+  parentId: RegionId | null;
+}
+
+export interface NewSite {
+  id: SiteId;
+  name: string;
+  regionId: RegionId;
+  address?: string | null;
+  timezone?: string;
+  active?: boolean;
+}
+
+export interface NewDevice {
+  id: DeviceId;
+  siteId: SiteId;
+  kind: DeviceKind;
+  label: string;
+  profile: DeviceProfile;
+  expectedIntervalS: number;
+}
+
+/** Result of checking a device's MQTT credentials. Unknown devices are `denied`, like wrong secrets. */
+export type DeviceAuthResult = 'ok' | 'denied' | 'revoked';
+
+/** Regions, sites and devices. */
+export interface RegistryStore {
+  /** Creates or renames a region. Throws {@link RegistryError} if the parent or level does not fit the tree. */
+  upsertRegion(region: NewRegion): Promise<Region>;
+  listRegions(): Promise<Region[]>;
+  getRegion(id: RegionId): Promise<Region | undefined>;
+  /** Creates or updates a site. Throws {@link RegistryError} if its region does not exist. */
+  upsertSite(site: NewSite): Promise<Site>;
+  /** Sites, optionally only those in a region and all regions below it. */
+  listSites(filter?: { regionId?: RegionId }): Promise<Site[]>;
+  getSite(id: SiteId): Promise<Site | undefined>;
+  /** Registers a device with its MQTT secret; only a salted hash of the secret is kept. */
+  createDevice(device: NewDevice, secret: string, at: number): Promise<Device>;
+  getDevice(id: DeviceId): Promise<Device | undefined>;
+  listDevices(filter?: { siteId?: SiteId }): Promise<Device[]>;
+  revokeDevice(id: DeviceId, at: number): Promise<void>;
+  authenticateDevice(id: DeviceId, secret: Buffer | string): Promise<DeviceAuthResult>;
+  /** Records a connect or disconnect; returns false when nothing changed. */
+  setPresence(id: DeviceId, online: boolean, at: number): Promise<boolean>;
+}
+
+/** A validated reading, ready to store. */
+export interface TelemetryRecord {
+  deviceId: DeviceId;
+  kind: DeviceKind;
+  /** Device clock, epoch ms. */
+  ts: number;
+  seq: number;
+  boot: string;
+  /** Server clock, epoch ms. */
+  receivedAt: number;
+  values: FieldValues;
+}
+
+export interface HistoryQuery {
+  deviceId: DeviceId;
+  kind: DeviceKind;
+  field: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** At most this many points come back; buckets are widened to fit. */
+  maxPoints: number;
+}
+
+/** One downsampling bucket: readings with `t <= ts < t + bucketMs`. Booleans aggregate as 0/1. */
+export interface HistoryPoint {
+  t: number;
+  min: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+
+export interface HistoryResult {
+  bucketMs: number;
+  points: HistoryPoint[];
+}
+
+export interface TelemetryReader {
+  history(query: HistoryQuery): Promise<HistoryResult>;
+  /** The newest reading (by device time) of each device that has one. */
+  latest(devices: ReadonlyArray<{ id: DeviceId; kind: DeviceKind }>): Promise<TelemetryRecord[]>;
+  /** How many readings a device has stored (for tests, exports and the benchmark). */
+  count(deviceId?: DeviceId): Promise<number>;
+}
+
+export interface QuarantineEntry {
+  deviceId: DeviceId | null;
+  channel: UplinkChannel;
+  reason: QuarantineReason;
+  /** Human-readable: which field, which rule. */
+  detail: string;
+  payload: Buffer;
+  receivedAt: number;
+}
+
+export interface StoredQuarantineEntry extends QuarantineEntry {
+  id: number;
+}
+
+export interface QuarantineReader {
+  /** Newest first; `before` pages by id. */
+  list(query: { deviceId?: DeviceId; deviceIds?: DeviceId[]; before?: number; limit: number }): Promise<StoredQuarantineEntry[]>;
+}
+
+export interface FindingRecord extends CameraFinding {
+  deviceId: DeviceId;
+  receivedAt: number;
+}
+
+export interface FindingReader {
+  list(query: { deviceId: DeviceId; limit: number }): Promise<FindingRecord[]>;
+}
+
+/** Everything one ingested message writes. */
+export interface IngestWrite {
+  readings: TelemetryRecord[];
+  findings: FindingRecord[];
+  quarantine: QuarantineEntry[];
+}
+
+/** For each reading and finding of a write: true if new, false if it was a duplicate. */
+export interface IngestWriteResult {
+  readingsInserted: boolean[];
+  findingsInserted: boolean[];
+}
+
+/**
+ * Durable writes from ingest. One call is one transaction: when the promise
+ * resolves, every write in it is on disk; when it rejects, none is.
+ */
+export interface IngestSink {
+  writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]>;
+}
+
+export interface Store {
+  registry: RegistryStore;
+  telemetry: TelemetryReader;
+  quarantine: QuarantineReader;
+  findings: FindingReader;
+  ingestSink: IngestSink;
+  /** Cheap check for readiness probes. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type RegistryErrorCode = 'parent_not_found' | 'level_mismatch' | 'region_not_found' | 'site_not_found' | 'device_exists' | 'device_not_found';
+
+/** A registry change that would break the region tree or refer to something missing. */
+export class RegistryError extends Error {
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}

@@ -1,0 +1,126 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind } from '../../contracts/index.js';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * `full` syncs the WAL on every commit: a committed reading survives a power cut.
+ * `normal` survives a process crash (SIGKILL) but may lose the last commits on
+ * power loss. PUBACK waits for the commit either way.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:' for tests that need no file. */
+  file: string;
+  synchronous?: SqliteSynchronous;
+}
+
+export function telemetryTable(kind: DeviceKind): string {
+  return `telemetry_${kind}`;
+}
+
+export function openDatabase(options: SqliteOptions): SqliteDatabase {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  // Readers and the ingest writer share the file; wait rather than fail on a brief lock.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+const BASE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS regions (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('city', 'district', 'township')),
+  parent_id TEXT REFERENCES regions(id),
+  path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sites (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  region_id TEXT NOT NULL REFERENCES regions(id),
+  address TEXT,
+  timezone TEXT NOT NULL,
+  active INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sites_region ON sites(region_id);
+CREATE TABLE IF NOT EXISTS devices (
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  site_id TEXT NOT NULL REFERENCES sites(id),
+  kind TEXT NOT NULL,
+  label TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  expected_interval_s INTEGER NOT NULL,
+  secret_salt BLOB NOT NULL,
+  secret_hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  online INTEGER NOT NULL DEFAULT 0,
+  presence_changed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS devices_site ON devices(site_id);
+CREATE TABLE IF NOT EXISTS quarantine (
+  id INTEGER PRIMARY KEY,
+  device_id TEXT,
+  channel TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine(device_id, id);
+CREATE TABLE IF NOT EXISTS camera_findings (
+  device_key INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  boot TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  zone TEXT,
+  snapshot_url TEXT,
+  received_at INTEGER NOT NULL,
+  UNIQUE (device_key, boot, seq)
+);
+CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, ts);
+`;
+
+/**
+ * Creates the schema. Telemetry tables are generated from the field catalogue in
+ * contracts/device-kinds.ts: a field added there becomes a column here on the
+ * next start (ALTER TABLE ADD COLUMN keeps existing rows).
+ *
+ * Telemetry rows refer to devices by their integer key, not their text id, to keep
+ * the two indexes per row small. (device_key, boot, seq) is unique: a resend is
+ * ignored by the insert itself, so de-duplication survives restarts.
+ */
+function migrate(db: SqliteDatabase): void {
+  db.exec(BASE_SCHEMA);
+  for (const kind of DEVICE_KINDS) {
+    const table = telemetryTable(kind);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${table} (
+        device_key INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        boot TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        UNIQUE (device_key, boot, seq)
+      );
+      CREATE INDEX IF NOT EXISTS ${table}_time ON ${table}(device_key, ts);
+    `);
+    const existing = new Set(
+      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
+      if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
+    }
+  }
+}

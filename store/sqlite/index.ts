@@ -1,0 +1,29 @@
+import type { Store } from '../index.js';
+import { openDatabase, type SqliteOptions } from './database.js';
+import { DeviceKeys } from './device-keys.js';
+import { SqliteFindings } from './findings.js';
+import { SqliteQuarantine } from './quarantine.js';
+import { SqliteRegistry } from './registry.js';
+import { SqliteTelemetry } from './telemetry.js';
+
+export type { SqliteOptions, SqliteSynchronous } from './database.js';
+
+/** The embedded store: one SQLite file in WAL mode holds everything. */
+export function openSqliteStore(options: SqliteOptions): Store {
+  const db = openDatabase(options);
+  const keys = new DeviceKeys(db);
+  const telemetry = new SqliteTelemetry(db, keys);
+  return {
+    registry: new SqliteRegistry(db),
+    telemetry,
+    ingestSink: telemetry,
+    quarantine: new SqliteQuarantine(db),
+    findings: new SqliteFindings(db, keys),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind, type FieldValues } from '../../contracts/index.js';
+import type {
+  HistoryQuery,
+  HistoryResult,
+  IngestSink,
+  IngestWrite,
+  IngestWriteResult,
+  TelemetryReader,
+  TelemetryRecord,
+} from '../index.js';
+import { telemetryTable, type SqliteDatabase } from './database.js';
+import type { DeviceKeys } from './device-keys.js';
+import type Database from 'better-sqlite3';
+
+export type Row = Record<string, number | string | null>;
+
+/** Field values ↔ REAL columns; booleans are stored as 0/1 and read back as booleans. */
+class KindColumns {
+  readonly fields: string[];
+  private readonly booleans: Set<string>;
+
+  constructor(readonly kind: DeviceKind) {
+    const catalogue = FIELDS_BY_KIND[kind];
+    this.fields = Object.keys(catalogue);
+    this.booleans = new Set(this.fields.filter((f) => catalogue[f]!.type === 'boolean'));
+  }
+
+  toParams(values: FieldValues): (number | null)[] {
+    return this.fields.map((f) => {
+      const v = values[f];
+      return v === undefined ? null : typeof v === 'boolean' ? Number(v) : v;
+    });
+  }
+
+  fromRow(row: Row): FieldValues {
+    const values: FieldValues = {};
+    for (const f of this.fields) {
+      const v = row[f];
+      if (typeof v === 'number') values[f] = this.booleans.has(f) ? v !== 0 : v;
+    }
+    return values;
+  }
+}
+
+const COLUMNS = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindColumns(k)])) as Record<DeviceKind, KindColumns>;
+
+/**
+ * Telemetry in SQLite, and the ingest sink: all writes of a group commit
+ * (readings, camera findings, quarantined payloads) go through
+ * {@link SqliteTelemetry.writeBatch} as one transaction.
+ */
+export class SqliteTelemetry implements TelemetryReader, IngestSink {
+  private readonly insertReading: Record<DeviceKind, Database.Statement>;
+  private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
+  private readonly historyOf = new Map<string, Database.Statement>();
+  private readonly stmt;
+  private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly keys: DeviceKeys,
+  ) {
+    const mk = <T>(make: (kind: DeviceKind, table: string, cols: KindColumns) => T) =>
+      Object.fromEntries(DEVICE_KINDS.map((k) => [k, make(k, telemetryTable(k), COLUMNS[k])])) as Record<DeviceKind, T>;
+    this.insertReading = mk((_k, table, cols) =>
+      db.prepare(
+        `INSERT OR IGNORE INTO ${table} (device_key, ts, boot, seq, received_at, ${cols.fields.map((f) => `"${f}"`).join(', ')})
+         VALUES (?, ?, ?, ?, ?, ${cols.fields.map(() => '?').join(', ')})`,
+      ),
+    );
+    this.latestOf = mk((_k, table) =>
+      db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
+    );
+    this.stmt = {
+      insertQuarantine: db.prepare(
+        `INSERT INTO quarantine (device_id, channel, reason, detail, payload, received_at)
+         VALUES (@deviceId, @channel, @reason, @detail, @payload, @receivedAt)`,
+      ),
+      insertFinding: db.prepare(
+        `INSERT OR IGNORE INTO camera_findings (device_key, ts, boot, seq, type, confidence, zone, snapshot_url, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+    this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
+  }
+
+  async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
+    return this.transaction(writes);
+  }
+
+  private applyWrite(write: IngestWrite): IngestWriteResult {
+    const readingsInserted = write.readings.map((r) => {
+      const key = this.keys.require(r.deviceId);
+      return this.insertReading[r.kind].run(key, r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)).changes > 0;
+    });
+    const findingsInserted = write.findings.map(
+      (f) =>
+        this.stmt.insertFinding.run(this.keys.require(f.deviceId), f.ts, f.boot, f.seq, f.type, f.confidence, f.zone ?? null, f.snapshotUrl ?? null, f.receivedAt)
+          .changes > 0,
+    );
+    for (const q of write.quarantine) this.stmt.insertQuarantine.run(q);
+    return { readingsInserted, findingsInserted };
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryResult> {
+    const cols = COLUMNS[q.kind];
+    if (!cols.fields.includes(q.field)) throw new RangeError(`${q.kind} devices have no field ${q.field}`);
+    const bucketMs = Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
+    const key = this.keys.find(q.deviceId);
+    if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
+    const sqlKey = `${q.kind}.${q.field}`;
+    let stmt = this.historyOf.get(sqlKey);
+    if (!stmt) {
+      const col = `"${q.field}"`;
+      stmt = this.db.prepare(
+        `SELECT (ts - @from) / @bucket AS b, min(${col}) AS min, max(${col}) AS max, avg(${col}) AS mean, count(${col}) AS count
+         FROM ${telemetryTable(q.kind)}
+         WHERE device_key = @key AND ts >= @from AND ts < @to AND ${col} IS NOT NULL
+         GROUP BY b ORDER BY b`,
+      );
+      this.historyOf.set(sqlKey, stmt);
+    }
+    const rows = stmt.all({ key, from: q.from, to: q.to, bucket: bucketMs }) as { b: number; min: number; max: number; mean: number; count: number }[];
+    return {
+      bucketMs,
+      points: rows.map((r) => ({ t: q.from + r.b * bucketMs, min: r.min, max: r.max, mean: r.mean, count: r.count })),
+    };
+  }
+
+  async latest(devices: ReadonlyArray<{ id: string; kind: DeviceKind }>): Promise<TelemetryRecord[]> {
+    const out: TelemetryRecord[] = [];
+    for (const d of devices) {
+      const key = this.keys.find(d.id);
+      if (key === undefined) continue;
+      const row = this.latestOf[d.kind].get(key);
+      if (row) out.push(this.toRecord(d.id, d.kind, row));
+    }
+    return out;
+  }
+
+  async count(deviceId?: string): Promise<number> {
+    let total = 0;
+    const key = deviceId === undefined ? undefined : this.keys.find(deviceId);
+    if (deviceId !== undefined && key === undefined) return 0;
+    for (const kind of DEVICE_KINDS) {
+      const sql = `SELECT count(*) AS n FROM ${telemetryTable(kind)}${key === undefined ? '' : ' WHERE device_key = ?'}`;
+      const row = this.db.prepare(sql).get(...(key === undefined ? [] : [key])) as { n: number };
+      total += row.n;
+    }
+    return total;
+  }
+
+  private toRecord(deviceId: string, kind: DeviceKind, row: Row): TelemetryRecord {
+    return {
+      deviceId,
+      kind,
+      ts: row.ts as number,
+      seq: row.seq as number,
+      boot: row.boot as string,
+      receivedAt: row.received_at as number,
+      values: COLUMNS[kind].fromRow(row),
+    };
+  }
+}
