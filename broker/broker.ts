@@ -42,6 +42,7 @@ export class DeviceBroker {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly current = new Map<string, Client>();
+  private started: Promise<void> | undefined;
 
   constructor(private readonly options: BrokerOptions) {
     const { logger, metrics, ports } = options;
@@ -100,7 +101,14 @@ export class DeviceBroker {
     this.aedes.handle(Duplex.from({ readable: guard, writable: connection }));
   }
 
+  /** Prepares aedes (its persistence); {@link listen} calls it, tests using {@link handle} call it first. */
+  start(): Promise<void> {
+    this.started ??= this.aedes.listen();
+    return this.started;
+  }
+
   async listen(options: ListenOptions): Promise<BrokerAddresses> {
+    await this.start();
     const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

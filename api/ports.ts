@@ -1,0 +1,19 @@
+import type { DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
+import type { FindingRecord, TelemetryRecord } from '../store/index.js';
+
+/**
+ * Live domain events the API pushes to dashboards. Ingest provides them; the API
+ * does not import ingest, so any source with these events will do.
+ */
+export interface LiveFeed {
+  on(event: 'reading:stored', listener: (record: TelemetryRecord, siteId: SiteId) => void): unknown;
+  on(event: 'finding:stored', listener: (finding: FindingRecord, siteId: SiteId) => void): unknown;
+  on(event: 'device:presence', listener: (change: PresenceChange) => void): unknown;
+  off(event: 'reading:stored' | 'finding:stored' | 'device:presence', listener: (...args: never[]) => void): unknown;
+}
+
+/** Newest reading of a device from memory, when the process has one. */
+export type LatestLookup = (deviceId: DeviceId) => TelemetryRecord | undefined;
+
+/** Readiness of the parts the API does not own (the MQTT listener). */
+export type ReadinessCheck = () => Promise<void>;

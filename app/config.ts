@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * Every setting, from the environment. The only module that reads `process.env`;
+ * `.env.example` documents each key.
+ */
+const configSchema = z
+  .object({
+    SK_DATA_DIR: z.string().min(1).default('./data'),
+    SK_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    SK_HTTP_PORT: port.default(8080),
+    SK_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+    SK_MQTT_PORT: port.default(1883),
+    SK_MQTTS_PORT: port.default(8883),
+    SK_TLS_CERT_FILE: z.string().min(1).optional(),
+    SK_TLS_KEY_FILE: z.string().min(1).optional(),
+    SK_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    SK_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+    SK_MAX_PACKET_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
+    SK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+    SK_MAX_KEEPALIVE_S: z.coerce.number().int().min(10).max(65_535).default(1_200),
+    SK_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+    SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
+    SK_CORS_ORIGINS: list,
+    SK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => Boolean(c.SK_TLS_CERT_FILE) === Boolean(c.SK_TLS_KEY_FILE), {
+    message: 'set both SK_TLS_CERT_FILE and SK_TLS_KEY_FILE, or neither',
+    path: ['SK_TLS_CERT_FILE'],
+  });
+
+export interface Config {
+  dataDir: string;
+  http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[] };
+  mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  adminToken?: string;
+  sqlite: { synchronous: 'full' | 'normal' };
+  limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
+  live: { throttleMs: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once; throws one {@link ConfigError} listing every bad key. */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const config: Config = {
+    dataDir: c.SK_DATA_DIR,
+    http: { host: c.SK_HTTP_HOST, port: c.SK_HTTP_PORT, bodyLimitBytes: c.SK_HTTP_BODY_LIMIT_BYTES, corsOrigins: c.SK_CORS_ORIGINS },
+    mqtt: {
+      host: c.SK_MQTT_HOST,
+      port: c.SK_MQTT_PORT,
+      ...(c.SK_TLS_CERT_FILE && c.SK_TLS_KEY_FILE ? { tls: { port: c.SK_MQTTS_PORT, certFile: c.SK_TLS_CERT_FILE, keyFile: c.SK_TLS_KEY_FILE } } : {}),
+    },
+    ...(c.SK_ADMIN_TOKEN ? { adminToken: c.SK_ADMIN_TOKEN } : {}),
+    sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS },
+    limits: {
+      maxPacketBytes: c.SK_MAX_PACKET_BYTES,
+      connectTimeoutMs: c.SK_CONNECT_TIMEOUT_MS,
+      maxKeepaliveS: c.SK_MAX_KEEPALIVE_S,
+      maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
+    },
+    live: { throttleMs: c.SK_LIVE_THROTTLE_MS },
+    logLevel: c.SK_LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

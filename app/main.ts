@@ -1,0 +1,36 @@
+import { createLogger } from '../observability/logger.js';
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+import { installShutdown } from './shutdown.js';
+
+/** `npm start`: the backend on its embedded defaults. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, { logger });
+  logger.info(
+    {
+      mqtt: server.mqttUrl,
+      mqtts: server.addresses.mqtts && `mqtts://${server.addresses.mqtts.address}:${server.addresses.mqtts.port}`,
+      http: server.httpUrl,
+      dataDir: config.dataDir,
+      adminTokenFile: server.adminTokenFile,
+    },
+    'sunshine-kitchen ready',
+  );
+  installShutdown(server.close, logger);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/app.js';
+import { DeviceBroker, type BrokerAddresses } from '../broker/broker.js';
+import { Ingest } from '../ingest/ingest.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { Store } from '../store/index.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { resolveAdminToken } from './admin-token.js';
+import type { Config } from './config.js';
+
+export interface RunningServer {
+  config: Readonly<Config>;
+  store: Store;
+  ingest: Ingest;
+  broker: DeviceBroker;
+  api: FastifyInstance;
+  metrics: Metrics;
+  adminToken: string;
+  /** Where the admin token was written, when it was generated. */
+  adminTokenFile?: string;
+  addresses: BrokerAddresses & { http: AddressInfo };
+  mqttUrl: string;
+  httpUrl: string;
+  /** Graceful shutdown: stop accepting, flush every acknowledged write, close the store. */
+  close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  logger: Logger;
+  clock?: () => number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dashboard/dist, from either the sources (tsx, vitest) or the build (dist/app). */
+function dashboardDir(): string {
+  const fromSource = resolve(here, '..', 'dashboard', 'dist');
+  return here.includes(`${join('dist', 'app')}`) ? resolve(here, '..', '..', 'dashboard', 'dist') : fromSource;
+}
+
+/**
+ * The composition root: the one place that chooses adapters and wires broker →
+ * ingest → store and ingest → API. `npm start`, the demo, the tests and the
+ * benchmark all start the system through here.
+ */
+export async function startServer(config: Readonly<Config>, { logger, clock = Date.now }: ServerOverrides): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
+  const ingest = new Ingest({
+    registry: store.registry,
+    sink: store.ingestSink,
+    metrics,
+    logger: logger.child({ component: 'ingest' }),
+    clock,
+    maxFutureSkewMs: config.limits.maxFutureSkewMs,
+  });
+  const brokerLogger = logger.child({ component: 'broker' });
+  const broker = new DeviceBroker({
+    logger: brokerLogger,
+    metrics,
+    clock,
+    maxPacketBytes: config.limits.maxPacketBytes,
+    connectTimeoutMs: config.limits.connectTimeoutMs,
+    maxKeepaliveS: config.limits.maxKeepaliveS,
+    ports: {
+      authenticateDevice: (id, secret) => store.registry.authenticateDevice(id, secret),
+      deliver: (message) => ingest.handle(message),
+      presence: (id, online, at) => {
+        ingest.setPresence(id, online, at).catch((error: unknown) => brokerLogger.error({ err: error, deviceId: id }, 'presence update failed'));
+      },
+    },
+  });
+
+  const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config.dataDir, config.adminToken);
+  let mqttListening = false;
+  const api = await buildApi({
+    store,
+    feed: ingest,
+    metrics,
+    logger,
+    adminToken,
+    latest: (id) => ingest.latest.get(id),
+    ready: async () => {
+      if (!mqttListening) throw new Error('mqtt listener not started');
+    },
+    dashboardDir: dashboardDir(),
+    liveThrottleMs: config.live.throttleMs,
+    corsOrigins: config.http.corsOrigins,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    clock,
+  });
+
+  try {
+    const tls = config.mqtt.tls && {
+      port: config.mqtt.tls.port,
+      cert: readFileSync(config.mqtt.tls.certFile),
+      key: readFileSync(config.mqtt.tls.keyFile),
+    };
+    const brokerAddresses = await broker.listen({ host: config.mqtt.host, port: config.mqtt.port, ...(tls ? { tls } : {}) });
+    mqttListening = true;
+    await api.listen({ host: config.http.host, port: config.http.port });
+    const http = api.server.address() as AddressInfo;
+    const addresses = { ...brokerAddresses, http };
+    const hostOf = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      ingest,
+      broker,
+      api,
+      metrics,
+      adminToken,
+      ...(adminTokenFile ? { adminTokenFile } : {}),
+      addresses,
+      mqttUrl: `mqtt://${hostOf(brokerAddresses.mqtt)}:${brokerAddresses.mqtt.port}`,
+      httpUrl: `http://${hostOf(http)}:${http.port}`,
+      close() {
+        closing ??= (async () => {
+          await api.close();
+          await broker.close();
+          await ingest.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await api.close().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Every string the page shows, in one place. Simplified Chinese is the default;
+ * English is kept complete (the type forces it) so a later language switch only
+ * has to call {@link setLocale} and re-render.
+ */
+
+const zhCN = {
+  title: '阳光厨房 · 实时监控',
+  docsLink: 'API 文档',
+  metricsLink: '运行指标',
+  changeToken: '更换令牌',
+  connConnected: '已连接',
+  connConnecting: '连接中…',
+  connReconnecting: '重连中…',
+  connDisconnected: '未连接',
+  connLabel: '实时连接',
+  tokenHeading: '请输入访问令牌',
+  tokenLabel: '访问令牌',
+  tokenSubmit: '进入',
+  tokenHint: '也可以通过链接 #token=… 打开本页，令牌仅保存在本标签页中。',
+  tokenRejected: '令牌无效或已过期，请重新输入。',
+  tokenEmpty: '请输入令牌。',
+  loading: '正在加载…',
+  loadFailed: '加载失败：{message}',
+  retry: '重试',
+  noSites: '暂无单位。',
+  noDevices: '暂无设备。',
+  noRegion: '未分区',
+  siteInactive: '已停用',
+  siteDevicesFailed: '设备加载失败',
+  kindTemperature: '温度',
+  kindOilSeparator: '油水分离',
+  kindCamera: '摄像头',
+  online: '在线',
+  offline: '离线',
+  noReading: '暂无数据',
+  doorOpen: '门开',
+  greaseMm: '油层 {value} mm',
+  humidity: '湿度 {value}',
+  liveFailed: '实时订阅失败：{message}',
+  cameraStreaming: '直播中',
+  cameraNotStreaming: '在线·未推流',
+  cameraUnreachable: '不可达',
+  lensOccluded: '镜头遮挡',
+  lensMoved: '镜头移位',
+  overflow: '溢流',
+  pumpOn: '泵运行',
+  findingLabel: 'AI 发现：{type}（{confidence}，待核实）',
+  ageNow: '刚刚',
+  ageSeconds: '{n} 秒前',
+  ageMinutes: '{n} 分钟前',
+  ageHours: '{n} 小时前',
+  ageDays: '{n} 天前',
+  staleHint: '超过预期上报间隔未收到数据',
+  warnHint: '超出参考范围（暂定显示提示，非正式告警）',
+  legend: '橙色数值为暂定的显示提示，正式告警由告警引擎给出。',
+  readingAt: '读数时间',
+  profile_chilled: '冷藏',
+  profile_frozen: '冷冻',
+  profile_hot_holding: '热保温',
+  profile_ambient: '常温',
+  profile_oil_separator: '隔油',
+  profile_camera: '视频',
+  finding_no_chef_hat: '未戴厨师帽',
+  finding_no_mask: '未戴口罩',
+  finding_mask_worn_wrongly: '口罩佩戴不规范',
+  finding_no_work_clothes: '未穿工作服',
+  finding_smoking: '吸烟',
+  finding_phone_use: '玩手机',
+  finding_rodent: '鼠患',
+  finding_uncovered_bin: '垃圾桶未加盖',
+  finding_unattended_flame: '明火无人看管',
+  finding_unauthorised_person: '非授权人员',
+} as const;
+
+export type MessageKey = keyof typeof zhCN;
+
+const en: Record<MessageKey, string> = {
+  title: 'Sunshine Kitchen · Live monitor',
+  docsLink: 'API docs',
+  metricsLink: 'Metrics',
+  changeToken: 'Change token',
+  connConnected: 'Connected',
+  connConnecting: 'Connecting…',
+  connReconnecting: 'Reconnecting…',
+  connDisconnected: 'Disconnected',
+  connLabel: 'Live connection',
+  tokenHeading: 'Enter your access token',
+  tokenLabel: 'Access token',
+  tokenSubmit: 'Open',
+  tokenHint: 'You can also open this page with #token=… in the link; the token stays in this tab only.',
+  tokenRejected: 'The token is invalid or has expired. Please enter it again.',
+  tokenEmpty: 'Please enter a token.',
+  loading: 'Loading…',
+  loadFailed: 'Loading failed: {message}',
+  retry: 'Retry',
+  noSites: 'No sites yet.',
+  noDevices: 'No devices yet.',
+  noRegion: 'No region',
+  siteInactive: 'Inactive',
+  siteDevicesFailed: 'Devices could not be loaded',
+  kindTemperature: 'Temperature',
+  kindOilSeparator: 'Grease trap',
+  kindCamera: 'Camera',
+  online: 'Online',
+  offline: 'Offline',
+  noReading: 'No data yet',
+  doorOpen: 'Door open',
+  greaseMm: 'grease {value} mm',
+  humidity: 'humidity {value}',
+  liveFailed: 'Live updates unavailable: {message}',
+  cameraStreaming: 'Streaming',
+  cameraNotStreaming: 'Online, not streaming',
+  cameraUnreachable: 'Unreachable',
+  lensOccluded: 'Lens covered',
+  lensMoved: 'Lens moved',
+  overflow: 'Overflow',
+  pumpOn: 'Pump on',
+  findingLabel: 'AI finding: {type} ({confidence}, to verify)',
+  ageNow: 'just now',
+  ageSeconds: '{n} s ago',
+  ageMinutes: '{n} min ago',
+  ageHours: '{n} h ago',
+  ageDays: '{n} d ago',
+  staleHint: 'No data for longer than the expected reporting interval',
+  warnHint: 'Outside the reference band (provisional display hint, not an alert)',
+  legend: 'Amber values are provisional display hints; real alerts come from the alert engine.',
+  readingAt: 'Reading time',
+  profile_chilled: 'Chilled',
+  profile_frozen: 'Frozen',
+  profile_hot_holding: 'Hot holding',
+  profile_ambient: 'Ambient',
+  profile_oil_separator: 'Grease trap',
+  profile_camera: 'Video',
+  finding_no_chef_hat: 'No chef hat',
+  finding_no_mask: 'No mask',
+  finding_mask_worn_wrongly: 'Mask worn wrongly',
+  finding_no_work_clothes: 'No work clothes',
+  finding_smoking: 'Smoking',
+  finding_phone_use: 'Phone use',
+  finding_rodent: 'Rodent',
+  finding_uncovered_bin: 'Uncovered bin',
+  finding_unattended_flame: 'Unattended flame',
+  finding_unauthorised_person: 'Unauthorised person',
+};
+
+export type Locale = 'zh-CN' | 'en';
+
+const MESSAGES: Readonly<Record<Locale, Record<MessageKey, string>>> = { 'zh-CN': zhCN, en };
+
+let current: Locale = 'zh-CN';
+
+export function setLocale(locale: Locale): void {
+  current = locale;
+  document.documentElement.lang = locale;
+}
+
+export function getLocale(): Locale {
+  return current;
+}
+
+/** The message for `key`, with `{name}` placeholders filled from `params`. */
+export function t(key: MessageKey, params?: Readonly<Record<string, string | number>>): string {
+  const text = MESSAGES[current][key];
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** A message key built from data (profile, finding type), or `undefined` if there is none. */
+export function lookup(key: string): string | undefined {
+  return Object.hasOwn(MESSAGES[current], key) ? MESSAGES[current][key as MessageKey] : undefined;
+}

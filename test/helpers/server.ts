@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, DeviceKind, DeviceProfile, ServerToClientEvents } from '../../contracts/index.js';
+import { loadConfig } from '../../app/config.js';
+import { startServer, type RunningServer } from '../../app/server.js';
+import { createLogger } from '../../observability/logger.js';
+import { generateDeviceSecret } from '../../store/device-credentials.js';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  /** Registers region → site → device and returns the device's credentials. */
+  provision(device?: Partial<{ id: string; siteId: string; kind: DeviceKind; profile: DeviceProfile }>): Promise<{ id: string; secret: string; siteId: string }>;
+  stop(): Promise<void>;
+}
+
+/** A real server on 127.0.0.1, port 0, with its SQLite file in a fresh temp dir. */
+export async function startTestServer(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'sk-test-'))): Promise<TestServer> {
+  const config = loadConfig({
+    SK_DATA_DIR: dataDir,
+    SK_HTTP_PORT: '0',
+    SK_MQTT_PORT: '0',
+    SK_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+    SK_LOG_LEVEL: 'silent',
+    SK_SQLITE_SYNCHRONOUS: 'normal',
+    SK_LIVE_THROTTLE_MS: '0',
+    ...env,
+  });
+  const server = await startServer(config, { logger: createLogger(config.logLevel) });
+  let devices = 0;
+  return Object.assign(server, {
+    dataDir,
+    async provision(device: Partial<{ id: string; siteId: string; kind: DeviceKind; profile: DeviceProfile }> = {}) {
+      const { registry } = server.store;
+      await registry.upsertRegion({ id: 'city', name: '阳光市', level: 'city', parentId: null });
+      await registry.upsertRegion({ id: 'district-a', name: '东区', level: 'district', parentId: 'city' });
+      await registry.upsertRegion({ id: 'town-a1', name: '东一镇', level: 'township', parentId: 'district-a' });
+      const siteId = device.siteId ?? 'site-1';
+      await registry.upsertSite({ id: siteId, name: `餐厅 ${siteId}`, regionId: 'town-a1' });
+      const id = device.id ?? `dev-${++devices}`;
+      const secret = generateDeviceSecret();
+      const kind = device.kind ?? 'temperature';
+      const profile = device.profile ?? (kind === 'temperature' ? 'chilled' : kind);
+      await registry.createDevice({ id, siteId, kind, label: id, profile, expectedIntervalS: 30 }, secret, Date.now());
+      return { id, secret, siteId };
+    },
+    async stop() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A device's MQTT client, connected (or refused) before it resolves. */
+export function connectDevice(url: string, id: string, secret: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { clientId: id, username: id, password: secret, keepalive: 30, reconnectPeriod: 0, ...options });
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+  });
+}
+
+export type DashboardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export function connectDashboard(url: string, token: string): Promise<DashboardSocket> {
+  return new Promise((resolve, reject) => {
+    const socket: DashboardSocket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+export function reading(seq: number, values: Record<string, number | boolean> = { temperatureC: 4.2 }, ts = Date.now(), boot = 'boot-1') {
+  return JSON.stringify({ ts, seq, boot, ...values });
+}
