@@ -77,9 +77,10 @@ export class SqliteRegistry implements RegistryStore {
       ),
       site: db.prepare<[string], SiteRow>('SELECT * FROM sites WHERE id = ?'),
       sites: db.prepare<[], SiteRow>('SELECT * FROM sites ORDER BY id'),
-      sitesUnder: db.prepare<[string], SiteRow>(
+      // A prefix match on the materialised path; not LIKE, where `_` in an id would be a wildcard.
+      sitesUnder: db.prepare<[{ path: string }], SiteRow>(
         `SELECT s.* FROM sites s JOIN regions r ON r.id = s.region_id
-         WHERE substr(r.path, 1, length(?1)) = ?1 ORDER BY s.id`,
+         WHERE substr(r.path, 1, length(@path)) = @path ORDER BY s.id`,
       ),
       upsertSite: db.prepare(
         `INSERT INTO sites (id, name, region_id, address, timezone, active)
@@ -148,7 +149,7 @@ export class SqliteRegistry implements RegistryStore {
   async listSites(filter: { regionId?: string } = {}): Promise<Site[]> {
     if (filter.regionId === undefined) return this.stmt.sites.all().map(toSite);
     const region = this.stmt.region.get(filter.regionId);
-    return region ? this.stmt.sitesUnder.all(region.path).map(toSite) : [];
+    return region ? this.stmt.sitesUnder.all({ path: region.path }).map(toSite) : [];
   }
 
   async getSite(id: string): Promise<Site | undefined> {

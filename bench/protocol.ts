@@ -1,0 +1,161 @@
+/**
+ * The IPC messages between the bench orchestrator (`run.ts`) and its child
+ * processes. Every child speaks over Node's IPC channel (`process.send`), so the
+ * processes can be pinned to different cores and never share an event loop.
+ */
+
+export interface DeviceCredentials {
+  id: string;
+  secret: string;
+}
+
+/** CPU and event-loop counters of one process at one instant; diff two to get a window. */
+export interface ProcessSample {
+  /** `performance.now()` in the sampling process. */
+  atMs: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  /** Cumulative event-loop idle and active time, from `performance.eventLoopUtilization()`. */
+  eluIdleMs: number;
+  eluActiveMs: number;
+}
+
+// ---- server-process.ts -----------------------------------------------------
+
+/** argv[2] of server-process.js, as JSON. */
+export interface ServerSpec {
+  dataDir: string;
+  devices: number;
+  synchronous: 'full' | 'normal';
+}
+
+export interface ServerSnapshot extends ProcessSample {
+  /** Readings in SQLite; only when asked for (a `count(*)` is not free under load). */
+  stored?: number;
+  /** Group commits so far, messages they carried and time they took. */
+  commits: number;
+  committedMessages: number;
+  commitSeconds: number;
+}
+
+export type ServerRequest = { type: 'snapshot'; count: boolean } | { type: 'close' };
+
+export type ServerMessage =
+  | { type: 'ready'; mqttUrl: string; devices: DeviceCredentials[]; provisionMs: number }
+  | { type: 'snapshot'; snapshot: ServerSnapshot }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+// ---- load-process.ts -------------------------------------------------------
+
+export interface LoadPlan {
+  url: string;
+  devices: DeviceCredentials[];
+  /**
+   * `saturate`: every client keeps `window` messages in flight, publishing the next
+   * as soon as one is acknowledged. `paced`: `ratePerSec` in total, spread evenly
+   * over time and round-robin over the clients, at most `window` in flight each.
+   */
+  mode: 'saturate' | 'paced';
+  window: number;
+  ratePerSec?: number;
+  warmupS: number;
+  seconds: number;
+  /** After the window, how long to wait for outstanding PUBACKs. */
+  drainTimeoutS: number;
+  /** Boot id of every device's readings; (device, boot, seq) must be new for each run. */
+  boot: string;
+  /** Concurrent CONNECTs while the fleet comes up. */
+  connectConcurrency: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export interface LoadResult {
+  /** Over the whole run (warm-up, window and drain). */
+  sent: number;
+  acked: number;
+  publishErrors: number;
+  /** Client connections closed while the run was going. */
+  disconnects: number;
+  /** PUBACKs received inside the measurement window, and its actual length. */
+  windowAcked: number;
+  windowSent: number;
+  windowMs: number;
+  /** Publish → PUBACK of messages published inside the window. */
+  latency: LatencySummary;
+  /** Paced mode: readings that waited because the client's window was full. */
+  deferred: number;
+  /** Paced mode: readings still waiting when the window closed (never sent). */
+  unsent: number;
+  /** Messages without a PUBACK when the drain gave up (0 when drained). */
+  inFlightAtEnd: number;
+  connectMs: number;
+  start: ProcessSample;
+  end: ProcessSample;
+}
+
+export type LoadRequest = { type: 'run'; plan: LoadPlan } | { type: 'close' };
+
+export type LoadMessage =
+  | { type: 'connected'; clients: number; ms: number }
+  | { type: 'window:start' }
+  | { type: 'window:end' }
+  | { type: 'result'; result: LoadResult }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+// ---- subscriber-process.ts (the Mosquitto baseline's consumer) --------------
+
+export type SubscriberRequest = { type: 'count' } | { type: 'close' };
+
+export type SubscriberMessage =
+  | { type: 'ready' }
+  | { type: 'count'; received: number; sample: ProcessSample }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+/** Samples this process's CPU and event-loop counters. */
+export function sampleProcess(): ProcessSample {
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  return { atMs: performance.now(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system, eluIdleMs: elu.idle, eluActiveMs: elu.active };
+}
+
+/** Share of one core used between two samples, in percent. */
+export function cpuPercent(a: ProcessSample, b: ProcessSample): number {
+  const wallUs = (b.atMs - a.atMs) * 1000;
+  if (wallUs <= 0) return 0;
+  return round(((b.cpuUserUs - a.cpuUserUs + b.cpuSystemUs - a.cpuSystemUs) / wallUs) * 100, 1);
+}
+
+/** Event-loop utilisation between two samples, 0..1. */
+export function eventLoopUtilization(a: ProcessSample, b: ProcessSample): number {
+  const active = b.eluActiveMs - a.eluActiveMs;
+  const idle = b.eluIdleMs - a.eluIdleMs;
+  return active + idle > 0 ? round(active / (active + idle), 3) : 0;
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/**
+ * Sends one IPC message to the parent. A child without a parent channel (started
+ * by hand) has nothing to talk to, so it stops.
+ */
+export function sendToParent<M>(message: M): void {
+  if (!process.send) {
+    console.error('this is a bench child process; start it through dist/bench/run.js');
+    process.exit(2);
+  }
+  process.send(message);
+}

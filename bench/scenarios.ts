@@ -1,0 +1,226 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeChild } from './children.js';
+import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
+import {
+  cpuPercent,
+  eventLoopUtilization,
+  round,
+  type LoadMessage,
+  type LoadPlan,
+  type LoadRequest,
+  type LoadResult,
+  type ServerMessage,
+  type ServerRequest,
+  type ServerSpec,
+  type SubscriberMessage,
+  type SubscriberRequest,
+} from './protocol.js';
+
+const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
+
+/** Where processes run: the system under test on one core, the load generator on the other. */
+export interface Placement {
+  serverCore: number | undefined;
+  loadCore: number | undefined;
+}
+
+export interface LoadSpec {
+  devices: number;
+  mode: LoadPlan['mode'];
+  window: number;
+  ratePerSec?: number;
+  warmupS: number;
+  seconds: number;
+  drainTimeoutS: number;
+}
+
+/** One scenario's figures, ready to print as a JSON line. */
+export type Line = Record<string, string | number | boolean | null>;
+
+type LoadChild = NodeChild<LoadRequest, LoadMessage>;
+
+/** Generous: 1,000 devices provision and connect in a few seconds here, but CI machines are slow. */
+const SETUP_TIMEOUT_MS = 120_000;
+
+function startLoad(placement: Placement): LoadChild {
+  return new NodeChild<LoadRequest, LoadMessage>('load', script('load-process.js'), [], placement.loadCore);
+}
+
+/**
+ * Drives one load run: calls `atWindow` as the measured window opens and closes
+ * (so the other side can be sampled at the same moments) and returns the result.
+ */
+async function drive(load: LoadChild, plan: LoadPlan, atWindow: (edge: 'start' | 'end') => Promise<void>): Promise<{ result: LoadResult; connectMs: number }> {
+  load.send({ type: 'run', plan });
+  const { ms } = await load.next('connected', SETUP_TIMEOUT_MS);
+  await load.next('window:start', (plan.warmupS + 30) * 1000);
+  await atWindow('start');
+  await load.next('window:end', (plan.seconds + 30) * 1000);
+  await atWindow('end');
+  const { result } = await load.next('result', (plan.drainTimeoutS + 30) * 1000);
+  return { result, connectMs: ms };
+}
+
+function latencyFields(r: LoadResult): Line {
+  const { p50Ms, p95Ms, p99Ms, maxMs, meanMs } = r.latency;
+  return { p50Ms, p95Ms, p99Ms, maxMs, meanMs };
+}
+
+/** sunshine-kitchen: the real server in its own process, the load generator in another. */
+export async function benchSunshineKitchen(
+  name: string,
+  spec: LoadSpec,
+  synchronous: ServerSpec['synchronous'],
+  dataDir: string,
+  placement: Placement,
+): Promise<{ line: Line; failures: string[] }> {
+  mkdirSync(dataDir, { recursive: true });
+  const serverSpec: ServerSpec = { dataDir, devices: spec.devices, synchronous };
+  const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(serverSpec)], placement.serverCore);
+  let load: LoadChild | undefined;
+  try {
+    const ready = await server.next('ready', SETUP_TIMEOUT_MS);
+    load = startLoad(placement);
+    const snapshots: Record<'start' | 'end', ServerMessage & { type: 'snapshot' }> = {} as never;
+    const { result, connectMs } = await drive(
+      load,
+      { url: ready.mqttUrl, devices: ready.devices, boot: `bench-${Date.now().toString(36)}`, connectConcurrency: 50, ...spec },
+      async (edge) => {
+        server.send({ type: 'snapshot', count: false });
+        snapshots[edge] = await server.next('snapshot', 30_000);
+      },
+    );
+    // Every PUBACK promised a durable reading: count what SQLite holds.
+    server.send({ type: 'snapshot', count: true });
+    const final = (await server.next('snapshot', 60_000)).snapshot;
+    const stored = final.stored ?? 0;
+    const lost = Math.max(0, result.acked - stored);
+    const [s0, s1] = [snapshots.start.snapshot, snapshots.end.snapshot];
+    const commits = s1.commits - s0.commits;
+    const windowS = result.windowMs / 1000;
+
+    const failures: string[] = [];
+    if (lost > 0) failures.push(`${name}: ${lost} acknowledged readings missing from SQLite`);
+    if (stored > result.sent) failures.push(`${name}: ${stored} stored but only ${result.sent} sent`);
+    if (result.publishErrors > 0) failures.push(`${name}: ${result.publishErrors} publishes failed`);
+    if (result.disconnects > 0) failures.push(`${name}: ${result.disconnects} clients disconnected during the run`);
+
+    await load.close({ type: 'close' }, 10_000);
+    await server.close({ type: 'close' }, 30_000);
+    if (server.failed) failures.push(server.failed.message);
+
+    const line: Line = {
+      bench: name,
+      target: 'sunshine-kitchen',
+      mode: spec.mode,
+      devices: spec.devices,
+      seconds: spec.seconds,
+      window: spec.window,
+      ...(spec.ratePerSec === undefined ? {} : { offeredPerSec: spec.ratePerSec }),
+      readingsPerSec: round(result.windowAcked / windowS, 1),
+      ...latencyFields(result),
+      sent: result.sent,
+      acked: result.acked,
+      stored,
+      lost,
+      inFlightAtEnd: result.inFlightAtEnd,
+      ...(spec.mode === 'paced' ? { deferred: result.deferred, unsent: result.unsent } : {}),
+      synchronous,
+      commitsPerSec: round(commits / windowS, 1),
+      avgBatch: commits > 0 ? round((s1.committedMessages - s0.committedMessages) / commits, 1) : 0,
+      avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
+      serverCpuPct: cpuPercent(s0, s1),
+      serverEventLoop: eventLoopUtilization(s0, s1),
+      loadCpuPct: cpuPercent(result.start, result.end),
+      loadEventLoop: eventLoopUtilization(result.start, result.end),
+      provisionMs: ready.provisionMs,
+      connectMs,
+    };
+    return { line, failures };
+  } finally {
+    load?.kill();
+    server.kill();
+  }
+}
+
+/**
+ * The baseline: the same load generator against Mosquitto (in memory, nothing
+ * persisted) with one QoS 1 subscriber, on the same cores. Its figure is what
+ * Mosquitto passes through to a consumer.
+ */
+export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, placement: Placement, version: string): Promise<{ line: Line; failures: string[] }> {
+  mkdirSync(dir, { recursive: true });
+  let broker: RunningMosquitto | undefined;
+  let subscriber: NodeChild<SubscriberRequest, SubscriberMessage> | undefined;
+  let load: LoadChild | undefined;
+  try {
+    broker = await startMosquitto(dir, placement.serverCore);
+    subscriber = new NodeChild<SubscriberRequest, SubscriberMessage>('subscriber', script('subscriber-process.js'), [broker.url], placement.serverCore);
+    await subscriber.next('ready', 30_000);
+    load = startLoad(placement);
+    // Mosquitto knows no devices: any id and secret will do, shaped like ours.
+    const devices = Array.from({ length: spec.devices }, (_, i) => ({ id: `bench-dev-${String(i).padStart(5, '0')}`, secret: 'not-checked-by-mosquitto' }));
+    const counts: Partial<Record<'start' | 'end', SubscriberMessage & { type: 'count' }>> = {};
+    const cpu: Partial<Record<'start' | 'end', number | undefined>> = {};
+    const b = broker;
+    const sub = subscriber;
+    const { result } = await drive(load, { url: b.url, devices, boot: 'bench', connectConcurrency: 50, ...spec }, async (edge) => {
+      cpu[edge] = b.cpuSeconds();
+      sub.send({ type: 'count' });
+      counts[edge] = await sub.next('count', 30_000);
+    });
+    // Let the subscriber catch up with what Mosquitto already acknowledged.
+    let delivered = 0;
+    let last = -1;
+    let stableSince = Date.now();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      sub.send({ type: 'count' });
+      delivered = (await sub.next('count', 30_000)).received;
+      if (delivered >= result.acked || Date.now() > deadline) break;
+      if (delivered !== last) [last, stableSince] = [delivered, Date.now()];
+      else if (Date.now() - stableSince > 2_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const c0 = counts.start!;
+    const c1 = counts.end!;
+    const windowS = (c1.sample.atMs - c0.sample.atMs) / 1000;
+    const brokerCpu = cpu.start !== undefined && cpu.end !== undefined ? round(((cpu.end - cpu.start) / windowS) * 100, 1) : null;
+
+    const failures: string[] = [];
+    if (result.disconnects > 0) failures.push(`${name}: ${result.disconnects} clients disconnected from mosquitto`);
+    await load.close({ type: 'close' }, 10_000);
+    await subscriber.close({ type: 'close' }, 5_000);
+    await broker.stop();
+
+    const line: Line = {
+      bench: name,
+      target: 'mosquitto',
+      version,
+      mode: spec.mode,
+      devices: spec.devices,
+      seconds: spec.seconds,
+      window: spec.window,
+      ...(spec.ratePerSec === undefined ? {} : { offeredPerSec: spec.ratePerSec }),
+      readingsPerSec: round((c1.received - c0.received) / windowS, 1),
+      ackedPerSec: round(result.windowAcked / (result.windowMs / 1000), 1),
+      ...latencyFields(result),
+      sent: result.sent,
+      acked: result.acked,
+      delivered,
+      lost: Math.max(0, result.acked - delivered),
+      persistence: false,
+      brokerCpuPct: brokerCpu,
+      subscriberCpuPct: cpuPercent(c0.sample, c1.sample),
+      loadCpuPct: cpuPercent(result.start, result.end),
+      loadEventLoop: eventLoopUtilization(result.start, result.end),
+    };
+    return { line, failures };
+  } finally {
+    load?.kill();
+    subscriber?.kill();
+    await broker?.stop();
+  }
+}
