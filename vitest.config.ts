@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Servers in tests bind to 127.0.0.1 on port 0; files run in parallel on 2 cores.
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
