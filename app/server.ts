@@ -50,6 +50,9 @@ function dashboardDir(): string {
 export async function startServer(config: Readonly<Config>, { logger, clock = Date.now }: ServerOverrides): Promise<RunningServer> {
   const metrics = createMetrics();
   const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
+  // No MQTT connection survives a restart: whoever was online must reconnect to be online again.
+  const wasOnline = await store.registry.markAllOffline(clock());
+  if (wasOnline > 0) logger.info({ devices: wasOnline }, 'devices marked offline at start');
   const ingest = new Ingest({
     registry: store.registry,
     sink: store.ingestSink,

@@ -67,6 +67,11 @@ export interface RegistryStore {
   authenticateDevice(id: DeviceId, secret: Buffer | string): Promise<DeviceAuthResult>;
   /** Records a connect or disconnect; returns false when nothing changed. */
   setPresence(id: DeviceId, online: boolean, at: number): Promise<boolean>;
+  /**
+   * Marks every device offline; called at start, before the broker listens, since
+   * no connection survives a restart. Returns how many were marked online before.
+   */
+  markAllOffline(at: number): Promise<number>;
 }
 
 /** A validated reading, ready to store. */

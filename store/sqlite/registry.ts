@@ -100,6 +100,7 @@ export class SqliteRegistry implements RegistryStore {
       ),
       revoke: db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       presence: db.prepare('UPDATE devices SET online = ?, presence_changed_at = ? WHERE id = ? AND online != ?'),
+      allOffline: db.prepare('UPDATE devices SET online = 0, presence_changed_at = ? WHERE online = 1'),
     };
   }
 
@@ -185,6 +186,10 @@ export class SqliteRegistry implements RegistryStore {
     if (!row) return 'denied';
     if (!verifyDeviceSecret(secret, { salt: row.secret_salt, hash: row.secret_hash })) return 'denied';
     return row.revoked_at === null ? 'ok' : 'revoked';
+  }
+
+  async markAllOffline(at: number): Promise<number> {
+    return this.stmt.allOffline.run(at).changes;
   }
 
   async setPresence(id: string, online: boolean, at: number): Promise<boolean> {

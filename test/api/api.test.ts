@@ -17,7 +17,7 @@ const get = (url: string, headers: Record<string, string> = auth) => server.api.
 
 describe('REST API', () => {
   it('answers 401 without a token or with a wrong one, and never a stack trace', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic abc' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await get('/api/v1/sites', headers);
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({ code: 'unauthorized', message: expect.any(String) });

@@ -3,7 +3,7 @@ import type { DeviceKind, LiveReading } from '../../contracts/index.js';
 import { demoPlan } from '../../simulators/demo-plan.js';
 import { Fleet, type FleetDevice } from '../../simulators/fleet.js';
 import { generateDeviceSecret } from '../../store/device-credentials.js';
-import { connectDashboard, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
+import { connectDashboard, connectDevice, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
 
 let server: TestServer | undefined;
 let fleet: Fleet | undefined;
@@ -104,5 +104,24 @@ describe('device to dashboard, end to end', () => {
 
     server = await startTestServer({}, dataDir);
     expect(await server.store.telemetry.count()).toBe(acked);
+  });
+});
+
+describe('presence across a restart', () => {
+  it('shows devices offline after a restart until they reconnect', async () => {
+    server = await startTestServer();
+    const dataDir = server.dataDir;
+    const [device] = await provisionPlan(server, 1);
+    // As after a crash: the database says online, but no connection survived.
+    await server.store.registry.setPresence(device!.id, true, Date.now());
+    await server.close();
+
+    server = await startTestServer({}, dataDir);
+    expect((await server.store.registry.getDevice(device!.id))?.online).toBe(false);
+    const online = new Promise<void>((resolve) => server!.ingest.once('device:presence', () => resolve()));
+    const client = await connectDevice(server.mqttUrl, device!.id, device!.secret);
+    await online;
+    expect((await server.store.registry.getDevice(device!.id))?.online).toBe(true);
+    await client.endAsync();
   });
 });
