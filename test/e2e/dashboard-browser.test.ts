@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoPlan } from '../../simulators/demo-plan.js';
+import { Fleet, type FleetDevice } from '../../simulators/fleet.js';
+import { generateDeviceSecret } from '../../store/device-credentials.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Debian's Chromium; .ci/run installs it. Never a downloaded browser. */
+const CHROMIUM = '/usr/bin/chromium';
+/** CI sets SK_REQUIRE_BROWSER=1, so a missing browser fails there instead of skipping. */
+const runBrowser = existsSync(CHROMIUM) || process.env.SK_REQUIRE_BROWSER === '1';
+
+let server: TestServer | undefined;
+let fleet: Fleet | undefined;
+let browser: Browser | undefined;
+
+afterEach(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await server?.stop();
+  server = fleet = browser = undefined;
+});
+
+describe('the dashboard in a real browser', () => {
+  it.skipIf(!runBrowser)('shows every device of the jurisdiction and updates values live, without console errors', async () => {
+    server = await startTestServer();
+    const plan = demoPlan({ seed: 11, sites: 2 });
+    const { registry } = server.store;
+    for (const region of plan.regions) await registry.upsertRegion(region);
+    for (const site of plan.sites) await registry.upsertSite(site);
+    const devices: FleetDevice[] = [];
+    for (const device of plan.devices) {
+      const secret = generateDeviceSecret();
+      await registry.createDevice(device, secret, Date.now());
+      devices.push({ id: device.id, secret, kind: device.kind, profile: device.profile, siteId: device.siteId });
+    }
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(String(error)));
+
+    await page.goto(`${server.httpUrl}/#token=${encodeURIComponent(server.adminToken)}`);
+    await page.locator('#conn[data-connection-state="connected"]').waitFor();
+    await expect.poll(() => page.locator('[data-device-id]').count()).toBe(devices.length);
+    // The token left the address bar.
+    expect(page.url()).not.toContain(server.adminToken);
+
+    // Devices start publishing only now: what appears must have come over socket.io.
+    fleet = new Fleet({ url: server.mqttUrl, devices, intervalMs: 200, seed: 11 });
+    await fleet.start();
+    const fridge = devices.find((d) => d.kind === 'temperature')!;
+    const value = page.locator(`[data-device-id="${fridge.id}"] [data-field="primary"]`);
+    await expect.poll(() => value.textContent(), { timeout: 15_000 }).toMatch(/-?\d+(\.\d)? °C/);
+    // Once the devices stop, the page settles on exactly the newest stored reading.
+    await fleet.stop();
+    fleet = undefined;
+    const [stored] = await server.store.telemetry.latest([{ id: fridge.id, kind: 'temperature' }]);
+    const expected = `${(stored!.values.temperatureC as number).toFixed(1)} °C`;
+    await expect.poll(() => value.textContent()).toBe(expected);
+    expect(problems).toEqual([]);
+  });
+});
