@@ -39,6 +39,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   readonly directory: DeviceDirectory;
   private readonly committer: GroupCommitter<IngestWrite, IngestWriteResult>;
   private readonly clock: () => number;
+  /** Messages between hand-over and commit, so close() can wait for every one. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: IngestOptions) {
     super();
@@ -63,7 +65,15 @@ export class Ingest extends EventEmitter<IngestEvents> {
    * quarantined, which is durable too); rejects only when the store failed, in
    * which case the message must not be acknowledged, so the device sends it again.
    */
-  async handle(msg: DeviceMessage): Promise<IngestOutcome> {
+  handle(msg: DeviceMessage): Promise<IngestOutcome> {
+    const work = this.process(msg);
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  private async process(msg: DeviceMessage): Promise<IngestOutcome> {
     const { metrics } = this.options;
     metrics.messagesReceived.inc({ channel: msg.channel });
     const device = await this.directory.get(msg.deviceId);
@@ -106,8 +116,9 @@ export class Ingest extends EventEmitter<IngestEvents> {
     }
   }
 
-  /** Writes everything already handed over, then refuses more. */
-  close(): Promise<void> {
-    return this.committer.close();
+  /** Writes everything already handed over (even messages still being decoded), then refuses more. */
+  async close(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.committer.close();
   }
 }

@@ -113,7 +113,8 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     if (!stmt) {
       const col = `"${q.field}"`;
       stmt = this.db.prepare(
-        `SELECT (ts - @from) / @bucket AS b, min(${col}) AS min, max(${col}) AS max, avg(${col}) AS mean, count(${col}) AS count
+        // better-sqlite3 binds JS numbers as REAL: without the CAST the division would not truncate and every reading would be its own bucket.
+        `SELECT CAST((ts - @from) / @bucket AS INTEGER) AS b, min(${col}) AS min, max(${col}) AS max, avg(${col}) AS mean, count(${col}) AS count
          FROM ${telemetryTable(q.kind)}
          WHERE device_key = @key AND ts >= @from AND ts < @to AND ${col} IS NOT NULL
          GROUP BY b ORDER BY b`,

@@ -92,7 +92,10 @@ describe.each(DEVICE_KINDS)('reading schema of %s devices', (kind) => {
 
   it('accepts true and false for every boolean field', () => {
     for (const [name] of entries(kind).filter(([, s]) => s.type === 'boolean')) {
-      for (const value of [true, false]) expect(schema.parse({ ...full(kind), [name]: value })[name]).toBe(value);
+      for (const value of [true, false]) {
+        const parsed: Record<string, unknown> = schema.parse({ ...full(kind), [name]: value });
+        expect(parsed[name]).toBe(value);
+      }
     }
   });
 

@@ -326,6 +326,19 @@ export function describeStoreContract(
         expect(await store.registry.getDevice('fridge-1')).toMatchObject({ online: false, presenceChangedAt: T0 + 4 });
         expect(await store.registry.setPresence('ghost', true, T0 + 5)).toBe(false);
       });
+
+      test('markAllOffline marks every online device offline and says how many were online', async () => {
+        await seedDevices();
+        await store.registry.setPresence('fridge-1', true, T0 + 1);
+        await store.registry.setPresence('cam-1', true, T0 + 2);
+        expect(await store.registry.markAllOffline(T0 + 10)).toBe(2);
+        for (const device of await store.registry.listDevices()) expect(device.online, device.id).toBe(false);
+        expect(await store.registry.getDevice('fridge-1')).toMatchObject({ presenceChangedAt: T0 + 10 });
+        // Devices that were already offline keep their last change time.
+        expect(await store.registry.getDevice('trap-1')).toMatchObject({ presenceChangedAt: null });
+        expect(await store.registry.markAllOffline(T0 + 20)).toBe(0);
+        expect(await store.registry.setPresence('fridge-1', true, T0 + 30)).toBe(true);
+      });
     });
 
     describe('ingest sink', () => {
