@@ -1,18 +1,7 @@
 import { finished } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FrameError, FrameGuard } from '../../broker/frame-guard.js';
-
-/** Encodes a Remaining Length as MQTT does: 7 bits per byte, high bit = more follows ([MQTT-2.2.3]). */
-function remainingLength(n: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (n > 0);
-  return bytes;
-}
+import { remainingLength } from '../helpers/mqtt-bytes.js';
 
 /** A packet of the given type with a body of `length` bytes whose values depend on position (so reordering shows). */
 function packet(firstByte: number, length: number): Buffer {

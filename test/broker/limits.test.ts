@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../contracts/index.js';
+import { remainingLength } from '../helpers/mqtt-bytes.js';
 import { connectDevice, reading, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -18,18 +19,6 @@ function rawSocket(url: string): Promise<Socket> {
 
 const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
 
-/** Remaining Length as MQTT's variable-length integer [MQTT-2.2.3]. */
-function remainingLength(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-
 describe('broker limits', () => {
   it('closes a connection whose packet declares more than the size limit, as soon as the header is read', async () => {
     server = await startTestServer({ SK_MAX_PACKET_BYTES: '4096' });
@@ -38,7 +27,7 @@ describe('broker limits', () => {
     const socket = await rawSocket(server.mqttUrl);
     socket.on('error', () => undefined);
     // A PUBLISH header declaring 200 MiB, with no body at all: the guard must not wait for it.
-    socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(200 * 1024 * 1024)]));
+    socket.write(Buffer.from([0x30, ...remainingLength(200 * 1024 * 1024)]));
     await closed(socket);
     const metric = await server.metrics.registry.getSingleMetric('sk_mqtt_connections_closed_total')!.get();
     expect(metric.values.find((v) => v.labels.reason === 'packet_too_large')?.value).toBe(1);

@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { demoPlan } from '../../simulators/demo-plan.js';
-import { Fleet, type FleetDevice } from '../../simulators/fleet.js';
-import { generateDeviceSecret } from '../../store/device-credentials.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { Fleet } from '../../simulators/fleet.js';
+import { provisionDemoPlan, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Debian's Chromium; .ci/run installs it. Never a downloaded browser. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,16 +23,7 @@ afterEach(async () => {
 describe('the dashboard in a real browser', () => {
   it.skipIf(!runBrowser)('shows every device of the jurisdiction and updates values live, without console errors', async () => {
     server = await startTestServer();
-    const plan = demoPlan({ seed: 11, sites: 2 });
-    const { registry } = server.store;
-    for (const region of plan.regions) await registry.upsertRegion(region);
-    for (const site of plan.sites) await registry.upsertSite(site);
-    const devices: FleetDevice[] = [];
-    for (const device of plan.devices) {
-      const secret = generateDeviceSecret();
-      await registry.createDevice(device, secret, Date.now());
-      devices.push({ id: device.id, secret, kind: device.kind, profile: device.profile, siteId: device.siteId });
-    }
+    const devices = await provisionDemoPlan(server, { seed: 11, sites: 2 });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

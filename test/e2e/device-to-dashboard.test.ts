@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceKind, LiveReading } from '../../contracts/index.js';
-import { demoPlan } from '../../simulators/demo-plan.js';
-import { Fleet, type FleetDevice } from '../../simulators/fleet.js';
-import { generateDeviceSecret } from '../../store/device-credentials.js';
-import { connectDashboard, connectDevice, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
+import { Fleet } from '../../simulators/fleet.js';
+import { connectDashboard, connectDevice, provisionDemoPlan, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
 
 let server: TestServer | undefined;
 let fleet: Fleet | undefined;
@@ -16,20 +14,7 @@ afterEach(async () => {
   server = fleet = socket = undefined;
 });
 
-/** Registers a small demo jurisdiction and returns its devices with fresh secrets. */
-async function provisionPlan(target: TestServer, sites: number): Promise<FleetDevice[]> {
-  const plan = demoPlan({ seed: 7, sites });
-  const { registry } = target.store;
-  for (const region of plan.regions) await registry.upsertRegion(region);
-  for (const site of plan.sites) await registry.upsertSite(site);
-  const devices: FleetDevice[] = [];
-  for (const device of plan.devices) {
-    const secret = generateDeviceSecret();
-    await registry.createDevice(device, secret, Date.now());
-    devices.push({ id: device.id, secret, kind: device.kind, profile: device.profile, siteId: device.siteId });
-  }
-  return devices;
-}
+const provisionPlan = (target: TestServer, sites: number) => provisionDemoPlan(target, { seed: 7, sites });
 
 describe('device to dashboard, end to end', () => {
   it('simulated devices publish through the broker; a dashboard receives them live; the API serves them from SQLite', async () => {
