@@ -80,8 +80,9 @@ export class NodeChild<In extends Typed, Out extends Typed> {
     script: string,
     args: string[],
     core: number | undefined,
+    nodeArgs: string[] = [],
   ) {
-    this.process = spawnPinned(process.execPath, [script, ...args], { label, core, ipc: true });
+    this.process = spawnPinned(process.execPath, [...nodeArgs, script, ...args], { label, core, ipc: true });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.on('message', (raw) => {
       const msg = raw as Out;

@@ -29,6 +29,11 @@ const clients: MqttClient[] = [];
 let expectedClose = false;
 let disconnects = 0;
 
+function setNoDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
+}
+
 function connectOne(url: string, cred: DeviceCredentials): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, {
@@ -43,6 +48,9 @@ function connectOne(url: string, cred: DeviceCredentials): Promise<MqttClient> {
     });
     clients.push(client);
     client.once('connect', () => {
+      // Our broker sets TCP_NODELAY on its side; without it here too, Nagle would hold
+      // back small PUBLISH packets and the load generator, not the server, would set the pace.
+      setNoDelay(client);
       client.on('close', () => {
         if (!expectedClose) disconnects++;
       });

@@ -61,6 +61,7 @@ export async function startMosquitto(dir: string, core: number | undefined): Pro
       'persistence false',
       // The one subscriber may fall behind; queue rather than drop (counted as lost if it happens).
       'max_queued_messages 100000',
+      // Exactly the configuration the baseline is defined with; no set_tcp_nodelay (see bench/README.md).
       'log_dest stderr',
       'log_type error',
       'log_type warning',

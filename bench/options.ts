@@ -19,6 +19,7 @@ Usage: npm run bench [-- options]      or   node dist/bench/run.js [options]
   --paced-seconds <s>     paced: measured seconds (default 15; smoke 2)
   --data-dir <dir>        where the temporary SQLite files go (default: the OS temp dir)
   --timeout <s>           hard limit for the whole run (default 420; smoke 90)
+  --profile <dir>         write a V8 CPU profile of each sunshine-kitchen server run into <dir>
   --no-pin                do not pin server and load generator to cores 0 and 1
   --help                  this text
 
@@ -41,6 +42,7 @@ const schema = z.object({
   pacedRate: z.coerce.number().min(1).max(1_000_000),
   pacedSeconds: z.coerce.number().min(0.5).max(3_600),
   dataDir: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
   timeout: z.coerce.number().min(10).max(24 * 3_600),
   pin: z.boolean(),
   help: z.boolean(),
@@ -51,7 +53,7 @@ export type BenchOptions = z.infer<typeof schema>;
 const FULL = { devices: 200, seconds: 20, warmup: 3, window: 8, pacedDevices: 1_000, pacedRate: 2_000, pacedSeconds: 15, timeout: 420 };
 const SMOKE = { devices: 20, seconds: 3, warmup: 1, window: 8, pacedDevices: 50, pacedRate: 200, pacedSeconds: 2, timeout: 90 };
 
-const NAMES = ['scenarios', 'devices', 'seconds', 'warmup', 'window', 'paced-devices', 'paced-rate', 'paced-seconds', 'data-dir', 'timeout'] as const;
+const NAMES = ['scenarios', 'devices', 'seconds', 'warmup', 'window', 'paced-devices', 'paced-rate', 'paced-seconds', 'data-dir', 'profile', 'timeout'] as const;
 const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 /** Flags, then SK_BENCH_* variables, then the defaults of the chosen size; throws once listing every bad value. */

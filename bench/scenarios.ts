@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeChild } from './children.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
@@ -7,6 +6,7 @@ import {
   cpuPercent,
   eventLoopUtilization,
   round,
+  type DeviceCredentials,
   type LoadMessage,
   type LoadPlan,
   type LoadRequest,
@@ -63,6 +63,20 @@ async function drive(load: LoadChild, plan: LoadPlan, atWindow: (edge: 'start' |
   return { result, connectMs: ms };
 }
 
+/** The first process at ≥ 95 % event-loop (or CPU) use sets the pace; paced runs are set by the offered rate. */
+const SATURATED = 0.95;
+function limitedBy(spec: LoadSpec, candidates: [name: string, utilization: number | null][]): string {
+  if (spec.mode === 'paced') return 'offered-rate';
+  const hit = candidates.filter(([, u]) => u !== null && u >= SATURATED).map(([name]) => name);
+  // Nothing saturated: the per-client window over the round-trip time is the limit.
+  return hit.length ? hit.join('+') : 'window-latency';
+}
+
+function planOf(spec: LoadSpec, url: string, devices: DeviceCredentials[], boot: string): LoadPlan {
+  const { devices: _count, ...rest } = spec;
+  return { ...rest, url, devices, boot, connectConcurrency: 50 };
+}
+
 function latencyFields(r: LoadResult): Line {
   const { p50Ms, p95Ms, p99Ms, maxMs, meanMs } = r.latency;
   return { p50Ms, p95Ms, p99Ms, maxMs, meanMs };
@@ -75,10 +89,13 @@ export async function benchSunshineKitchen(
   synchronous: ServerSpec['synchronous'],
   dataDir: string,
   placement: Placement,
+  profileDir?: string,
 ): Promise<{ line: Line; failures: string[] }> {
   mkdirSync(dataDir, { recursive: true });
   const serverSpec: ServerSpec = { dataDir, devices: spec.devices, synchronous };
-  const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(serverSpec)], placement.serverCore);
+  // A V8 CPU profile of the server, written when it exits after a graceful close.
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [];
+  const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(serverSpec)], placement.serverCore, nodeArgs);
   let load: LoadChild | undefined;
   try {
     const ready = await server.next('ready', SETUP_TIMEOUT_MS);
@@ -86,7 +103,7 @@ export async function benchSunshineKitchen(
     const snapshots: Record<'start' | 'end', ServerMessage & { type: 'snapshot' }> = {} as never;
     const { result, connectMs } = await drive(
       load,
-      { url: ready.mqttUrl, devices: ready.devices, boot: `bench-${Date.now().toString(36)}`, connectConcurrency: 50, ...spec },
+      planOf(spec, ready.mqttUrl, ready.devices, `bench-${Date.now().toString(36)}`),
       async (edge) => {
         server.send({ type: 'snapshot', count: false });
         snapshots[edge] = await server.next('snapshot', 30_000);
@@ -135,6 +152,10 @@ export async function benchSunshineKitchen(
       serverEventLoop: eventLoopUtilization(s0, s1),
       loadCpuPct: cpuPercent(result.start, result.end),
       loadEventLoop: eventLoopUtilization(result.start, result.end),
+      limitedBy: limitedBy(spec, [
+        ['server', eventLoopUtilization(s0, s1)],
+        ['load-generator', eventLoopUtilization(result.start, result.end)],
+      ]),
       provisionMs: ready.provisionMs,
       connectMs,
     };
@@ -166,7 +187,7 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
     const cpu: Partial<Record<'start' | 'end', number | undefined>> = {};
     const b = broker;
     const sub = subscriber;
-    const { result } = await drive(load, { url: b.url, devices, boot: 'bench', connectConcurrency: 50, ...spec }, async (edge) => {
+    const { result } = await drive(load, planOf(spec, b.url, devices, 'bench'), async (edge) => {
       cpu[edge] = b.cpuSeconds();
       sub.send({ type: 'count' });
       counts[edge] = await sub.next('count', 30_000);
@@ -210,12 +231,19 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
       sent: result.sent,
       acked: result.acked,
       delivered,
-      lost: Math.max(0, result.acked - delivered),
+      // Acknowledged by Mosquitto but never delivered: its queue for the subscriber overflowed.
+      dropped: Math.max(0, result.acked - delivered),
       persistence: false,
       brokerCpuPct: brokerCpu,
       subscriberCpuPct: cpuPercent(c0.sample, c1.sample),
       loadCpuPct: cpuPercent(result.start, result.end),
       loadEventLoop: eventLoopUtilization(result.start, result.end),
+      limitedBy: limitedBy(spec, [
+        ['broker', brokerCpu === null ? null : brokerCpu / 100],
+        ['subscriber', cpuPercent(c0.sample, c1.sample) / 100],
+        ['server-core', brokerCpu === null ? null : (brokerCpu + cpuPercent(c0.sample, c1.sample)) / 100],
+        ['load-generator', eventLoopUtilization(result.start, result.end)],
+      ]),
     };
     return { line, failures };
   } finally {

@@ -24,6 +24,7 @@ client.on('message', () => {
   received++;
 });
 client.once('connect', () => {
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   client.subscribe(filter, { qos: 1 }, (error) => {
     if (error) fail(`subscribe failed: ${error.message}`);
     else send({ type: 'ready' });

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench`: load benchmarks of the whole ingest path (MQTT → zod → SQLite
+ * group commit → PUBACK), each against a baseline measured in the same run.
+ *
+ * stdout carries one JSON line per scenario and a final summary line, nothing
+ * else; stderr carries a short human summary and the children's output. The run
+ * stops by itself (hard timeout), kills every child however it ends, and exits
+ * non-zero only on a real failure: acknowledged readings missing, a child
+ * crashed, publishes failed, clients dropped, or the timeout hit.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canPin, killAllChildren } from './children.js';
+import { mosquittoVersion, MOSQUITTO_BIN } from './mosquitto.js';
+import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.js';
+import { round } from './protocol.js';
+import { benchMosquitto, benchSunshineKitchen, type Line, type LoadSpec, type Placement } from './scenarios.js';
+
+const NOTE =
+  'mosquitto runs with persistence false and acknowledges from memory; sunshine-kitchen acknowledges a reading only after its SQLite group commit (WAL; synchronous=full fsyncs every commit)';
+
+let tmpRoot: string | undefined;
+function cleanup(): void {
+  killAllChildren();
+  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
+  tmpRoot = undefined;
+}
+
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`bench: ${signal}, stopping`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+function emit(line: Line): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function human(line: Line): void {
+  const target = String(line.target);
+  const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
+  const rate = `${Math.round(Number(line.readingsPerSec)).toLocaleString('en')} readings/s`;
+  if (target === 'mosquitto') {
+    console.error(
+      `  ${line.bench} vs mosquitto ${line.version}: ${rate} delivered to the subscriber (${line.ackedPerSec} acked/s); publish→PUBACK ${lat}; ` +
+        `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%`,
+    );
+  } else {
+    console.error(
+      `  ${line.bench} (${line.devices} devices, synchronous=${line.synchronous}${line.offeredPerSec ? `, offered ${line.offeredPerSec}/s` : ''}): ` +
+        `${rate} durable; publish→PUBACK ${lat}; stored ${line.stored} of ${line.acked} acked, lost ${line.lost}; ` +
+        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); limited by ${line.limitedBy}`,
+    );
+  }
+}
+
+async function main(options: BenchOptions): Promise<number> {
+  const cores = cpus().length;
+  const env = { node: process.version, cores, cpu: cpus()[0]?.model.trim() ?? 'unknown' };
+  const pinned = options.pin && canPin(cores);
+  const placement: Placement = pinned ? { serverCore: 0, loadCore: 1 } : { serverCore: undefined, loadCore: undefined };
+  const mosquitto = mosquittoVersion();
+  tmpRoot = mkdtempSync(join(options.dataDir ?? tmpdir(), 'sk-bench-'));
+  const want = (s: Scenario) => options.scenarios.includes(s);
+
+  console.error(
+    `bench${options.smoke ? ' (smoke)' : ''}: node ${env.node}, ${cores} cores (${env.cpu}), ` +
+      (pinned ? 'system under test on core 0, load generator on core 1' : 'processes not pinned') +
+      `, data in ${tmpRoot}`,
+  );
+
+  const drainTimeoutS = options.smoke ? 10 : 30;
+  const sustained: LoadSpec = { devices: options.devices, mode: 'saturate', window: options.window, warmupS: options.warmup, seconds: options.seconds, drainTimeoutS };
+  const paced: LoadSpec = {
+    devices: options.pacedDevices,
+    mode: 'paced',
+    window: options.window,
+    ratePerSec: options.pacedRate,
+    warmupS: options.warmup,
+    seconds: options.pacedSeconds,
+    drainTimeoutS,
+  };
+
+  const failures: string[] = [];
+  const lines: Partial<Record<Scenario, Line>> = {};
+  const record = (scenario: Scenario, result: { line: Line; failures: string[] }) => {
+    const line = { ...result.line, ...env, pinned };
+    lines[scenario] = line;
+    failures.push(...result.failures);
+    emit(line);
+    human(line);
+  };
+  let n = 0;
+  const dir = (name: string) => join(tmpRoot!, `${++n}-${name}`);
+
+  if (want('sustained')) record('sustained', await benchSunshineKitchen('sustained', sustained, 'full', dir('sustained'), placement, options.profile));
+  if (want('baseline')) {
+    if (mosquitto) record('baseline', await benchMosquitto('sustained', sustained, dir('mosquitto'), placement, mosquitto));
+    else console.error(`  baseline skipped: ${MOSQUITTO_BIN} not found (apt-get install mosquitto); no ratio in the summary`);
+  }
+  if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', dir('paced'), placement, options.profile));
+  if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', dir('normal'), placement, options.profile));
+
+  const ours = lines.sustained;
+  const base = lines.baseline;
+  const normal = lines.normal;
+  const num = (l: Line | undefined, k: string) => (l && typeof l[k] === 'number' ? (l[k] as number) : null);
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 3) : null);
+  const lost = Object.values(lines).reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' ? Number(l.lost) : 0), 0);
+  const summary: Line = {
+    bench: 'summary',
+    ok: failures.length === 0,
+    smoke: options.smoke,
+    readingsPerSec: num(ours, 'readingsPerSec'),
+    p99Ms: num(ours, 'p99Ms'),
+    baseline: mosquitto ? `mosquitto ${mosquitto}` : null,
+    baselineReadingsPerSec: num(base, 'readingsPerSec'),
+    ratioToBaseline: ratio(num(ours, 'readingsPerSec'), num(base, 'readingsPerSec')),
+    pacedOfferedPerSec: num(lines.paced, 'offeredPerSec'),
+    pacedReadingsPerSec: num(lines.paced, 'readingsPerSec'),
+    pacedP99Ms: num(lines.paced, 'p99Ms'),
+    normalReadingsPerSec: num(normal, 'readingsPerSec'),
+    normalOverFull: ratio(num(normal, 'readingsPerSec'), num(ours, 'readingsPerSec')),
+    lost,
+    failures: failures.length ? failures.join('; ') : null,
+    note: mosquitto ? NOTE : 'baseline skipped: mosquitto not installed',
+    ...env,
+    pinned,
+  };
+  emit(summary);
+  console.error(
+    `summary: sunshine-kitchen ${summary.readingsPerSec ?? '-'} readings/s durable` +
+      (summary.ratioToBaseline !== null ? ` = ${summary.ratioToBaseline} × mosquitto's ${summary.baselineReadingsPerSec} pass-through (which persists nothing)` : '') +
+      (summary.normalOverFull !== null ? `; synchronous=normal gives ${summary.normalOverFull} × full` : '') +
+      `; lost ${lost}${failures.length ? `; FAILED: ${summary.failures}` : ''}`,
+  );
+  return failures.length === 0 ? 0 : 1;
+}
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  console.error(HELP);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+setTimeout(() => {
+  console.error(`bench: hard timeout of ${options.timeout} s reached; killing everything`);
+  cleanup();
+  process.exit(3);
+}, options.timeout * 1000).unref();
+
+main(options).then(
+  (code) => {
+    cleanup();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    console.error('bench failed:', error instanceof Error ? error.message : error);
+    cleanup();
+    process.exit(1);
+  },
+);
