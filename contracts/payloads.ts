@@ -45,6 +45,13 @@ function byKind<T>(make: (kind: DeviceKind) => T): SchemaMap<T> {
   return Object.fromEntries(DEVICE_KINDS.map((k) => [k, make(k)])) as SchemaMap<T>;
 }
 
+/**
+ * The shape of a batch before its readings are looked at: one malformed or
+ * oversized batch is one quarantine entry, while each reading is then checked
+ * on its own (a bad one does not cost the good ones).
+ */
+export const batchEnvelopeSchema = z.object({ boot, readings: z.array(z.unknown()).min(1).max(MAX_BATCH_READINGS) });
+
 /** One reading, published on `telemetry`. */
 export const READING_SCHEMAS = byKind(readingSchema);
 /** Buffered readings, published on `telemetry-batch`; `boot` is given once. */

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   BATCH_SCHEMAS,
-  MAX_BATCH_READINGS,
+  batchEnvelopeSchema,
   READING_SCHEMAS,
   cameraFindingSchema,
   checkDeviceClock,
@@ -77,8 +77,7 @@ export function decodeMessage(msg: DeviceMessage, device: DeviceInfo | undefined
 
 function decodeBatch(msg: DeviceMessage, device: DeviceInfo, json: unknown, options: DecodeOptions): Decoded {
   const schema = BATCH_SCHEMAS[device.kind];
-  // The envelope first (boot id, 1..500 readings), so one oversized batch is one entry.
-  const envelope = z.object({ boot: schema.shape.boot, readings: z.array(z.unknown()).min(1).max(MAX_BATCH_READINGS) }).safeParse(json);
+  const envelope = batchEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
     return { write: { readings: [], findings: [], quarantine: [quarantine(msg, 'invalid_payload', describe(envelope.error), msg.payload)] } };
   }

@@ -88,13 +88,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
     write.readings.forEach((record, i) => {
       if (!result.readingsInserted[i]) return;
       stored++;
-      metrics.readingsStored.inc({ kind: record.kind });
       this.latest.offer(record);
       this.emit('reading:stored', record, device!.siteId);
     });
     write.findings.forEach((finding, i) => {
       if (result.findingsInserted[i]) this.emit('finding:stored', finding, device!.siteId);
     });
+    // One message carries readings of one device, so of one kind: one counter update.
+    if (stored > 0) metrics.readingsStored.inc({ kind: device!.kind }, stored);
     const duplicates = write.readings.length - stored;
     if (duplicates > 0) metrics.duplicates.inc(duplicates);
     for (const entry of write.quarantine) {
