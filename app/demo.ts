@@ -5,9 +5,9 @@ import { createLogger } from '../observability/logger.js';
 import { demoPlan } from '../simulators/demo-plan.js';
 import { Fleet, type FleetDevice } from '../simulators/fleet.js';
 import { isFaultName, type FaultName } from '../simulators/models/model.js';
-import { generateDeviceSecret } from '../store/device-credentials.js';
 import type { RegistryStore } from '../store/index.js';
 import { ConfigError, loadConfig } from './config.js';
+import { provisionDemoPlan } from './provision-demo.js';
 import { startServer } from './server.js';
 import { installShutdown } from './shutdown.js';
 
@@ -77,27 +77,10 @@ async function main(): Promise<void> {
   }, logger);
 }
 
-/**
- * Registers the demo jurisdiction, once. Device secrets are kept in a fleet file
- * beside the database (mode 0600) so a restarted demo reconnects the same devices.
- */
+/** The demo jurisdiction, registered once; device secrets are kept in a fleet file (mode 0600) so a restarted demo reconnects the same devices. */
 async function provisionDemo(registry: RegistryStore, fleetFile: string, options: { seed: number; sites: number }): Promise<FleetDevice[]> {
-  const plan = demoPlan(options);
-  const known = new Map<string, string>(
-    existsSync(fleetFile) ? (JSON.parse(readFileSync(fleetFile, 'utf8')) as { devices: FleetDevice[] }).devices.map((d) => [d.id, d.secret]) : [],
-  );
-  for (const region of plan.regions) await registry.upsertRegion(region);
-  for (const site of plan.sites) await registry.upsertSite(site);
-  const fleet: FleetDevice[] = [];
-  for (const device of plan.devices) {
-    let secret = known.get(device.id);
-    if (!secret) {
-      if (await registry.getDevice(device.id)) continue; // registered earlier, secret lost: leave it out
-      secret = generateDeviceSecret();
-      await registry.createDevice(device, secret, Date.now());
-    }
-    fleet.push({ id: device.id, secret, kind: device.kind, profile: device.profile, siteId: device.siteId });
-  }
+  const known = existsSync(fleetFile) ? (JSON.parse(readFileSync(fleetFile, 'utf8')) as { devices: FleetDevice[] }).devices : [];
+  const fleet = await provisionDemoPlan(registry, demoPlan(options), new Map(known.map((d) => [d.id, d.secret])));
   writeFileSync(fleetFile, JSON.stringify({ devices: fleet }, null, 2), { mode: 0o600 });
   return fleet;
 }

@@ -33,12 +33,14 @@ describe('REST API', () => {
 
   it('registers a device, shows its secret once, and the device can then connect with it', async () => {
     await server.provision(); // region tree and site-1
-    const created = await server.api.inject({
-      method: 'POST',
-      url: '/api/v1/devices',
-      headers: auth,
-      payload: { id: 'walk-in-1', siteId: 'site-1', kind: 'temperature', label: '冷库', profile: 'chilled' },
-    });
+    const register = () =>
+      server.api.inject({
+        method: 'POST',
+        url: '/api/v1/devices',
+        headers: auth,
+        payload: { id: 'walk-in-1', siteId: 'site-1', kind: 'temperature', label: '冷库', profile: 'chilled' },
+      });
+    const created = await register();
     expect(created.statusCode).toBe(201);
     const { secret, device } = created.json();
     expect(device).toMatchObject({ id: 'walk-in-1', online: false, expectedIntervalS: 30 });
@@ -50,13 +52,7 @@ describe('REST API', () => {
     await client.endAsync();
     expect((await get('/api/v1/devices/walk-in-1')).json().latest.values).toEqual({ temperatureC: 6.5 });
 
-    const again = await server.api.inject({
-      method: 'POST',
-      url: '/api/v1/devices',
-      headers: auth,
-      payload: { id: 'walk-in-1', siteId: 'site-1', kind: 'temperature', label: '冷库', profile: 'chilled' },
-    });
-    expect(again.statusCode).toBe(409);
+    expect((await register()).statusCode).toBe(409);
   });
 
   it('rejects bad requests with a 4xx and a message that names the problem', async () => {

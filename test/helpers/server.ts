@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../../app/server.js';
 import { createLogger } from '../../observability/logger.js';
 import { demoPlan } from '../../simulators/demo-plan.js';
 import type { FleetDevice } from '../../simulators/fleet.js';
+import { provisionDemoPlan as provisionPlan } from '../../app/provision-demo.js';
 import { generateDeviceSecret } from '../../store/device-credentials.js';
 
 export interface TestServer extends RunningServer {
@@ -85,16 +86,6 @@ export function reading(seq: number, values: Record<string, number | boolean> = 
 }
 
 /** Registers a demo jurisdiction (simulators/demo-plan.ts) and returns its devices with fresh secrets. */
-export async function provisionDemoPlan(target: RunningServer, options: { seed: number; sites: number }): Promise<FleetDevice[]> {
-  const plan = demoPlan(options);
-  const { registry } = target.store;
-  for (const region of plan.regions) await registry.upsertRegion(region);
-  for (const site of plan.sites) await registry.upsertSite(site);
-  const devices: FleetDevice[] = [];
-  for (const device of plan.devices) {
-    const secret = generateDeviceSecret();
-    await registry.createDevice(device, secret, Date.now());
-    devices.push({ id: device.id, secret, kind: device.kind, profile: device.profile, siteId: device.siteId });
-  }
-  return devices;
+export function provisionDemoPlan(target: RunningServer, options: { seed: number; sites: number }): Promise<FleetDevice[]> {
+  return provisionPlan(target.store.registry, demoPlan(options));
 }
