@@ -9,11 +9,19 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { createTokenCheck } from './auth.js';
+import { Access } from './scope.js';
 import { installErrorHandler } from './errors.js';
 import { attachLive } from './live.js';
 import type { LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
 import { registryRoutes } from './routes/registry.js';
 import { telemetryRoutes } from './routes/telemetry.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller and their scope; set on every `/api/v1` request. */
+    access: Access;
+  }
+}
 
 export interface ApiOptions {
   store: Store;
@@ -49,6 +57,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(server);
 
   const checkToken = createTokenCheck(options.adminToken);
+  server.decorateRequest('access', undefined as unknown as Access);
   const clock = options.clock ?? Date.now;
 
   await app.register(fastifySwagger, {
@@ -97,7 +106,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request) => checkToken(request.headers.authorization));
+      api.addHook('onRequest', async (request) => {
+        request.access = new Access(checkToken(request.headers.authorization), options.store.registry);
+      });
       await api.register(registryRoutes, { store: options.store, latest: options.latest ?? (() => undefined), clock });
       await api.register(telemetryRoutes, { store: options.store });
     },
@@ -117,7 +128,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     feed: options.feed,
     registry: options.store.registry,
     logger: options.logger.child({ component: 'live' }),
-    checkToken: (token) => checkToken(token),
+    authenticate: checkToken,
     throttleMs: options.liveThrottleMs ?? 1_000,
     corsOrigins: options.corsOrigins ?? [],
   });

@@ -4,23 +4,29 @@ import {
   siteIdSchema,
   type ClientToServerEvents,
   type LiveReading,
+  type Principal,
   type PresenceChange,
   type ServerToClientEvents,
   type SiteId,
 } from '../contracts/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, TelemetryRecord } from '../store/index.js';
+import type { Authenticate } from './auth.js';
 import type { LiveFeed } from './ports.js';
+import { Access } from './scope.js';
 
-export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
+export interface LiveSocketData {
+  principal: Principal;
+}
+export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, LiveSocketData>;
 
 export interface LiveOptions {
   httpServer: HttpServer;
   feed: LiveFeed;
   registry: RegistryStore;
   logger: Logger;
-  /** Throws if the token is not accepted. */
-  checkToken: (token: string | undefined) => void;
+  /** The caller's principal from their token; throws if the token is not accepted. */
+  authenticate: Authenticate;
   /** At most one reading per device per this many ms; the newest wins. */
   throttleMs: number;
   corsOrigins: string[];
@@ -44,7 +50,7 @@ export function attachLive(options: LiveOptions): { io: LiveServer; close: () =>
 
   io.use((socket, next) => {
     try {
-      options.checkToken(typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : undefined);
+      socket.data.principal = options.authenticate(typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : undefined);
       next();
     } catch {
       // The reason is the same for a missing and a wrong token: do not say which.
@@ -58,7 +64,11 @@ export function attachLive(options: LiveOptions): { io: LiveServer; close: () =>
       const parsed = siteIdSchema.safeParse(siteId);
       if (!parsed.success) return ack({ ok: false, code: 'invalid_request', message: 'siteId is not a valid id' });
       try {
-        if (!(await options.registry.getSite(parsed.data))) return ack({ ok: false, code: 'not_found', message: 'site not found' });
+        // Outside the caller's scope answers like a missing site.
+        const site = await options.registry.getSite(parsed.data);
+        if (!site || !(await new Access(socket.data.principal, options.registry).canSeeSite(site))) {
+          return ack({ ok: false, code: 'not_found', message: 'site not found' });
+        }
         await socket.join(room(parsed.data));
         ack({ ok: true, data: { siteId: parsed.data } });
       } catch (error) {

@@ -7,3 +7,5 @@ export * from './registry.js';
 export * from './messages.js';
 export * from './events.js';
 export * from './api.js';
+export * from './access.js';
+export * from './alerts.js';

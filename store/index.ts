@@ -170,6 +170,12 @@ export interface IngestSink {
   writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]>;
 }
 
+/**
+ * A caller's scope as the store filters by it: a region is given by its
+ * materialised path (`/city/district/`), so "this region and below" is a prefix match.
+ */
+export type SiteScope = { kind: 'all' } | { kind: 'region'; regionPath: string } | { kind: 'sites'; siteIds: readonly SiteId[] };
+
 export interface Store {
   registry: RegistryStore;
   telemetry: TelemetryReader;

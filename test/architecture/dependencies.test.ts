@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The dependency direction of house-style.md, checked over the import statements:
- * contracts ← store ← ingest, api; contracts ← broker, simulators; the dashboard
+ * contracts ← store ← ingest, alerts, api; contracts ← broker, simulators; the dashboard
  * imports contract types only; app (the composition root) may import anything.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-type Layer = 'contracts' | 'observability' | 'store' | 'ingest' | 'broker' | 'api' | 'simulators' | 'dashboard/src' | 'app';
+type Layer = 'contracts' | 'observability' | 'store' | 'ingest' | 'alerts' | 'broker' | 'api' | 'simulators' | 'dashboard/src' | 'app';
 
 interface Rule {
   /** Other layers this one may import (its own files are always allowed). `'*'`: anything. */
@@ -25,6 +25,7 @@ const RULES: Readonly<Record<Layer, Rule>> = {
   observability: { may: [] },
   store: { may: ['contracts'] },
   ingest: { may: ['contracts', 'store', 'observability'] },
+  alerts: { may: ['contracts', 'store', 'observability'] },
   broker: { may: ['contracts', 'observability'] },
   api: { may: ['contracts', 'store', 'observability'] },
   simulators: { may: ['contracts'] },

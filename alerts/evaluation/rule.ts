@@ -1,0 +1,32 @@
+import type { Condition, ConditionRuleId, Device, Site } from '../../contracts/index.js';
+import type { TelemetryRecord } from '../../store/index.js';
+
+/** The device a rule instance watches, and where it is. */
+export interface RuleTarget {
+  device: Device;
+  site: Pick<Site, 'id' | 'timezone'>;
+}
+
+/**
+ * One rule watching one device, in memory. The engine calls it for every stored
+ * reading of the device, for presence changes, and on a periodic tick (for
+ * conditions that come from silence or the passage of time). Each method returns
+ * a {@link Condition} only when the rule's verdict changes: it became active, it
+ * cleared, or its severity changed while active; otherwise `undefined`.
+ *
+ * Work per call is O(1) in time and memory: a rule keeps running summaries, never
+ * a window of readings. Its state round-trips through {@link snapshot} and
+ * {@link restore} (plain JSON) so it survives a restart.
+ */
+export interface Rule {
+  readonly id: ConditionRuleId;
+  reading?(record: TelemetryRecord, receivedAt: number): Condition | undefined;
+  presence?(online: boolean, at: number): Condition | undefined;
+  /** Server clock, epoch ms; called every few seconds. */
+  tick?(now: number): Condition | undefined;
+  /** Facts worth showing even when nothing alarms (e.g. the oil separator's forecast full time). */
+  insight?(): Record<string, number | string | boolean | null>;
+  snapshot(): unknown;
+  /** Restores a snapshot taken by the same rule; ignores one it does not understand. */
+  restore(state: unknown): void;
+}

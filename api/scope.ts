@@ -1,0 +1,54 @@
+import type { Device, DeviceId, Principal, Site, SiteId } from '../contracts/index.js';
+import type { RegistryStore, SiteScope } from '../store/index.js';
+import { notFound } from './errors.js';
+
+/**
+ * Scope checks for one caller. An object outside the caller's scope is reported
+ * exactly like a missing one (404), so ids cannot be probed.
+ */
+export class Access {
+  constructor(
+    readonly principal: Principal,
+    private readonly registry: RegistryStore,
+  ) {}
+
+  /** The caller's scope in the form store queries filter by. A supervisor whose region is gone sees nothing. */
+  async siteScope(): Promise<SiteScope> {
+    const { scope } = this.principal;
+    if (scope.kind === 'all') return scope;
+    if (scope.kind === 'sites') return scope;
+    const region = await this.registry.getRegion(scope.regionId);
+    return region ? { kind: 'region', regionPath: region.path } : { kind: 'sites', siteIds: [] };
+  }
+
+  async canSeeSite(site: Site): Promise<boolean> {
+    const { scope } = this.principal;
+    if (scope.kind === 'all') return true;
+    if (scope.kind === 'sites') return scope.siteIds.includes(site.id);
+    const [mine, theirs] = await Promise.all([this.registry.getRegion(scope.regionId), this.registry.getRegion(site.regionId)]);
+    return mine !== undefined && theirs !== undefined && theirs.path.startsWith(mine.path);
+  }
+
+  /** The site, or 404 if it does not exist or is outside the caller's scope. */
+  async site(siteId: SiteId): Promise<Site> {
+    const site = await this.registry.getSite(siteId);
+    if (!site || !(await this.canSeeSite(site))) throw notFound('site');
+    return site;
+  }
+
+  /** The device, or 404 if it does not exist or its site is outside the caller's scope. */
+  async device(deviceId: DeviceId): Promise<Device> {
+    const device = await this.registry.getDevice(deviceId);
+    if (!device) throw notFound('device');
+    const site = await this.registry.getSite(device.siteId);
+    if (!site || !(await this.canSeeSite(site))) throw notFound('device');
+    return device;
+  }
+}
+
+/** Whether a site with this region path is inside a store scope. */
+export function scopeCovers(scope: SiteScope, siteId: SiteId, regionPath: string): boolean {
+  if (scope.kind === 'all') return true;
+  if (scope.kind === 'sites') return scope.siteIds.includes(siteId);
+  return regionPath.startsWith(scope.regionPath);
+}
