@@ -12,7 +12,9 @@ import { createTokenCheck } from './auth.js';
 import { Access } from './scope.js';
 import { installErrorHandler } from './errors.js';
 import { attachLive } from './live.js';
-import type { LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
+import { attachAlertPush } from './live-alerts.js';
+import type { AlertActions, AlertFeed, InsightLookup, LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
+import { alertRoutes } from './routes/alerts.js';
 import { registryRoutes } from './routes/registry.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 
@@ -26,6 +28,8 @@ declare module 'fastify' {
 export interface ApiOptions {
   store: Store;
   feed: LiveFeed;
+  /** The alert lifecycle: its changes are pushed live, its actions back the alert routes. */
+  alerts: { feed: AlertFeed; actions: AlertActions; insights: InsightLookup };
   metrics: Metrics;
   logger: Logger;
   adminToken: string;
@@ -111,6 +115,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       });
       await api.register(registryRoutes, { store: options.store, latest: options.latest ?? (() => undefined), clock });
       await api.register(telemetryRoutes, { store: options.store });
+      await api.register(alertRoutes, { store: options.store, actions: options.alerts.actions, insights: options.alerts.insights });
     },
     { prefix: '/api/v1' },
   );
@@ -132,6 +137,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     throttleMs: options.liveThrottleMs ?? 1_000,
     corsOrigins: options.corsOrigins ?? [],
   });
-  app.addHook('onClose', async () => live.close());
+  const detachAlerts = attachAlertPush(live.io, options.alerts.feed, options.store.registry, options.logger.child({ component: 'live' }));
+  app.addHook('onClose', async () => {
+    detachAlerts();
+    await live.close();
+  });
   return server;
 }

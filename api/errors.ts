@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AlertTransitionError } from '../contracts/index.js';
 import { RegistryError, type RegistryErrorCode } from '../store/index.js';
 
 /** An error meant for the API caller: a stable code, an HTTP status and a message. */
@@ -39,6 +40,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({ code: 'invalid_request', message });
     }
     if (error instanceof ApiError) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    if (error instanceof AlertTransitionError) return reply.status(409).send({ code: error.code, message: error.message });
     if (error instanceof RegistryError) return reply.status(REGISTRY_STATUS[error.code]).send({ code: error.code, message: error.message });
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, 'response did not match its schema');

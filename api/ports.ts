@@ -1,4 +1,4 @@
-import type { DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
+import type { Alert, DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
 import type { FindingRecord, TelemetryRecord } from '../store/index.js';
 
 /**
@@ -17,3 +17,28 @@ export type LatestLookup = (deviceId: DeviceId) => TelemetryRecord | undefined;
 
 /** Readiness of the parts the API does not own (the MQTT listener). */
 export type ReadinessCheck = () => Promise<void>;
+
+export type AlertLiveEvent = 'alert:raised' | 'alert:updated' | 'alert:resolved';
+
+/** Alert changes to push to dashboards (the alert lifecycle provides them). */
+export interface AlertFeed {
+  on(event: AlertLiveEvent, listener: (alert: Alert) => void): unknown;
+  off(event: AlertLiveEvent, listener: (alert: Alert) => void): unknown;
+}
+
+/**
+ * What people do to alerts. Each resolves with the alert as stored after the
+ * change, or throws an AlertTransitionError when the change does not fit its state.
+ * `actor` is the principal's id, recorded in the alert's history.
+ */
+export interface AlertActions {
+  acknowledge(id: number, actor: string): Promise<Alert>;
+  comment(id: number, actor: string, text: string): Promise<Alert>;
+  assign(id: number, actor: string, assignee: string | null): Promise<Alert>;
+  resolve(id: number, actor: string, correctiveAction: string): Promise<Alert>;
+  confirm(id: number, actor: string): Promise<Alert>;
+  dismiss(id: number, actor: string, reason: string): Promise<Alert>;
+}
+
+/** Facts a device's rules know even when nothing alarms (the oil separator's forecast full time). */
+export type InsightLookup = (deviceId: DeviceId) => Record<string, number | string | boolean | null> | undefined;

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { RetryPolicy } from '../alerts/notifiers/dispatcher.js';
+import type { AlertPolicy } from '../alerts/policy.js';
+
+const MINUTE = 60_000;
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const list = z
@@ -34,7 +38,26 @@ const configSchema = z
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     SK_CORS_ORIGINS: list,
+    SK_RULE_PACK: z.string().min(1).default('cn-catering'),
+    SK_ALERT_TICK_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+    SK_ALERT_STATE_FLUSH_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+    SK_ALERT_ESCALATE_DISTRICT_MIN: z.coerce.number().min(0).max(10_080).default(30),
+    SK_ALERT_ESCALATE_CITY_MIN: z.coerce.number().min(0).max(10_080).default(120),
+    SK_ALERT_REMINDER_MIN: z.coerce.number().min(1).max(10_080).default(60),
+    SK_ALERT_MAX_NOTIFICATIONS: z.coerce.number().int().min(0).max(1_000).default(6),
+    SK_ALERT_FLAP_RAISES: z.coerce.number().int().min(2).max(100).default(4),
+    SK_ALERT_FLAP_WINDOW_MIN: z.coerce.number().min(1).max(10_080).default(60),
+    SK_ALERT_FLAP_QUIET_MIN: z.coerce.number().min(0).max(10_080).default(30),
+    SK_WEBHOOK_URLS: list.pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) URLs, comma-separated' }))),
+    SK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    SK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    SK_WEBHOOK_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+    SK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(2_000),
     SK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => c.SK_ALERT_ESCALATE_CITY_MIN >= c.SK_ALERT_ESCALATE_DISTRICT_MIN, {
+    message: 'the city is told no earlier than the district',
+    path: ['SK_ALERT_ESCALATE_CITY_MIN'],
   })
   .refine((c) => Boolean(c.SK_TLS_CERT_FILE) === Boolean(c.SK_TLS_KEY_FILE), {
     message: 'set both SK_TLS_CERT_FILE and SK_TLS_KEY_FILE, or neither',
@@ -49,6 +72,13 @@ export interface Config {
   sqlite: { synchronous: 'full' | 'normal' };
   limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
   live: { throttleMs: number };
+  alerts: {
+    rulePack: string;
+    tickMs: number;
+    stateFlushMs: number;
+    policy: AlertPolicy;
+    webhook: { urls: string[]; secret?: string; timeoutMs: number; retry: RetryPolicy };
+  };
   logLevel: string;
 }
 
@@ -83,6 +113,26 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
     },
     live: { throttleMs: c.SK_LIVE_THROTTLE_MS },
+    alerts: {
+      rulePack: c.SK_RULE_PACK,
+      tickMs: c.SK_ALERT_TICK_MS,
+      stateFlushMs: c.SK_ALERT_STATE_FLUSH_MS,
+      policy: {
+        escalateToDistrictAfterMs: c.SK_ALERT_ESCALATE_DISTRICT_MIN * MINUTE,
+        escalateToCityAfterMs: c.SK_ALERT_ESCALATE_CITY_MIN * MINUTE,
+        reminderEveryMs: c.SK_ALERT_REMINDER_MIN * MINUTE,
+        maxNotificationsPerAlert: c.SK_ALERT_MAX_NOTIFICATIONS,
+        flapRaises: c.SK_ALERT_FLAP_RAISES,
+        flapWindowMs: c.SK_ALERT_FLAP_WINDOW_MIN * MINUTE,
+        flapQuietMs: c.SK_ALERT_FLAP_QUIET_MIN * MINUTE,
+      },
+      webhook: {
+        urls: c.SK_WEBHOOK_URLS,
+        ...(c.SK_WEBHOOK_SECRET ? { secret: c.SK_WEBHOOK_SECRET } : {}),
+        timeoutMs: c.SK_WEBHOOK_TIMEOUT_MS,
+        retry: { attempts: c.SK_WEBHOOK_RETRY_ATTEMPTS, baseDelayMs: c.SK_WEBHOOK_RETRY_BASE_MS, maxDelayMs: 5 * 60_000 },
+      },
+    },
     logLevel: c.SK_LOG_LEVEL,
   };
   return deepFreeze(config);

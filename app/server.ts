@@ -6,17 +6,20 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/app.js';
 import { DeviceBroker, type BrokerAddresses } from '../broker/broker.js';
 import { Ingest } from '../ingest/ingest.js';
+import type { EvaluatorFactory } from '../alerts/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { resolveAdminToken } from './admin-token.js';
+import { startAlerting, type Alerting } from './alerting.js';
 import type { Config } from './config.js';
 
 export interface RunningServer {
   config: Readonly<Config>;
   store: Store;
   ingest: Ingest;
+  alerting: Alerting;
   broker: DeviceBroker;
   api: FastifyInstance;
   metrics: Metrics;
@@ -33,6 +36,8 @@ export interface RunningServer {
 export interface ServerOverrides {
   logger: Logger;
   clock?: () => number;
+  /** Tests may drive the alert engine with their own rules. */
+  createEvaluator?: EvaluatorFactory;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +52,7 @@ function dashboardDir(): string {
  * ingest → store and ingest → API. `npm start`, the demo, the tests and the
  * benchmark all start the system through here.
  */
-export async function startServer(config: Readonly<Config>, { logger, clock = Date.now }: ServerOverrides): Promise<RunningServer> {
+export async function startServer(config: Readonly<Config>, { logger, clock = Date.now, createEvaluator }: ServerOverrides): Promise<RunningServer> {
   const metrics = createMetrics();
   const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
   // No MQTT connection survives a restart: whoever was online must reconnect to be online again.
@@ -61,6 +66,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     clock,
     maxFutureSkewMs: config.limits.maxFutureSkewMs,
   });
+  const alerting = await startAlerting({ config, store, ingest, metrics, logger, clock, ...(createEvaluator ? { createEvaluator } : {}) });
   const brokerLogger = logger.child({ component: 'broker' });
   const broker = new DeviceBroker({
     logger: brokerLogger,
@@ -83,6 +89,11 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
   const api = await buildApi({
     store,
     feed: ingest,
+    alerts: {
+      feed: alerting.lifecycle,
+      actions: alerting.lifecycle,
+      insights: (deviceId) => alerting.engine.insights(deviceId),
+    },
     metrics,
     logger,
     adminToken,
@@ -115,6 +126,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
       config,
       store,
       ingest,
+      alerting,
       broker,
       api,
       metrics,
@@ -128,6 +140,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
           await api.close();
           await broker.close();
           await ingest.close();
+          await alerting.close();
           await store.close();
         })();
         return closing;
@@ -136,6 +149,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
   } catch (error) {
     await api.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
+    await alerting.close().catch(() => undefined);
     await store.close();
     throw error;
   }

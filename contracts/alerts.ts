@@ -62,3 +62,183 @@ export interface Condition {
   message: string;
   detail?: ConditionDetail;
 }
+
+/**
+ * An alert's life: `open` (nobody has taken it) → `acknowledged` (someone owns
+ * it) → `resolved`. An alert resolves by itself when its condition clears, or by a
+ * person with a corrective-action note; an AI finding is confirmed or dismissed.
+ */
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export const alertStateSchema = z.enum(ALERT_STATES);
+export type AlertState = z.infer<typeof alertStateSchema>;
+
+/**
+ * How an alert ended: `cleared` (the condition went away by itself), `corrected`
+ * (a person resolved it with a corrective action), `dismissed` (a finding that was
+ * wrong, e.g. a cat flagged as a rat).
+ */
+export const RESOLUTIONS = ['cleared', 'corrected', 'dismissed'] as const;
+export const resolutionSchema = z.enum(RESOLUTIONS);
+export type Resolution = z.infer<typeof resolutionSchema>;
+
+/** `condition`: a rule's verdict about readings or presence; `finding`: an AI camera event awaiting a person's verdict. */
+export const ALERT_CATEGORIES = ['condition', 'finding'] as const;
+export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
+
+/** A person's verdict on an AI finding. */
+export const FINDING_VERDICTS = ['pending', 'confirmed', 'dismissed'] as const;
+export type FindingVerdict = (typeof FINDING_VERDICTS)[number];
+
+/** Jurisdiction levels an unacknowledged alert climbs: the site's township, then the district, then the city. */
+export const ESCALATION_LEVELS = ['township', 'district', 'city'] as const;
+export type EscalationLevel = (typeof ESCALATION_LEVELS)[number];
+
+const detailSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]));
+
+export const alertSchema = z.object({
+  id: z.number().int(),
+  deviceId: z.string(),
+  siteId: z.string(),
+  rule: ruleIdSchema,
+  category: z.enum(ALERT_CATEGORIES),
+  severity: severitySchema,
+  state: alertStateSchema,
+  /** When the condition started (device clock for reading rules), epoch ms. */
+  raisedAt: z.number().int(),
+  /** When the alert was created (server clock): time to acknowledge and to resolve count from here. */
+  createdAt: z.number().int(),
+  /** Last time the condition was reported again or changed. */
+  lastSeenAt: z.number().int(),
+  /** While a flapping alert is held open: when its condition last cleared. */
+  clearedAt: z.number().int().nullable(),
+  value: z.number().nullable(),
+  limit: z.number().nullable(),
+  message: z.string(),
+  detail: detailSchema,
+  /** How many times the condition was reported while this alert was active. */
+  occurrences: z.number().int(),
+  acknowledgedAt: z.number().int().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  assignee: z.string().nullable(),
+  resolvedAt: z.number().int().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolution: resolutionSchema.nullable(),
+  correctiveAction: z.string().nullable(),
+  verdict: z.enum(FINDING_VERDICTS).nullable(),
+  escalation: z.enum(ESCALATION_LEVELS),
+  /** Raised again and again in a short time: held open until quiet, notifications suppressed. */
+  flapping: z.boolean(),
+  /** Notifications sent for this alert (capped). */
+  notifications: z.number().int(),
+  /** When the last notification (raise, escalation, reminder) went out. */
+  notifiedAt: z.number().int().nullable(),
+  updatedAt: z.number().int(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+/** Every change to an alert, with who did it (a user id, or `system`) and when. */
+export const ALERT_EVENT_TYPES = [
+  'raised',
+  'updated',
+  'acknowledged',
+  'commented',
+  'assigned',
+  'confirmed',
+  'resolved',
+  'escalated',
+  'reminded',
+  'flapping',
+] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export const alertEventSchema = z.object({
+  id: z.number().int(),
+  alertId: z.number().int(),
+  at: z.number().int(),
+  actor: z.string(),
+  type: z.enum(ALERT_EVENT_TYPES),
+  /** The comment, corrective action, assignee or reason, if the change has one. */
+  text: z.string().nullable(),
+  detail: detailSchema.nullable(),
+});
+export type AlertEvent = z.infer<typeof alertEventSchema>;
+
+/** The actor recorded for changes the engine makes by itself. */
+export const SYSTEM_ACTOR = 'system';
+
+/** A user action that does not fit the alert's state (acknowledging a resolved alert). */
+export class AlertTransitionError extends Error {
+  constructor(
+    readonly code: 'invalid_transition' | 'not_a_finding' | 'finding_unverified',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AlertTransitionError';
+  }
+}
+
+// ---- REST -----------------------------------------------------------------
+
+const id64 = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+
+export const alertParamsSchema = z.object({ alertId: z.coerce.number().int().min(1) });
+
+export const alertListQuerySchema = z.object({
+  state: z
+    .union([alertStateSchema, z.literal('active')])
+    .optional()
+    .describe('`active` = open or acknowledged'),
+  severity: severitySchema.optional(),
+  rule: ruleIdSchema.optional(),
+  category: z.enum(ALERT_CATEGORIES).optional(),
+  siteId: id64.optional(),
+  deviceId: id64.optional(),
+  regionId: id64.optional().describe('this region and every region below it'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().min(1).optional().describe('page: alerts with a smaller id'),
+});
+export type AlertListQuery = z.infer<typeof alertListQuerySchema>;
+
+const note = z.string().trim().min(1).max(2_000);
+export const commentBodySchema = z.strictObject({ text: note });
+export const assignBodySchema = z.strictObject({ assignee: z.string().trim().min(1).max(100).nullable() });
+export const resolveBodySchema = z.strictObject({
+  correctiveAction: note.describe('what was done about it (required: auditors read it)'),
+});
+export const dismissBodySchema = z.strictObject({ reason: note });
+
+export const alertWithEventsSchema = alertSchema.extend({ events: z.array(alertEventSchema) });
+
+export const analyticsQuerySchema = z
+  .object({
+    from: z.coerce.number().int().min(0),
+    to: z.coerce.number().int().min(0),
+    regionId: id64.optional(),
+    siteId: id64.optional(),
+  })
+  .refine((q) => q.to > q.from, { message: '`to` must be after `from`', path: ['to'] });
+
+const durationStats = z.object({
+  count: z.number().int(),
+  meanMs: z.number().nullable(),
+  medianMs: z.number().nullable(),
+  p90Ms: z.number().nullable(),
+});
+export const alertAnalyticsSchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  raised: z.number().int(),
+  resolved: z.number().int(),
+  /** Resolved with a corrective action (整改), out of those resolved and not dismissed. */
+  rectified: z.number().int(),
+  dismissed: z.number().int(),
+  /** rectified / (resolved − dismissed); null when nothing was resolved. */
+  rectificationRate: z.number().nullable(),
+  open: z.number().int(),
+  timeToAcknowledge: durationStats,
+  timeToResolve: durationStats,
+  byRule: z.array(z.object({ rule: z.string(), raised: z.number().int(), rectified: z.number().int() })),
+  bySite: z.array(z.object({ siteId: z.string(), raised: z.number().int(), open: z.number().int() })),
+  bySeverity: z.array(z.object({ severity: severitySchema, raised: z.number().int() })),
+});
+export type AlertAnalytics = z.infer<typeof alertAnalyticsSchema>;

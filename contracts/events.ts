@@ -1,4 +1,5 @@
 import type { DeviceId, DeviceKind, SiteId } from './ids.js';
+import type { Alert } from './alerts.js';
 import type { FieldValues } from './payloads.js';
 
 /**
@@ -38,6 +39,13 @@ export interface ServerToClientEvents {
   'reading:new': (reading: LiveReading) => void;
   'device:presence': (change: PresenceChange) => void;
   'finding:new': (finding: LiveFinding) => void;
+  /**
+   * Alert changes go to every dashboard whose scope covers the alert's site,
+   * without subscribing: a supervisor sees the whole jurisdiction's alerts.
+   */
+  'alert:raised': (alert: Alert) => void;
+  'alert:updated': (alert: Alert) => void;
+  'alert:resolved': (alert: Alert) => void;
 }
 
 export interface ClientToServerEvents {

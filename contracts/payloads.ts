@@ -104,6 +104,7 @@ export const cameraFindingSchema = z.object({
   snapshotUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type CameraFinding = z.infer<typeof cameraFindingSchema>;
+export type CameraFindingType = (typeof CAMERA_FINDING_TYPES)[number];
 
 /**
  * The clock check the schemas cannot make alone, as it needs "now": a reading

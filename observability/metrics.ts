@@ -68,6 +68,23 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
       registers,
     }),
+    alertTransitions: new Counter({
+      name: 'sk_alert_transitions_total',
+      help: 'Alerts raised, updated and resolved, by rule and change',
+      labelNames: ['rule', 'change'] as const,
+      registers,
+    }),
+    alertsActive: new Gauge({
+      name: 'sk_alerts_active',
+      help: 'Alerts open or acknowledged',
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'sk_notifications_total',
+      help: 'Alert notifications by channel and outcome (sent, failed after retries, suppressed by cap or flapping)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers,
+    }),
     storeWriteFailures: new Counter({
       name: 'sk_store_write_failures_total',
       help: 'Group commits that failed; their messages were not acknowledged',

@@ -1,5 +1,14 @@
 import type {
+  Alert,
+  AlertAnalytics,
+  AlertCategory,
+  AlertEvent,
+  AlertEventType,
+  AlertState,
   CameraFinding,
+  ConditionDetail,
+  RuleId,
+  Severity,
   Device,
   DeviceId,
   DeviceKind,
@@ -176,8 +185,84 @@ export interface IngestSink {
  */
 export type SiteScope = { kind: 'all' } | { kind: 'region'; regionPath: string } | { kind: 'sites'; siteIds: readonly SiteId[] };
 
+export type NewAlert = Omit<Alert, 'id'>;
+/** Fields of an alert that change over its life. */
+export type AlertPatch = Partial<Omit<Alert, 'id' | 'deviceId' | 'siteId' | 'rule' | 'category' | 'createdAt'>>;
+
+export interface NewAlertEvent {
+  at: number;
+  actor: string;
+  type: AlertEventType;
+  text?: string | null;
+  detail?: ConditionDetail | null;
+}
+
+export interface AlertQuery {
+  scope: SiteScope;
+  /** `active`: open or acknowledged. */
+  state?: AlertState | 'active';
+  severity?: Severity;
+  rule?: RuleId;
+  category?: AlertCategory;
+  siteId?: SiteId;
+  deviceId?: DeviceId;
+  /** Materialised path of a region: alerts of sites in it and below. */
+  regionPath?: string;
+  /** Page: alerts with an id below this. */
+  before?: number;
+  limit: number;
+}
+
+export interface AnalyticsQuery {
+  scope: SiteScope;
+  /** Alerts created in [from, to), epoch ms. */
+  from: number;
+  to: number;
+  regionPath?: string;
+  siteId?: SiteId;
+}
+
+/**
+ * Alerts and their history. At most one active (not resolved) alert exists per
+ * (device, rule); the adapter enforces it, so a race cannot create two.
+ */
+export interface AlertStore {
+  /** Creates an alert with its first history event, in one transaction. */
+  create(alert: NewAlert, event: NewAlertEvent): Promise<Alert>;
+  /** Applies a change and appends its history events, in one transaction; returns the alert as stored. */
+  update(id: number, patch: AlertPatch, events: readonly NewAlertEvent[]): Promise<Alert>;
+  get(id: number): Promise<Alert | undefined>;
+  /** An alert's history, oldest first. */
+  events(id: number): Promise<AlertEvent[]>;
+  /** Every alert not yet resolved (the engine loads them at start). */
+  listActive(): Promise<Alert[]>;
+  /** Newest first, filtered to the caller's scope. */
+  list(query: AlertQuery): Promise<Alert[]>;
+  analytics(query: AnalyticsQuery): Promise<AlertAnalytics>;
+}
+
+/** Where a rule override applies. */
+export type RuleTargetRef = { kind: 'site'; id: SiteId } | { kind: 'device'; id: DeviceId };
+
+/**
+ * The alert engine's memory between restarts: per-device rule state (pending
+ * excursions, danger-zone clocks, detector statistics) and per-site/per-device
+ * rule overrides. Both are opaque JSON to the store.
+ */
+export interface RuleStateStore {
+  /** Saved state of every device that has one. */
+  loadStates(): Promise<Map<DeviceId, unknown>>;
+  /** Upserts device states, in one transaction. */
+  saveStates(states: ReadonlyArray<{ deviceId: DeviceId; state: unknown }>, at: number): Promise<void>;
+  getOverrides(target: RuleTargetRef): Promise<unknown>;
+  /** Sets (or, with `null`, removes) the overrides of a site or device. */
+  setOverrides(target: RuleTargetRef, overrides: unknown, at: number): Promise<void>;
+}
+
 export interface Store {
   registry: RegistryStore;
+  alerts: AlertStore;
+  ruleState: RuleStateStore;
   telemetry: TelemetryReader;
   quarantine: QuarantineReader;
   findings: FindingReader;

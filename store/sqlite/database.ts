@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind } from '../../contracts/index.js';
+import { ALERT_SCHEMA } from './alert-schema.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -103,6 +104,7 @@ CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, t
  */
 function migrate(db: SqliteDatabase): void {
   db.exec(BASE_SCHEMA);
+  db.exec(ALERT_SCHEMA);
   for (const kind of DEVICE_KINDS) {
     const table = telemetryTable(kind);
     db.exec(`

@@ -1,9 +1,11 @@
 import type { Store } from '../index.js';
 import { openDatabase, type SqliteOptions } from './database.js';
 import { DeviceKeys } from './device-keys.js';
+import { SqliteAlerts } from './alerts.js';
 import { SqliteFindings } from './findings.js';
 import { SqliteQuarantine } from './quarantine.js';
 import { SqliteRegistry } from './registry.js';
+import { SqliteRuleState } from './rule-state.js';
 import { SqliteTelemetry } from './telemetry.js';
 
 export type { SqliteOptions, SqliteSynchronous } from './database.js';
@@ -15,6 +17,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
   const telemetry = new SqliteTelemetry(db, keys);
   return {
     registry: new SqliteRegistry(db),
+    alerts: new SqliteAlerts(db),
+    ruleState: new SqliteRuleState(db),
     telemetry,
     ingestSink: telemetry,
     quarantine: new SqliteQuarantine(db),

@@ -1,0 +1,217 @@
+import type { Condition, DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { FindingRecord, RegistryStore, RuleStateStore, TelemetryRecord } from '../store/index.js';
+import type { RuleTarget } from './evaluation/rule.js';
+import type { AlertLifecycle } from './lifecycle.js';
+
+/** Every rule of one device, as the engine drives them (alerts/evaluation/device-rules.ts). */
+export interface DeviceEvaluator {
+  reading(record: TelemetryRecord): Condition[];
+  presence(online: boolean, at: number): Condition[];
+  tick(now: number): Condition[];
+  snapshot(): unknown;
+  restore(state: unknown): void;
+  insights(): Record<string, number | string | boolean | null>;
+}
+
+/** Builds a device's evaluator from its effective settings (rule pack + site and device overrides). */
+export type EvaluatorFactory = (target: RuleTarget) => Promise<DeviceEvaluator>;
+
+/** The ingest events the engine listens to. */
+export interface AlertSource {
+  on(event: 'reading:stored', listener: (record: TelemetryRecord, siteId: SiteId) => void): unknown;
+  on(event: 'finding:stored', listener: (finding: FindingRecord, siteId: SiteId) => void): unknown;
+  on(event: 'device:presence', listener: (change: PresenceChange) => void): unknown;
+  off(event: 'reading:stored' | 'finding:stored' | 'device:presence', listener: (...args: never[]) => void): unknown;
+}
+
+export interface AlertEngineOptions {
+  source: AlertSource;
+  registry: RegistryStore;
+  ruleState: RuleStateStore;
+  lifecycle: AlertLifecycle;
+  createEvaluator: EvaluatorFactory;
+  logger: Logger;
+  /** Server clock, epoch ms. */
+  clock: () => number;
+  /** How often time-driven rules (no data, offline, pump-out overdue) and escalation are checked. 0: only by calling {@link AlertEngine.tick}. */
+  tickMs: number;
+  /** How often changed rule state is saved; also saved on close. 0: only on close and {@link AlertEngine.saveState}. */
+  stateFlushMs: number;
+}
+
+interface Entry {
+  evaluator: DeviceEvaluator;
+  siteId: SiteId;
+  dirty: boolean;
+}
+
+/**
+ * Evaluates every stored reading against its device's rules, in memory, as ingest
+ * reports it, and hands verdict changes to the lifecycle. Rule state (pending
+ * excursions, danger-zone clocks, detector statistics) is saved periodically and
+ * on shutdown and restored at start, so an excursion in progress when the process
+ * restarts alarms at the time it would have.
+ */
+export class AlertEngine {
+  private readonly entries = new Map<DeviceId, Entry>();
+  /** Devices whose evaluator is being built; events for them wait in order behind it. */
+  private readonly building = new Map<DeviceId, Promise<Entry | undefined>>();
+  private saved = new Map<DeviceId, unknown>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ticking: Promise<void> = Promise.resolve();
+  private started = false;
+
+  constructor(private readonly options: AlertEngineOptions) {}
+
+  /** Restores saved state, builds an evaluator for every active device (so silence is noticed too) and starts listening. */
+  async start(): Promise<void> {
+    const { registry, source, lifecycle } = this.options;
+    await lifecycle.start();
+    this.saved = await this.options.ruleState.loadStates();
+    const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
+    for (const device of await registry.listDevices()) {
+      const site = sites.get(device.siteId);
+      if (device.revokedAt !== null || !site || !site.active) continue;
+      await this.build({ device, site });
+    }
+    source.on('reading:stored', this.onReading);
+    source.on('device:presence', this.onPresence);
+    source.on('finding:stored', this.onFinding);
+    this.started = true;
+    if (this.options.tickMs > 0) this.every(this.options.tickMs, () => this.tick());
+    if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
+  }
+
+  /** Checks time-driven rules and escalations now (the timer calls this; tests call it with a controlled clock). */
+  tick(): Promise<void> {
+    this.ticking = this.ticking.then(async () => {
+      const now = this.options.clock();
+      for (const [deviceId, entry] of this.entries) this.apply(deviceId, entry, entry.evaluator.tick(now));
+      await this.options.lifecycle.sweep();
+    });
+    return this.ticking;
+  }
+
+  /** Facts a device's rules know (e.g. the oil separator's forecast), or undefined for a device the engine does not watch. */
+  insights(deviceId: DeviceId): Record<string, number | string | boolean | null> | undefined {
+    return this.entries.get(deviceId)?.evaluator.insights();
+  }
+
+  /**
+   * Rebuilds the evaluators of these devices (after their settings, site or
+   * revocation changed), carrying their state over. A revoked device or one whose
+   * site is inactive is no longer watched.
+   */
+  async reconfigure(deviceIds: readonly DeviceId[]): Promise<void> {
+    for (const id of deviceIds) {
+      const old = this.entries.get(id);
+      if (old) this.saved.set(id, old.evaluator.snapshot());
+      this.entries.delete(id);
+      const device = await this.options.registry.getDevice(id);
+      const site = device && (await this.options.registry.getSite(device.siteId));
+      if (device && site && device.revokedAt === null && site.active) await this.build({ device, site });
+    }
+  }
+
+  /** Saves the state of every device that changed since the last save. */
+  async saveState(): Promise<void> {
+    const states: { deviceId: DeviceId; state: unknown }[] = [];
+    for (const [deviceId, entry] of this.entries) {
+      if (!entry.dirty) continue;
+      entry.dirty = false;
+      states.push({ deviceId, state: entry.evaluator.snapshot() });
+    }
+    try {
+      await this.options.ruleState.saveStates(states, this.options.clock());
+    } catch (error) {
+      for (const { deviceId } of states) {
+        const entry = this.entries.get(deviceId);
+        if (entry) entry.dirty = true;
+      }
+      this.options.logger.error({ err: error, devices: states.length }, 'could not save rule state; will retry');
+    }
+  }
+
+  /** Stops listening, waits for changes under way, saves rule state. */
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.started) {
+      const { source } = this.options;
+      source.off('reading:stored', this.onReading);
+      source.off('device:presence', this.onPresence);
+      source.off('finding:stored', this.onFinding);
+    }
+    await Promise.allSettled([...this.building.values()]);
+    await this.ticking;
+    await this.options.lifecycle.drain();
+    await this.saveState();
+  }
+
+  private readonly onReading = (record: TelemetryRecord, siteId: SiteId): void => {
+    this.withEntry(record.deviceId, siteId, (entry) => entry.evaluator.reading(record));
+  };
+
+  private readonly onPresence = (change: PresenceChange): void => {
+    this.withEntry(change.deviceId, change.siteId, (entry) => entry.evaluator.presence(change.online, change.at));
+  };
+
+  private readonly onFinding = (finding: FindingRecord, siteId: SiteId): void => {
+    // Already logged by the lifecycle; a failed write must not become an unhandled rejection.
+    this.options.lifecycle.raiseFinding(finding, siteId).catch(() => undefined);
+  };
+
+  /** Runs `evaluate` on the device's evaluator now, or once it is built, preserving the order of events. */
+  private withEntry(deviceId: DeviceId, siteId: SiteId, evaluate: (entry: Entry) => Condition[]): void {
+    const entry = this.entries.get(deviceId);
+    if (entry && !this.building.has(deviceId)) {
+      this.apply(deviceId, entry, evaluate(entry));
+      return;
+    }
+    const pending = this.building.get(deviceId) ?? this.buildById(deviceId, siteId);
+    void pending.then((built) => built && this.apply(deviceId, built, evaluate(built)));
+  }
+
+  private apply(deviceId: DeviceId, entry: Entry, conditions: Condition[]): void {
+    entry.dirty = true;
+    for (const condition of conditions) {
+      // Already logged by the lifecycle; a failed write must not become an unhandled rejection.
+      this.options.lifecycle.applyCondition(deviceId, entry.siteId, condition).catch(() => undefined);
+    }
+  }
+
+  private buildById(deviceId: DeviceId, siteId: SiteId): Promise<Entry | undefined> {
+    const work = (async () => {
+      const device = await this.options.registry.getDevice(deviceId);
+      const site = await this.options.registry.getSite(siteId);
+      if (!device || !site || device.revokedAt !== null) return undefined;
+      return this.build({ device, site });
+    })().catch((error: unknown) => {
+      this.options.logger.error({ err: error, deviceId }, 'could not build the rules of a device; its readings are not evaluated');
+      return undefined;
+    });
+    this.building.set(deviceId, work);
+    void work.finally(() => this.building.delete(deviceId));
+    return work;
+  }
+
+  private async build(target: RuleTarget): Promise<Entry> {
+    const evaluator = await this.options.createEvaluator(target);
+    const state = this.saved.get(target.device.id);
+    if (state !== undefined) {
+      evaluator.restore(state);
+      this.saved.delete(target.device.id);
+    }
+    const entry: Entry = { evaluator, siteId: target.site.id, dirty: false };
+    this.entries.set(target.device.id, entry);
+    return entry;
+  }
+
+  private every(ms: number, run: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      run().catch((error: unknown) => this.options.logger.error({ err: error }, 'alert engine timer failed'));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
