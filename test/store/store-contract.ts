@@ -123,7 +123,7 @@ async function expectRegistryError(promise: Promise<unknown>, code: RegistryErro
  *   sz1 (city, whose id is a prefix-neighbour of sz1x) and sz1x (city)
  * with one site per region.
  */
-async function seedTree(registry: RegistryStore): Promise<void> {
+export async function seedTree(registry: RegistryStore): Promise<void> {
   await registry.upsertRegion({ id: 'sz', name: 'Shenzhen', level: 'city', parentId: null });
   await registry.upsertRegion({ id: 'sz-ft', name: 'Futian', level: 'district', parentId: 'sz' });
   await registry.upsertRegion({ id: 'sz-ft-xm', name: 'Xiangmihu', level: 'township', parentId: 'sz-ft' });
