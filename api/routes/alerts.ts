@@ -67,14 +67,15 @@ export const alertRoutes: FastifyPluginAsyncZod<AlertRouteOptions> = async (app,
       },
     },
     async (request) => {
-      const { regionId, siteId, ...query } = request.query;
+      const { regionId, siteId, ...filters } = request.query;
       if (siteId !== undefined) await request.access.site(siteId);
+      const path = await regionPath(request.access, regionId);
       return store.alerts.list({
-        ...query,
-        ...(siteId !== undefined ? { siteId } : {}),
+        ...filters,
         scope: await request.access.siteScope(),
-        regionPath: await regionPath(request.access, regionId),
-      } as Parameters<typeof store.alerts.list>[0]);
+        ...(siteId !== undefined ? { siteId } : {}),
+        ...(path !== undefined ? { regionPath: path } : {}),
+      });
     },
   );
 
