@@ -1,9 +1,12 @@
+import type { FieldValues } from '../../contracts/index.js';
 import type { RuleSettings } from '../rules/index.js';
 import { businessHours } from './business-hours.js';
 import { FlagRule } from './flag-rule.js';
 import type { Rule } from './rule.js';
 import { flagField, MINUTE_MS } from './support.js';
 import { ThresholdRule } from './threshold-rule.js';
+
+const negate = (v: boolean | undefined) => (v === undefined ? undefined : !v);
 
 /**
  * Camera rules. 明厨亮灶 asks that the kitchen be visible while it works, so
@@ -22,37 +25,14 @@ export function cameraRules(settings: RuleSettings, timeZone: string): Rule[] {
   const hoursDetail = { timezone: timeZone, hoursSource: settings.businessHours.source };
   const rules: Rule[] = [];
   const c = settings;
-  if (c.camera_offline.enabled) {
-    rules.push(
-      new FlagRule({
-        id: 'camera_offline',
-        severity: c.camera_offline.severity,
-        delayMs: c.camera_offline.graceMin * MINUTE_MS,
-        what: 'camera offline in business hours',
-        test: (v) => {
-          const online = flagField(v, 'online');
-          return online === undefined ? undefined : !online;
-        },
-        counts: open,
-        detail: hoursDetail,
-      }),
-    );
-  }
-  if (c.camera_not_streaming.enabled) {
-    rules.push(
-      new FlagRule({
-        id: 'camera_not_streaming',
-        severity: c.camera_not_streaming.severity,
-        delayMs: c.camera_not_streaming.graceMin * MINUTE_MS,
-        what: 'camera online but not streaming in business hours',
-        test: (v) => {
-          const streaming = flagField(v, 'streaming');
-          return flagField(v, 'online') === false || streaming === undefined ? undefined : !streaming;
-        },
-        counts: open,
-        detail: hoursDetail,
-      }),
-    );
+  // Offline is what the NVR/gateway reports in `online`; presence of the MQTT link is device_offline's.
+  const gated = [
+    ['camera_offline', 'camera offline in business hours', (v: FieldValues) => negate(flagField(v, 'online'))],
+    ['camera_not_streaming', 'camera online but not streaming in business hours', (v: FieldValues) => (flagField(v, 'online') === false ? undefined : negate(flagField(v, 'streaming')))],
+  ] as const;
+  for (const [id, what, test] of gated) {
+    if (!c[id].enabled) continue;
+    rules.push(new FlagRule({ id, severity: c[id].severity, delayMs: c[id].graceMin * MINUTE_MS, what, test, counts: open, detail: hoursDetail }));
   }
   for (const [id, field, what] of [
     ['camera_lens_occluded', 'lensOccluded', 'lens covered or blacked out'],

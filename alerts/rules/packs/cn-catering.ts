@@ -1,6 +1,6 @@
 import { definePack } from '../overrides.js';
 import type { RulePack } from '../settings-schema.js';
-import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, SHARED, t } from './common.js';
+import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, limits, SHARED, t } from './common.js';
 
 const CHILLED_SOURCE = 'chilled storage 0–8 °C, widely cited for China catering rules (domain.md; the 2011 rules said 0–10 °C), confirm against the local standard text';
 const HOT_SOURCE = 'hot holding ≥ 60 °C, China catering practice (domain.md), confirm locally';
@@ -18,31 +18,17 @@ export const CN_CATERING: RulePack = definePack({
   settings: {
     ...SHARED,
     temperature: {
-      chilled: {
-        minC: t(0, CHILLED_SOURCE),
-        maxC: t(8, CHILLED_SOURCE),
-        targetC: null,
-        criticalMinC: null,
-        criticalMaxC: t(12, CONFIRM_LOCALLY),
-        ...CHILLED_TUNING,
-      },
-      frozen: {
-        minC: null,
-        maxC: t(-12, '−12 °C is cited as the catering floor for frozen storage (domain.md), confirm locally'),
-        targetC: t(-18, '−18 °C is the frozen-food norm (domain.md)'),
-        criticalMinC: null,
-        // A defrost peaks at −8…−5 °C for a few minutes; longer above −5 °C is a failure.
-        criticalMaxC: t(-5, CONFIRM_LOCALLY),
-        ...FROZEN_TUNING,
-      },
-      hot_holding: {
-        minC: t(60, HOT_SOURCE),
-        maxC: null,
-        targetC: null,
-        criticalMinC: t(50, CONFIRM_LOCALLY),
-        criticalMaxC: null,
-        ...HOT_TUNING,
-      },
+      chilled: limits({ minC: t(0, CHILLED_SOURCE), maxC: t(8, CHILLED_SOURCE), criticalMaxC: t(12, CONFIRM_LOCALLY) }, CHILLED_TUNING),
+      frozen: limits(
+        {
+          maxC: t(-12, '−12 °C is cited as the catering floor for frozen storage (domain.md), confirm locally'),
+          targetC: t(-18, '−18 °C is the frozen-food norm (domain.md)'),
+          // A defrost peaks at −8…−5 °C for a few minutes; longer above −5 °C is a failure.
+          criticalMaxC: t(-5, CONFIRM_LOCALLY),
+        },
+        FROZEN_TUNING,
+      ),
+      hot_holding: limits({ minC: t(60, HOT_SOURCE), criticalMinC: t(50, CONFIRM_LOCALLY) }, HOT_TUNING),
       ambient: AMBIENT,
     },
     danger_zone: {

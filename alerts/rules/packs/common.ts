@@ -20,18 +20,25 @@ export const CHILLED_TUNING = { delayMin: 30, criticalDelayMin: 15, criticalAfte
 export const FROZEN_TUNING = { delayMin: 60, criticalDelayMin: 15, criticalAfterMin: 180, deadbandC: 1 } as const;
 export const HOT_TUNING = { delayMin: 20, criticalDelayMin: 10, criticalAfterMin: 60, deadbandC: 1 } as const;
 
-/** Dry store or display at room temperature: no food code fixes it, so only an extreme room alarms. */
-export const AMBIENT: ProfileLimits = {
+type Limits = Partial<Pick<ProfileLimits, 'minC' | 'maxC' | 'targetC' | 'criticalMinC' | 'criticalMaxC'>>;
+type Tuning = Pick<ProfileLimits, 'delayMin' | 'criticalDelayMin' | 'criticalAfterMin' | 'deadbandC'>;
+
+/** A profile from the limits it has (the others null) and its tuning. */
+export const limits = (set: Limits, tuning: Tuning): ProfileLimits => ({
   minC: null,
-  maxC: t(35, `${CONFIRM_LOCALLY}: dry goods are kept cool and dry; only an extreme room temperature alarms by default`),
+  maxC: null,
   targetC: null,
   criticalMinC: null,
   criticalMaxC: null,
-  delayMin: 60,
-  criticalDelayMin: 0,
-  criticalAfterMin: null,
-  deadbandC: 1,
-};
+  ...set,
+  ...tuning,
+});
+
+/** Dry store or display at room temperature: no food code fixes it, so only an extreme room alarms. */
+export const AMBIENT: ProfileLimits = limits(
+  { maxC: t(35, `${CONFIRM_LOCALLY}: dry goods are kept cool and dry; only an extreme room temperature alarms by default`) },
+  { delayMin: 60, criticalDelayMin: 0, criticalAfterMin: null, deadbandC: 1 },
+);
 
 const rule = (severity: 'info' | 'warning' | 'critical') => ({ enabled: true, severity }) as const;
 

@@ -1,6 +1,6 @@
 import { definePack } from '../overrides.js';
 import type { RulePack } from '../settings-schema.js';
-import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, SHARED, t } from './common.js';
+import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, limits, SHARED, t } from './common.js';
 
 const COLD_SOURCE = 'FDA Food Code 3-501.16(A)(2): cold holding at 5 °C (41 °F) or less';
 const HOT_SOURCE = 'FDA Food Code 3-501.16(A)(1): hot holding at 57 °C (135 °F) or above';
@@ -14,30 +14,23 @@ export const US_FOOD_CODE: RulePack = definePack({
   settings: {
     ...SHARED,
     temperature: {
-      chilled: {
-        minC: t(0, `${CONFIRM_LOCALLY}: product freezes below about 0 °C; the Food Code sets no lower limit`),
-        maxC: t(5, COLD_SOURCE),
-        targetC: null,
-        criticalMinC: null,
-        criticalMaxC: t(10, CONFIRM_LOCALLY),
-        ...CHILLED_TUNING,
-      },
-      frozen: {
-        minC: null,
-        maxC: t(-12, `${CONFIRM_LOCALLY}: Food Code 3-501.11 requires frozen food to stay frozen`),
-        targetC: t(-18, 'USDA FSIS: food kept at 0 °F (−18 °C) stays safe'),
-        criticalMinC: null,
-        criticalMaxC: t(-5, CONFIRM_LOCALLY),
-        ...FROZEN_TUNING,
-      },
-      hot_holding: {
-        minC: t(57, HOT_SOURCE),
-        maxC: null,
-        targetC: null,
-        criticalMinC: t(50, CONFIRM_LOCALLY),
-        criticalMaxC: null,
-        ...HOT_TUNING,
-      },
+      chilled: limits(
+        {
+          minC: t(0, `${CONFIRM_LOCALLY}: product freezes below about 0 °C; the Food Code sets no lower limit`),
+          maxC: t(5, COLD_SOURCE),
+          criticalMaxC: t(10, CONFIRM_LOCALLY),
+        },
+        CHILLED_TUNING,
+      ),
+      frozen: limits(
+        {
+          maxC: t(-12, `${CONFIRM_LOCALLY}: Food Code 3-501.11 requires frozen food to stay frozen`),
+          targetC: t(-18, 'USDA FSIS: food kept at 0 °F (−18 °C) stays safe'),
+          criticalMaxC: t(-5, CONFIRM_LOCALLY),
+        },
+        FROZEN_TUNING,
+      ),
+      hot_holding: limits({ minC: t(57, HOT_SOURCE), criticalMinC: t(50, CONFIRM_LOCALLY) }, HOT_TUNING),
       ambient: AMBIENT,
     },
     danger_zone: {
