@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { Condition, Device } from '../../contracts/index.js';
+import type { TelemetryRecord } from '../../store/index.js';
+import type { RuleSettings } from '../rules/index.js';
+import type { Rule } from './rule.js';
+import { condition, minutesText, restoreState } from './support.js';
+
+const noDataState = z.object({
+  lastReceivedAt: z.number().nullable(),
+  /** First tick seen, the baseline for a device that has not reported yet. */
+  watchingSince: z.number().nullable(),
+  active: z.boolean(),
+});
+
+/**
+ * no_data: silence per sensor, not per gateway (domain.md), on the server clock:
+ * `now − last receivedAt` beyond max(intervalMultiple × expectedIntervalS, minSilenceS).
+ * A late batch counts as data (the pipe works again), so it is judged by
+ * `receivedAt`, not by its readings' device times. A device that has never
+ * reported is silent from the first tick this rule sees. Clears on the next reading.
+ */
+export class NoDataRule implements Rule {
+  readonly id = 'no_data' as const;
+  private state: z.infer<typeof noDataState> = { lastReceivedAt: null, watchingSince: null, active: false };
+  private readonly limitMs: number;
+
+  constructor(
+    private readonly device: Device,
+    private readonly s: RuleSettings['no_data'],
+  ) {
+    this.limitMs = Math.max(s.intervalMultiple * device.expectedIntervalS, s.minSilenceS) * 1000;
+  }
+
+  reading(record: TelemetryRecord, receivedAt: number): Condition | undefined {
+    const st = this.state;
+    st.lastReceivedAt = Math.max(st.lastReceivedAt ?? receivedAt, receivedAt);
+    if (!st.active) return undefined;
+    st.active = false;
+    return condition(this.id, false, this.s.severity, receivedAt, `data again after a silence (reading taken ${new Date(record.ts).toISOString()})`, {
+      limit: this.limitMs / 1000,
+    });
+  }
+
+  tick(now: number): Condition | undefined {
+    const st = this.state;
+    st.watchingSince ??= now;
+    if (st.active) return undefined;
+    const from = st.lastReceivedAt ?? st.watchingSince;
+    const silentMs = now - from;
+    if (silentMs <= this.limitMs) return undefined;
+    st.active = true;
+    const message = `no data for ${minutesText(silentMs)} (expected every ${this.device.expectedIntervalS} s)`;
+    return condition(this.id, true, this.s.severity, from, message, {
+      value: Math.round(silentMs / 1000),
+      limit: this.limitMs / 1000,
+      detail: { expectedIntervalS: this.device.expectedIntervalS, neverReported: st.lastReceivedAt === null },
+    });
+  }
+
+  snapshot(): unknown {
+    return { ...this.state };
+  }
+
+  restore(state: unknown): void {
+    this.state = restoreState(noDataState, state, this.state);
+  }
+}
+
+const offlineState = z.object({
+  /** Server time of the latest presence change applied, to ignore older ones. */
+  changedAt: z.number().nullable(),
+  offlineSince: z.number().nullable(),
+  active: z.boolean(),
+});
+
+/**
+ * device_offline: the broker saw a disconnect or the last will, and the device did
+ * not come back within `graceS` (a keepalive reconnect takes seconds). Starts from
+ * the registry's presence, so a device already offline at start-up is caught.
+ * Clears on presence true.
+ */
+export class DeviceOfflineRule implements Rule {
+  readonly id = 'device_offline' as const;
+  private state: z.infer<typeof offlineState>;
+
+  constructor(
+    device: Device,
+    private readonly s: RuleSettings['device_offline'],
+  ) {
+    const offline = !device.online && device.presenceChangedAt !== null;
+    this.state = { changedAt: device.presenceChangedAt, offlineSince: offline ? device.presenceChangedAt : null, active: false };
+  }
+
+  presence(online: boolean, at: number): Condition | undefined {
+    const st = this.state;
+    if (st.changedAt !== null && at < st.changedAt) return undefined;
+    st.changedAt = at;
+    if (!online) {
+      st.offlineSince ??= at;
+      return undefined;
+    }
+    const since = st.offlineSince;
+    st.offlineSince = null;
+    if (!st.active) return undefined;
+    st.active = false;
+    return condition(this.id, false, this.s.severity, at, `back online after ${minutesText(at - (since ?? at))}`, { limit: this.s.graceS });
+  }
+
+  tick(now: number): Condition | undefined {
+    const st = this.state;
+    if (st.active || st.offlineSince === null || now - st.offlineSince < this.s.graceS * 1000) return undefined;
+    st.active = true;
+    const message = `offline for ${minutesText(now - st.offlineSince)}`;
+    return condition(this.id, true, this.s.severity, st.offlineSince, message, { value: Math.round((now - st.offlineSince) / 1000), limit: this.s.graceS });
+  }
+
+  snapshot(): unknown {
+    return { ...this.state };
+  }
+
+  restore(state: unknown): void {
+    this.state = restoreState(offlineState, state, this.state);
+  }
+}
