@@ -204,6 +204,9 @@ export class AlertEngine {
     }
     const entry: Entry = { evaluator, siteId: target.site.id, dirty: false };
     this.entries.set(target.device.id, entry);
+    // Presence as the registry knows it (at start: offline since the restart, until the device reconnects).
+    const { device } = target;
+    if (device.presenceChangedAt !== null) this.apply(device.id, entry, evaluator.presence(device.online, device.presenceChangedAt));
     return entry;
   }
 

@@ -1,10 +1,42 @@
+import type { Logger } from '../observability/logger.js';
+import type { RuleStateStore } from '../store/index.js';
 import type { DeviceEvaluator, EvaluatorFactory } from './engine.js';
+import { createDeviceRules, type Rule, type RuleTarget } from './evaluation/device-rules.js';
+import { getRulePack, resolveSettings, RuleSettingsError, type RuleSettings } from './rules/index.js';
 
-/** INTERIM (replaced when the rule packs land in this branch): an evaluator without rules. */
-export function createEvaluatorFactory(): EvaluatorFactory {
-  return async () => emptyEvaluator();
+export interface EvaluatorFactoryOptions {
+  /** The pack every site uses unless it overrides a setting (SK_RULE_PACK). Unknown: throws at start. */
+  packId: string;
+  ruleState: Pick<RuleStateStore, 'getOverrides'>;
+  logger: Logger;
+  /** Rules from outside the pack's built-ins (the anomaly detector), given the effective settings. */
+  extraRules?: (target: RuleTarget, settings: RuleSettings) => Rule[];
 }
 
-function emptyEvaluator(): DeviceEvaluator {
-  return { reading: () => [], presence: () => [], tick: () => [], snapshot: () => ({}), restore: () => undefined, insights: () => ({}) };
+/**
+ * Builds each device's rules from the pack, the site's overrides and the
+ * device's overrides (device wins). Overrides are validated when they are set;
+ * one that no longer fits (the settings changed shape in an upgrade) is skipped
+ * with a warning rather than leaving the device unwatched.
+ */
+export function createEvaluatorFactory(options: EvaluatorFactoryOptions): EvaluatorFactory {
+  const pack = getRulePack(options.packId);
+  return async (target): Promise<DeviceEvaluator> => {
+    const site = await options.ruleState.getOverrides({ kind: 'site', id: target.site.id });
+    const device = await options.ruleState.getOverrides({ kind: 'device', id: target.device.id });
+    const settings = settle(() => resolveSettings(pack, site, device), 'device')
+      ?? settle(() => resolveSettings(pack, site), 'site')
+      ?? resolveSettings(pack);
+    return createDeviceRules(target, settings, options.extraRules?.(target, settings) ?? []);
+
+    function settle(resolve: () => RuleSettings, layer: 'site' | 'device'): RuleSettings | undefined {
+      try {
+        return resolve();
+      } catch (error) {
+        if (!(error instanceof RuleSettingsError)) throw error;
+        options.logger.warn({ deviceId: target.device.id, siteId: target.site.id, err: error.message }, `stored ${layer} rule overrides no longer fit; ignoring them`);
+        return undefined;
+      }
+    }
+  };
 }

@@ -45,7 +45,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     registry: store.registry,
     ruleState: store.ruleState,
     lifecycle,
-    createEvaluator: options.createEvaluator ?? createEvaluatorFactory(),
+    createEvaluator: options.createEvaluator ?? createEvaluatorFactory({ packId: config.alerts.rulePack, ruleState: store.ruleState, logger }),
     logger,
     clock,
     tickMs: config.alerts.tickMs,

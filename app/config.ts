@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RetryPolicy } from '../alerts/notifiers/dispatcher.js';
 import type { AlertPolicy } from '../alerts/policy.js';
+import { RULE_PACK_IDS } from '../alerts/rules/index.js';
 
 const MINUTE = 60_000;
 
@@ -38,7 +39,7 @@ const configSchema = z
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     SK_CORS_ORIGINS: list,
-    SK_RULE_PACK: z.string().min(1).default('cn-catering'),
+    SK_RULE_PACK: z.enum(RULE_PACK_IDS).default('cn-catering'),
     SK_ALERT_TICK_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
     SK_ALERT_STATE_FLUSH_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     SK_ALERT_ESCALATE_DISTRICT_MIN: z.coerce.number().min(0).max(10_080).default(30),

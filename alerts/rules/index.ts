@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { RuleSettingsError } from './overrides.js';
 import { CN_CATERING } from './packs/cn-catering.js';
 import { US_FOOD_CODE } from './packs/us-food-code.js';
-import type { RulePack } from './settings-schema.js';
+import type { RulePack } from '../../contracts/index.js';
 
-export * from './settings-schema.js';
-export { resolveSettings, ruleOverridesSchema, RuleSettingsError, settingsProblems, type DeepPartial, type RuleOverrides, type RuleSettingsErrorCode } from './overrides.js';
+/** The settings' schemas and types are contracts (the REST API validates overrides with them); re-exported for the rule code. */
+export * from '../../contracts/rule-settings.js';
+export { resolveSettings, RuleSettingsError, settingsProblems, type RuleSettingsErrorCode } from './overrides.js';
 export { CN_CATERING, US_FOOD_CODE };
 
 /** Every rule pack this build knows, by id. */

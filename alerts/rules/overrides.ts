@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import { packSettingsSchema, ruleSettingsSchema, type PackSettings, type RulePack, type RuleSettings } from './settings-schema.js';
-
-/** Any part of T may be left out; arrays and leaves are replaced whole. */
-export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
-
-/** What a site or a device changes about its pack: a deep partial of the pack settings. */
-export type RuleOverrides = DeepPartial<PackSettings>;
+import { packSettingsSchema, ruleOverridesSchema, ruleSettingsSchema, type PackSettings, type RulePack, type RuleOverrides, type RuleSettings } from '../../contracts/index.js';
 
 /** Error codes are stable API: the REST layer maps them to 400/404. */
 export type RuleSettingsErrorCode = 'RULE_SETTINGS_INVALID' | 'RULE_PACK_UNKNOWN';
@@ -22,24 +16,6 @@ export class RuleSettingsError extends Error {
     super(issues.length ? `${message}: ${issues.join('; ')}` : message, options);
   }
 }
-
-/**
- * The deep partial of a zod object schema, strict at every level: a key the
- * settings do not have is an error, so a typo (`maxc`) cannot silently do nothing.
- * zod 4 has no `deepPartial()`, so this walks the shape.
- */
-function deepPartialStrict(schema: z.ZodType): z.ZodType {
-  if (schema instanceof z.ZodOptional) return deepPartialStrict(schema.unwrap() as z.ZodType);
-  if (schema instanceof z.ZodNullable) return deepPartialStrict(schema.unwrap() as z.ZodType).nullable();
-  if (schema instanceof z.ZodObject) {
-    const shape = schema.shape as Record<string, z.ZodType>;
-    return z.strictObject(Object.fromEntries(Object.entries(shape).map(([key, child]) => [key, deepPartialStrict(child).optional()])));
-  }
-  return schema;
-}
-
-/** Validates a site's or device's overrides (e.g. in the REST API) before they are stored. */
-export const ruleOverridesSchema = deepPartialStrict(packSettingsSchema) as z.ZodType<RuleOverrides>;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 import { definePack } from '../overrides.js';
-import type { RulePack } from '../settings-schema.js';
+import type { RulePack } from '../../../contracts/index.js';
 import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, limits, SHARED, t } from './common.js';
 
 const CHILLED_SOURCE = 'chilled storage 0–8 °C, widely cited for China catering rules (domain.md; the 2011 rules said 0–10 °C), confirm against the local standard text';

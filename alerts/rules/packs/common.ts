@@ -1,4 +1,4 @@
-import type { PackSettings, ProfileLimits, Threshold } from '../settings-schema.js';
+import type { PackSettings, ProfileLimits, Threshold } from '../../../contracts/index.js';
 
 /**
  * Settings the packs share: alarm tuning and device health, which no food code

@@ -1,5 +1,5 @@
 import { definePack } from '../overrides.js';
-import type { RulePack } from '../settings-schema.js';
+import type { RulePack } from '../../../contracts/index.js';
 import { AMBIENT, CHILLED_TUNING, CONFIRM_LOCALLY, FROZEN_TUNING, HOT_TUNING, limits, SHARED, t } from './common.js';
 
 const COLD_SOURCE = 'FDA Food Code 3-501.16(A)(2): cold holding at 5 °C (41 °F) or less';

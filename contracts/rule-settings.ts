@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { severitySchema } from '../../contracts/index.js';
+import { severitySchema } from './alerts.js';
 
 /**
  * The settings of a rule pack, as data. Every limit is a {@link Threshold}: its
@@ -147,3 +147,28 @@ export interface RulePack {
   readonly description: string;
   readonly settings: PackSettings;
 }
+
+/** Any part of T may be left out; arrays and leaves are replaced whole. */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** What a site or a device changes about its pack: a deep partial of the pack settings. */
+export type RuleOverrides = DeepPartial<PackSettings>;
+
+/**
+ * The deep partial of a zod object schema, strict at every level: a key the
+ * settings do not have is an error, so a typo (`maxc`) cannot silently do nothing.
+ * zod 4 has no `deepPartial()`, so this walks the shape.
+ */
+function deepPartialStrict(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodOptional) return deepPartialStrict(schema.unwrap() as z.ZodType);
+  if (schema instanceof z.ZodNullable) return deepPartialStrict(schema.unwrap() as z.ZodType).nullable();
+  if (schema instanceof z.ZodObject) {
+    const shape = schema.shape as Record<string, z.ZodType>;
+    return z.strictObject(Object.fromEntries(Object.entries(shape).map(([key, child]) => [key, deepPartialStrict(child).optional()])));
+  }
+  return schema;
+}
+
+/** Validates a site's or device's overrides (e.g. in the REST API) before they are stored. */
+export const ruleOverridesSchema = deepPartialStrict(packSettingsSchema) as z.ZodType<RuleOverrides>;
+
