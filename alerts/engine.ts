@@ -38,6 +38,12 @@ export interface AlertEngineOptions {
   tickMs: number;
   /** How often changed rule state is saved; also saved on close. 0: only on close and {@link AlertEngine.saveState}. */
   stateFlushMs: number;
+  /**
+   * How often (on the engine's clock, checked on ticks) the registry is compared
+   * with the devices watched: a device registered since is watched even if it never
+   * sends anything (that silence is what `no_data` is for); a revoked one is dropped.
+   */
+  registrySyncMs?: number;
 }
 
 interface Entry {
@@ -61,20 +67,16 @@ export class AlertEngine {
   private readonly timers: NodeJS.Timeout[] = [];
   private ticking: Promise<void> = Promise.resolve();
   private started = false;
+  private lastSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: AlertEngineOptions) {}
 
   /** Restores saved state, builds an evaluator for every active device (so silence is noticed too) and starts listening. */
   async start(): Promise<void> {
-    const { registry, source, lifecycle } = this.options;
+    const { source, lifecycle } = this.options;
     await lifecycle.start();
     this.saved = await this.options.ruleState.loadStates();
-    const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
-    for (const device of await registry.listDevices()) {
-      const site = sites.get(device.siteId);
-      if (device.revokedAt !== null || !site || !site.active) continue;
-      await this.build({ device, site });
-    }
+    await this.syncRegistry();
     source.on('reading:stored', this.onReading);
     source.on('device:presence', this.onPresence);
     source.on('finding:stored', this.onFinding);
@@ -87,6 +89,7 @@ export class AlertEngine {
   tick(): Promise<void> {
     this.ticking = this.ticking.then(async () => {
       const now = this.options.clock();
+      if (now - this.lastSync >= (this.options.registrySyncMs ?? 60_000)) await this.syncRegistry();
       for (const [deviceId, entry] of this.entries) this.apply(deviceId, entry, entry.evaluator.tick(now));
       await this.options.lifecycle.sweep();
     });
@@ -112,6 +115,21 @@ export class AlertEngine {
       const site = device && (await this.options.registry.getSite(device.siteId));
       if (device && site && device.revokedAt === null && site.active) await this.build({ device, site });
     }
+  }
+
+  /** Watches every active device of an active site the registry has, and only those. */
+  private async syncRegistry(): Promise<void> {
+    const { registry } = this.options;
+    this.lastSync = this.options.clock();
+    const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
+    const watched = new Set<DeviceId>();
+    for (const device of await registry.listDevices()) {
+      const site = sites.get(device.siteId);
+      if (device.revokedAt !== null || !site?.active) continue;
+      watched.add(device.id);
+      if (!this.entries.has(device.id) && !this.building.has(device.id)) await this.build({ device, site });
+    }
+    for (const id of this.entries.keys()) if (!watched.has(id)) this.entries.delete(id);
   }
 
   /** Saves the state of every device that changed since the last save. */

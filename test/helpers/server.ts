@@ -5,7 +5,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, DeviceKind, DeviceProfile, ServerToClientEvents } from '../../contracts/index.js';
 import { loadConfig } from '../../app/config.js';
-import { startServer, type RunningServer } from '../../app/server.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../app/server.js';
 import { createLogger } from '../../observability/logger.js';
 import { demoPlan } from '../../simulators/demo-plan.js';
 import type { FleetDevice } from '../../simulators/fleet.js';
@@ -20,7 +20,11 @@ export interface TestServer extends RunningServer {
 }
 
 /** A real server on 127.0.0.1, port 0, with its SQLite file in a fresh temp dir. */
-export async function startTestServer(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'sk-test-'))): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'sk-test-')),
+  overrides: Omit<ServerOverrides, 'logger'> = {},
+): Promise<TestServer> {
   const config = loadConfig({
     SK_DATA_DIR: dataDir,
     SK_HTTP_PORT: '0',
@@ -31,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir 
     SK_LIVE_THROTTLE_MS: '0',
     ...env,
   });
-  const server = await startServer(config, { logger: createLogger(config.logLevel) });
+  const server = await startServer(config, { logger: createLogger(config.logLevel), ...overrides });
   let devices = 0;
   return Object.assign(server, {
     dataDir,
@@ -46,7 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir 
       const secret = generateDeviceSecret();
       const kind = device.kind ?? 'temperature';
       const profile = device.profile ?? (kind === 'temperature' ? 'chilled' : kind);
-      await registry.createDevice({ id, siteId, kind, label: id, profile, expectedIntervalS: 30 }, secret, Date.now());
+      await registry.createDevice({ id, siteId, kind, label: id, profile, expectedIntervalS: 30 }, secret, (overrides.clock ?? Date.now)());
       return { id, secret, siteId };
     },
     async stop() {
@@ -88,4 +92,14 @@ export function reading(seq: number, values: Record<string, number | boolean> = 
 /** Registers a demo jurisdiction (simulators/demo-plan.ts) and returns its devices with fresh secrets. */
 export function provisionDemoPlan(target: RunningServer, options: { seed: number; sites: number }): Promise<FleetDevice[]> {
   return provisionPlan(target.store.registry, demoPlan(options));
+}
+
+/**
+ * A clock that runs `factor` times faster than real time from `start`: server and
+ * simulated devices share it, so hours of simulated kitchen pass in seconds while
+ * every component still sees one consistent time.
+ */
+export function warpedClock(start: number, factor: number): () => number {
+  const realStart = Date.now();
+  return () => start + Math.round((Date.now() - realStart) * factor);
 }
