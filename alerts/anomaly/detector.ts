@@ -42,14 +42,14 @@ export type SensitivityLevel = keyof typeof SENSITIVITY_LEVELS;
 /**
  * How readily the detector calls something anomalous: `'low' | 'medium' | 'high'`
  * or a number in [0, 1] (0.5 = medium). Every signal's alarm level is its
- * reference multiplied by `3^(1 − 2·sensitivity)`: low (0.25) needs 1.73× the
- * evidence of medium, high (0.75) 0.58× of it. A score of 0.5 is the alarm level
+ * reference multiplied by `2^(1 − 2·sensitivity)`: low (0.25) needs 1.41× the
+ * evidence of medium, high (0.75) 0.71× of it. A score of 0.5 is the alarm level
  * at the chosen sensitivity.
  */
 export type Sensitivity = SensitivityLevel | number;
 
 /** Which statistic drove a score. */
-export const ANOMALY_SIGNALS = ['level_shift', 'drift', 'flatline'] as const;
+export const ANOMALY_SIGNALS = ['level_shift', 'drift', 'cycling', 'flatline'] as const;
 export type AnomalySignal = (typeof ANOMALY_SIGNALS)[number];
 
 export interface DetectorOptions {
@@ -129,6 +129,15 @@ export interface DetectorState {
   rLd: number;
   rDu: number;
   rDd: number;
+  /** Current run: direction (1 rising, −1 falling, 0 not yet known), start time and value, extreme so far and its time. */
+  runDir: number;
+  runStart: number;
+  runFrom: number;
+  runExt: number;
+  runExtT: number;
+  /** Learned longest normal rise and fall (minutes, decaying maximum). */
+  rRu: number;
+  rRd: number;
 }
 
 const MINUTE = 60_000;
@@ -145,13 +154,25 @@ const DRIFT_HL = HOUR;
 const REFERENCE_HL = 3 * 24 * HOUR;
 /** CUSUM slack (standard deviations): the thermostat saw-tooth stays inside ±1.5 σ. */
 const LEVEL_SLACK = 1.5;
+/** Residuals are clipped at ±this many σ before the CUSUM: duration, not height, marks a fault. */
+const Z_CLIP = 6;
 /** Drift slack (σ) on the one-hour mean. */
 const DRIFT_SLACK = 0.5;
 /** Smallest excursion reference (σ·min): a device that never strays still needs this much. */
-const MIN_LEVEL_REFERENCE = 20;
+const MIN_LEVEL_REFERENCE = 60;
 const MIN_DRIFT_REFERENCE = 30;
 /** An excursion is anomalous at this multiple of the largest normal one (medium sensitivity). */
-const EXCURSION_MARGIN = 1.5;
+const EXCURSION_MARGIN = 1.8;
+/** A run of the saw-tooth ends when the series pulls back this many resolutions (`minScale`) from its extreme. */
+const RUN_PULLBACK = 3;
+/** ... or this share of the run's amplitude, whichever is more. */
+const RUN_PULLBACK_SHARE = 0.2;
+/** A rise or fall is anomalous at this multiple of the longest normal one (medium sensitivity). */
+const RUN_MARGIN = 1.7;
+/** Shortest run reference (minutes). */
+const MIN_RUN_REFERENCE_MIN = 20;
+/** After warm-up a reference grows by at most this factor per excursion. */
+const LEARN_GROWTH = 1.5;
 /** log2 variance ratios at the alarm level (medium): 2^6 = a 64-fold collapse. */
 const DIFF_COLLAPSE_LOG2 = 6;
 const LEVEL_COLLAPSE_LOG2 = 7;
@@ -167,6 +188,7 @@ const SCORE_POWER = 3;
 const STATE_KEYS: ReadonlyArray<keyof DetectorState> = [
   'n', 't0', 'tLast', 'xLast', 'score', 'wL', 'meanL', 'varL', 'diffL', 'wD', 'diffS', 'wS', 'meanS', 'varS', 'wM', 'meanM',
   'cLu', 'cLd', 'cDu', 'cDd', 'pLu', 'pLd', 'pDu', 'pDd', 'rLu', 'rLd', 'rDu', 'rDd',
+  'runDir', 'runStart', 'runFrom', 'runExt', 'runExtT', 'rRu', 'rRd',
 ];
 
 /** The number a sensitivity stands for, in [0, 1]; throws RangeError on anything else. */
@@ -207,7 +229,7 @@ export class AnomalyDetector {
   private readonly warmupReadings: number;
   private readonly minScale: number;
   private readonly maxStepMs: number;
-  /** Multiplier on every reference: `3^(1 − 2·sensitivity)`. */
+  /** Multiplier on every reference: `2^(1 − 2·sensitivity)`. */
   private readonly strictness: number;
   private s: DetectorState = AnomalyDetector.emptyState();
   private last: Explanation = AnomalyDetector.quiet();
@@ -218,7 +240,7 @@ export class AnomalyDetector {
     this.warmupReadings = positive('warmupReadings', options.warmupReadings ?? 120, true);
     this.minScale = positive('minScale', options.minScale ?? 0.1, false);
     this.maxStepMs = positive('maxStepMs', options.maxStepMs ?? 5 * MINUTE, false);
-    this.strictness = 3 ** (1 - 2 * this.sensitivity);
+    this.strictness = 2 ** (1 - 2 * this.sensitivity);
   }
 
   private static emptyState(): DetectorState {
@@ -226,7 +248,7 @@ export class AnomalyDetector {
   }
 
   private static quiet(): Explanation {
-    return { score: 0, signal: null, direction: null, evidence: { level_shift: 0, drift: 0, flatline: 0 } };
+    return { score: 0, signal: null, direction: null, evidence: { level_shift: 0, drift: 0, cycling: 0, flatline: 0 } };
   }
 
   /** True once the warm-up is over and scores mean something. */
@@ -248,6 +270,9 @@ export class AnomalyDetector {
       this.s = { ...s, n: 1, t0: tsMs, tLast: tsMs, xLast: value, wL: 1, meanL: value, wD: 1, wS: 1, meanS: value, wM: 1, meanM: value };
       this.s.rLu = this.s.rLd = MIN_LEVEL_REFERENCE;
       this.s.rDu = this.s.rDd = MIN_DRIFT_REFERENCE;
+      this.s.rRu = this.s.rRd = MIN_RUN_REFERENCE_MIN;
+      this.s.runStart = this.s.runExtT = tsMs;
+      this.s.runExt = this.s.runFrom = value;
       return 0;
     }
     if (tsMs <= s.tLast) return s.score;
@@ -261,7 +286,8 @@ export class AnomalyDetector {
 
     // Residual against the baseline as it was before this reading (a prediction error).
     const scale = Math.max(Math.sqrt(s.varL), this.minScale);
-    const z = (value - s.meanL) / scale;
+    // Clipped: a tall, short spike (a delivery holding the door open) must not outweigh a long, moderate excursion.
+    const z = clip((value - s.meanL) / scale, Z_CLIP);
 
     // Short and medium statistics always learn at full weight: they describe "now".
     s.wD = s.wD * decay(dt, DIFF_HL) + 1;
@@ -278,11 +304,14 @@ export class AnomalyDetector {
     if (tsMs - s.t0 >= this.warmupMs * CUSUM_START_SHARE) {
       this.cusums(z, zM, stepMin, warm);
     }
+    this.runs(tsMs, value, warm);
     const refDecay = decay(dt, REFERENCE_HL);
     s.rLu = Math.max(MIN_LEVEL_REFERENCE, s.rLu * refDecay);
     s.rLd = Math.max(MIN_LEVEL_REFERENCE, s.rLd * refDecay);
     s.rDu = Math.max(MIN_DRIFT_REFERENCE, s.rDu * refDecay);
     s.rDd = Math.max(MIN_DRIFT_REFERENCE, s.rDd * refDecay);
+    s.rRu = Math.max(MIN_RUN_REFERENCE_MIN, s.rRu * refDecay);
+    s.rRd = Math.max(MIN_RUN_REFERENCE_MIN, s.rRd * refDecay);
 
     // Long baseline: learns less from readings that look anomalous.
     const weight = warm ? Math.max(MIN_LEARNING_WEIGHT, 1 - s.score) : 1;
@@ -304,21 +333,52 @@ export class AnomalyDetector {
   /** Advances the four CUSUMs and, when an excursion ends without alarming, learns its size. */
   private cusums(z: number, zM: number, stepMin: number, warm: boolean): void {
     const s = this.s;
-    const limitL = (r: number) => EXCURSION_MARGIN * r * this.strictness;
-    const limitD = limitL;
-    const run = (c: 'cLu' | 'cLd' | 'cDu' | 'cDd', p: 'pLu' | 'pLd' | 'pDu' | 'pDd', r: 'rLu' | 'rLd' | 'rDu' | 'rDd', x: number, slack: number, limit: (r: number) => number) => {
+    const run = (c: 'cLu' | 'cLd' | 'cDu' | 'cDd', p: 'pLu' | 'pLd' | 'pDu' | 'pDd', r: 'rLu' | 'rLd' | 'rDu' | 'rDd', x: number, slack: number) => {
       s[c] = Math.max(0, s[c] + (x - slack) * stepMin);
       s[p] = Math.max(s[p], s[c]);
       if (s[c] === 0 && s[p] > 0) {
-        // The excursion is over. One that stayed below the alarm level was normal for this device.
-        if (!warm || s[p] < limit(s[r])) s[r] = Math.max(s[r], s[p]);
+        // The excursion is over: it was survivable, so it teaches what is normal here, but by at
+        // most LEARN_GROWTH at a time, so a fault that ended does not blind the detector.
+        s[r] = learn(s[r], s[p], warm);
         s[p] = 0;
       }
     };
-    run('cLu', 'pLu', 'rLu', z, LEVEL_SLACK, limitL);
-    run('cLd', 'pLd', 'rLd', -z, LEVEL_SLACK, limitL);
-    run('cDu', 'pDu', 'rDu', zM, DRIFT_SLACK, limitD);
-    run('cDd', 'pDd', 'rDd', -zM, DRIFT_SLACK, limitD);
+    run('cLu', 'pLu', 'rLu', z, LEVEL_SLACK);
+    run('cLd', 'pLd', 'rLd', -z, LEVEL_SLACK);
+    run('cDu', 'pDu', 'rDu', zM, DRIFT_SLACK);
+    run('cDd', 'pDd', 'rDd', -zM, DRIFT_SLACK);
+  }
+
+  /**
+   * Follows the thermostat's saw-tooth as alternating rises and falls: a run
+   * ends when the series pulls back from its extreme by {@link RUN_PULLBACK}
+   * resolutions. A completed run that did not alarm teaches the longest normal
+   * rise (or fall). A rise that does not end is a cabinet that warms with
+   * nothing pulling it down (compressor or defrost control failed); a fall that
+   * stretches is a compressor that runs ever longer to reach its cut-out.
+   */
+  private runs(t: number, x: number, warm: boolean): void {
+    const s = this.s;
+    if (s.runDir === 0) {
+      if (Math.abs(x - s.runExt) < RUN_PULLBACK * this.minScale) return;
+      s.runDir = x > s.runExt ? 1 : -1;
+    }
+    if ((x - s.runExt) * s.runDir >= 0) {
+      if (x !== s.runExt) s.runExtT = t;
+      s.runExt = x;
+      return;
+    }
+    // A door opening's bump in the middle of a defrost's long pull-down is not a turn of the cycle.
+    const pullback = Math.max(RUN_PULLBACK * this.minScale, RUN_PULLBACK_SHARE * Math.abs(s.runExt - s.runFrom));
+    if (Math.abs(x - s.runExt) < pullback) return;
+    const minutes = (s.runExtT - s.runStart) / MINUTE;
+    const ref = s.runDir > 0 ? 'rRu' : 'rRd';
+    s[ref] = learn(s[ref], minutes, warm);
+    s.runDir = -s.runDir;
+    s.runFrom = s.runExt;
+    s.runStart = s.runExtT;
+    s.runExt = x;
+    s.runExtT = t;
   }
 
   private explainNow(): Explanation {
@@ -333,10 +393,13 @@ export class AnomalyDetector {
     const diffCollapse = Math.log2((s.diffL + eps) / (s.diffS + eps)) / DIFF_COLLAPSE_LOG2;
     const levelCollapse = Math.log2((s.varL + eps) / (s.varS + eps)) / LEVEL_COLLAPSE_LOG2;
     const flat = Math.max(0, diffCollapse, levelCollapse) / k;
-    const evidence: Record<AnomalySignal, number> = { level_shift: level, drift, flatline: flat };
+    const runMinutes = s.runDir === 0 ? 0 : (s.runExtT - s.runStart) / MINUTE;
+    const cycling = runMinutes / ((s.runDir > 0 ? s.rRu : s.rRd) * RUN_MARGIN * k);
+    const evidence: Record<AnomalySignal, number> = { level_shift: level, drift, cycling, flatline: flat };
     let signal: AnomalySignal = 'level_shift';
     for (const name of ANOMALY_SIGNALS) if (evidence[name] > evidence[signal]) signal = name;
-    const direction = signal === 'level_shift' ? (up ? 'up' : 'down') : signal === 'drift' ? (driftUp ? 'up' : 'down') : null;
+    const direction =
+      signal === 'level_shift' ? (up ? 'up' : 'down') : signal === 'drift' ? (driftUp ? 'up' : 'down') : signal === 'cycling' ? (s.runDir > 0 ? 'up' : 'down') : null;
     return { score: scoreOf(evidence[signal]), signal, direction, evidence };
   }
 
@@ -362,6 +425,15 @@ export class AnomalyDetector {
     this.last = this.s.n > 0 && this.warm ? this.explainNow() : AnomalyDetector.quiet();
     return true;
   }
+}
+
+/** A learned reference after a completed excursion or run of size `seen`. */
+function learn(reference: number, seen: number, warm: boolean): number {
+  return Math.max(reference, warm ? Math.min(seen, LEARN_GROWTH * reference) : seen);
+}
+
+function clip(x: number, limit: number): number {
+  return Math.max(-limit, Math.min(limit, x));
 }
 
 function positive(name: string, value: number, allowZero: boolean): number {

@@ -27,6 +27,7 @@ const MINUTE = 60_000;
 const SIGNAL_TEXT = {
   level_shift: 'a sustained departure from its usual range',
   drift: 'a slow drift of its average',
+  cycling: 'a thermostat cycle that does not turn (warming or cooling without end)',
   flatline: 'a flat line (stuck probe or a thermostat that stopped cycling)',
 } as const;
 
@@ -67,7 +68,7 @@ export class AnomalyRule implements Rule {
   ) {
     this.detector = new AnomalyDetector({ ...options.detector, sensitivity: options.sensitivity ?? 'medium' });
     this.raiseScore = options.raiseScore ?? 0.5;
-    this.raiseHoldMs = options.raiseHoldMs ?? 10 * MINUTE;
+    this.raiseHoldMs = options.raiseHoldMs ?? 5 * MINUTE;
     this.raiseReadings = options.raiseReadings ?? 3;
     this.clearScore = options.clearScore ?? 0.25;
     this.clearHoldMs = options.clearHoldMs ?? 30 * MINUTE;
@@ -131,6 +132,7 @@ export class AnomalyRule implements Rule {
       sensitivity: this.detector.sensitivity,
       level_shift: round(why.evidence.level_shift),
       drift: round(why.evidence.drift),
+      cycling: round(why.evidence.cycling),
       flatline: round(why.evidence.flatline),
     };
     if (peak !== undefined) detail.peakScore = round(peak);
