@@ -6,11 +6,17 @@
  * half-life of `h` ms gives a reading that is `Δt` ms old the weight
  * `2^(−Δt/h)`, whatever the sampling rate, so irregular or late-thinned series
  * are summarised the same way as regular ones. State is a fixed set of numbers
- * (see {@link DetectorState}); each update is O(1) in time and memory.
+ * (see {@link DetectorState}, 35 numbers); each update is O(1) in time and memory.
  *
- * Three signals, each turned into *evidence* (1.0 = the edge of normal at the
+ * Four signals, each turned into *evidence* (1.0 = the edge of normal at the
  * chosen sensitivity), the largest of which becomes the score:
  *
+ * - **cycling**: the thermostat saw-tooth followed as alternating rises and
+ *   falls (see {@link AnomalyDetector.runs}). A rise that does not turn is a
+ *   cabinet warming with nothing pulling it down (compressor failed, defrost
+ *   stuck); a fall that stretches is a compressor running ever longer. The
+ *   current run is judged against the longest normal run of this device. This
+ *   is the fastest signal for a fridge that stopped cycling.
  * - **level_shift**: a two-sided CUSUM on the reading's residual from a long
  *   baseline (EW mean and standard deviation, half-life 24 h), with a slack of
  *   {@link LEVEL_SLACK} standard deviations, accumulated per minute. A door

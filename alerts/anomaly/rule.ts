@@ -38,7 +38,7 @@ interface RuleState {
   /** Start of the current run of readings above (inactive) or below (active) the threshold; null if none. */
   since: number | null;
   count: number;
-  /** Highest score while active, and what drove it. */
+  /** Highest score while active, reported on clearing. */
   peak: number;
 }
 
