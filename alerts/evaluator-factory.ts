@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { RuleStateStore } from '../store/index.js';
+import { createAnomalyRule } from './anomaly/rule.js';
 import type { DeviceEvaluator, EvaluatorFactory } from './engine.js';
 import { createDeviceRules, type Rule, type RuleTarget } from './evaluation/device-rules.js';
 import { getRulePack, resolveSettings, RuleSettingsError, type RuleSettings } from './rules/index.js';
@@ -9,13 +10,18 @@ export interface EvaluatorFactoryOptions {
   packId: string;
   ruleState: Pick<RuleStateStore, 'getOverrides'>;
   logger: Logger;
-  /** Rules from outside the pack's built-ins (the anomaly detector), given the effective settings. */
-  extraRules?: (target: RuleTarget, settings: RuleSettings) => Rule[];
+}
+
+/** The anomaly detector watches temperature probes, with the pack's (or an override's) sensitivity. */
+function anomalyRules(target: RuleTarget, settings: RuleSettings): Rule[] {
+  const { anomaly } = settings;
+  if (!anomaly.enabled || target.device.kind !== 'temperature') return [];
+  return [createAnomalyRule(target, { sensitivity: anomaly.sensitivity, severity: anomaly.severity })];
 }
 
 /**
  * Builds each device's rules from the pack, the site's overrides and the
- * device's overrides (device wins). Overrides are validated when they are set;
+ * device's overrides (device wins), plus the anomaly detector where enabled. Overrides are validated when they are set;
  * one that no longer fits (the settings changed shape in an upgrade) is skipped
  * with a warning rather than leaving the device unwatched.
  */
@@ -27,7 +33,7 @@ export function createEvaluatorFactory(options: EvaluatorFactoryOptions): Evalua
     const settings = settle(() => resolveSettings(pack, site, device), 'device')
       ?? settle(() => resolveSettings(pack, site), 'site')
       ?? resolveSettings(pack);
-    return createDeviceRules(target, settings, options.extraRules?.(target, settings) ?? []);
+    return createDeviceRules(target, settings, anomalyRules(target, settings));
 
     function settle(resolve: () => RuleSettings, layer: 'site' | 'device'): RuleSettings | undefined {
       try {

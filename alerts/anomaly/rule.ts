@@ -1,4 +1,4 @@
-import type { Condition, ConditionDetail } from '../../contracts/index.js';
+import type { Condition, ConditionDetail, Severity } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import type { Rule, RuleTarget } from '../evaluation/rule.js';
 import { AnomalyDetector, type DetectorOptions, type DetectorState, type Explanation, type Sensitivity } from './detector.js';
@@ -6,6 +6,8 @@ import { AnomalyDetector, type DetectorOptions, type DetectorState, type Explana
 export interface AnomalyRuleOptions {
   /** How readily the detector calls something anomalous; default `'medium'`. */
   sensitivity?: Sensitivity;
+  /** Severity of the alert it raises (the rule pack's `anomaly.severity`); default `warning`. */
+  severity?: Severity;
   /** Score at or above which a reading counts towards raising (default 0.5: the detector's alarm level). */
   raiseScore?: number;
   /** The score must stay raised this long (ms, default 10 min) ... */
@@ -57,6 +59,7 @@ export class AnomalyRule implements Rule {
   private readonly raiseReadings: number;
   private readonly clearScore: number;
   private readonly clearHoldMs: number;
+  private readonly severity: Severity;
   private active = false;
   private since: number | null = null;
   private count = 0;
@@ -67,6 +70,7 @@ export class AnomalyRule implements Rule {
     options: AnomalyRuleOptions = {},
   ) {
     this.detector = new AnomalyDetector({ ...options.detector, sensitivity: options.sensitivity ?? 'medium' });
+    this.severity = options.severity ?? 'warning';
     this.raiseScore = options.raiseScore ?? 0.5;
     this.raiseHoldMs = options.raiseHoldMs ?? 5 * MINUTE;
     this.raiseReadings = options.raiseReadings ?? 3;
@@ -140,7 +144,7 @@ export class AnomalyRule implements Rule {
     const message = active
       ? `${label}: temperature shows ${SIGNAL_TEXT[signal]}${why.direction ? ` (${why.direction})` : ''}, anomaly score ${score.toFixed(2)}`
       : `${label}: temperature is back to its usual pattern`;
-    return { rule: 'anomaly', active, severity: 'warning', at, value: round(score), limit: this.raiseScore, message, detail };
+    return { rule: 'anomaly', active, severity: this.severity, at, value: round(score), limit: this.raiseScore, message, detail };
   }
 
   snapshot(): RuleState {
