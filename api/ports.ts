@@ -17,3 +17,15 @@ export type LatestLookup = (deviceId: DeviceId) => TelemetryRecord | undefined;
 
 /** Readiness of the parts the API does not own (the MQTT listener). */
 export type ReadinessCheck = () => Promise<void>;
+
+/** Why a device's MQTT session is ended from the API. */
+export type DeviceChangeReason = 'revoked' | 'secret_rotated' | 'site_inactive';
+
+/**
+ * What the API asks of the device side when a device's access changes. The API
+ * imports neither broker nor ingest: the composition root connects this to the
+ * broker (end the session now) and ingest (forget cached facts of the device).
+ */
+export interface DeviceControl {
+  deviceChanged(deviceId: DeviceId, reason: DeviceChangeReason): void;
+}

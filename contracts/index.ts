@@ -9,3 +9,4 @@ export * from './events.js';
 export * from './api.js';
 export * from './access.js';
 export * from './alerts.js';
+export * from './accounts.js';
