@@ -57,7 +57,7 @@ export function describeAccessContract(current: () => Store, test: (title: strin
       await seedTree(store.registry);
       await store.registry.createDevice(newDevice('d-ft', 'site-ft'), 's', T0);
       await store.registry.createDevice(newDevice('d-ns', 'site-ns'), 's', T0);
-      const entry = (deviceId: string | null) => ({ deviceId, channel: 'telemetry' as const, reason: 'invalid_json' as const, detail: 'x', payload: Buffer.from('x'), receivedAt: T0 });
+      const entry = (deviceId: string | null) => ({ deviceId, channel: 'telemetry' as const, reason: 'not_json' as const, detail: 'x', payload: Buffer.from('x'), receivedAt: T0 });
       await store.ingestSink.writeBatch([{ readings: [], findings: [], quarantine: [entry('d-ft'), entry('d-ns'), entry(null), entry('ghost')] }]);
       const devices = async (scope: Parameters<Store['quarantine']['list']>[0]['scope']) => (await store.quarantine.list({ limit: 10, scope })).map((e) => e.deviceId);
       expect(await devices({ kind: 'region', regionPath: '/sz/sz-ft/' })).toEqual(['d-ft']);
