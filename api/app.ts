@@ -122,6 +122,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // Not on: a plain-HTTP install on a LAN address would have every script "upgraded" to a missing https.
+        upgradeInsecureRequests: null,
       },
     },
     // The API is not embedded cross-origin; the default 'same-origin' is right.
