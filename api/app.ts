@@ -1,28 +1,58 @@
 import { existsSync } from 'node:fs';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
-import { createTokenCheck } from './auth.js';
+import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './accounts/login-throttle.js';
+import type { ScryptParams } from './accounts/passwords.js';
+import { AccountService } from './accounts/service.js';
+import type { TokenLifetimes } from './accounts/tokens.js';
+import { createAuditRecorder } from './audit.js';
+import { createAuthenticate, type Authenticated } from './auth.js';
 import { Access } from './scope.js';
-import { installErrorHandler } from './errors.js';
+import { ApiError, installErrorHandler } from './errors.js';
 import { attachLive } from './live.js';
 import { attachAlertPush } from './live-alerts.js';
-import type { AlertActions, AlertFeed, InsightLookup, LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
+import type { AlertActions, AlertFeed, DeviceControl, InsightLookup, LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
 import { alertRoutes } from './routes/alerts.js';
+import { auditRoutes } from './routes/audit.js';
+import { loginRoutes, sessionRoutes } from './routes/auth.js';
+import type { RouteContext } from './routes/context.js';
+import { provisioningRoutes } from './routes/provisioning.js';
+import { publicRoutes } from './routes/public.js';
 import { registryRoutes } from './routes/registry.js';
 import { telemetryRoutes } from './routes/telemetry.js';
+import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The authenticated caller and their scope; set on every `/api/v1` request. */
+    /** The authenticated caller and their scope; set on every authenticated `/api/v1` request. */
     access: Access;
+    /** The caller's token: principal, login session (null for the break-glass token) and expiry. */
+    auth: Authenticated;
+    /**
+     * Records an action of the caller in the audit log (actor, address and time
+     * filled in), e.g. `request.audit('alert:acknowledge', 'alert:42', { note })`.
+     */
+    audit(action: string, target: string | null, detail?: Record<string, unknown>, outcome?: 'ok' | 'denied' | 'failed'): Promise<void>;
   }
+}
+
+/** Token lifetimes, password hashing cost and login throttling. */
+export interface AuthOptions {
+  /** HMAC key of access tokens, ≥ 32 bytes. */
+  tokenSecret: Buffer;
+  lifetimes: TokenLifetimes;
+  scrypt?: ScryptParams;
+  throttle?: Omit<LoginThrottleOptions, 'clock'>;
 }
 
 export interface ApiOptions {
@@ -32,7 +62,11 @@ export interface ApiOptions {
   alerts: { feed: AlertFeed; actions: AlertActions; insights: InsightLookup };
   metrics: Metrics;
   logger: Logger;
-  adminToken: string;
+  /** The break-glass admin token (SK_ADMIN_TOKEN); none unless configured. */
+  adminToken?: string;
+  auth: AuthOptions;
+  /** Ends devices' MQTT sessions when their access changes; the composition root wires it to the broker and ingest. */
+  devices?: DeviceControl;
   latest?: LatestLookup;
   /** Extra readiness checks (the MQTT listener); the store is always checked. */
   ready?: ReadinessCheck;
@@ -41,6 +75,10 @@ export interface ApiOptions {
   liveThrottleMs?: number;
   corsOrigins?: string[];
   bodyLimitBytes?: number;
+  /** Requests per minute per client address, for the whole API; and for login and refresh. */
+  rateLimit?: { perMinute: number; loginPerMinute: number };
+  /** How often live sockets are re-checked (token expiry, ended sessions, scope changes). */
+  liveRecheckMs?: number;
   clock?: () => number;
 }
 
@@ -60,9 +98,49 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(server);
 
-  const checkToken = createTokenCheck(options.adminToken);
-  server.decorateRequest('access', undefined as unknown as Access);
   const clock = options.clock ?? Date.now;
+  const audit = createAuditRecorder(options.store.audit, clock);
+  const accounts = new AccountService({
+    store: options.store.accounts,
+    audit,
+    tokenSecret: options.auth.tokenSecret,
+    lifetimes: options.auth.lifetimes,
+    ...(options.auth.scrypt ? { scrypt: options.auth.scrypt } : {}),
+    throttle: options.auth.throttle ?? DEFAULT_LOGIN_THROTTLE,
+    clock,
+  });
+  const authenticate = createAuthenticate(accounts, options.adminToken);
+  server.decorateRequest('access', undefined as unknown as Access);
+  server.decorateRequest('auth', undefined as unknown as Authenticated);
+  server.decorateRequest('audit', function (this: FastifyRequest, action: string, target: string | null, detail: Record<string, unknown> = {}, outcome: 'ok' | 'denied' | 'failed' = 'ok') {
+    return audit({ actor: this.access?.principal.id ?? 'anonymous', action, target, outcome, ip: this.ip, detail });
+  });
+
+  // Security headers. The dashboard and /docs load scripts and styles from this origin only.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Not on: a plain-HTTP install on a LAN address would have every script "upgraded" to a missing https.
+        upgradeInsecureRequests: null,
+      },
+    },
+    // The API is not embedded cross-origin; the default 'same-origin' is right.
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCors, { origin: options.corsOrigins?.length ? options.corsOrigins : false, methods: ['GET', 'POST', 'PATCH'] });
+  const limits = options.rateLimit ?? { perMinute: 600, loginPerMinute: 20 };
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: limits.perMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited', `rate limit exceeded; retry in ${context.after}`),
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -71,12 +149,22 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         description: 'Sites, devices, live and historical telemetry of sunshine kitchens (阳光厨房).',
         version: '1',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'admin token (SK_ADMIN_TOKEN)' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'An access token from POST /api/v1/auth/login (JWT, HS256, 15 minutes; renew with POST /api/v1/auth/refresh), or the break-glass admin token (SK_ADMIN_TOKEN) where configured. Roles: admin (everything), supervisor (one region and everything below it, read-only), operator (their sites; may provision devices there). Objects outside the caller\'s scope answer 404; routes a role may not use answer 403.',
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness: the process answers', security: [], response: { 200: z.object({ status: z.literal('ok') }) } } }, () => ({
     status: 'ok' as const,
@@ -108,14 +196,37 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return options.metrics.registry.metrics();
   });
 
+  // Assigned once socket.io is attached below; routes only call it after start.
+  let revalidateLive: () => Promise<void> = async () => undefined;
+  const context: RouteContext = {
+    store: options.store,
+    accounts,
+    audit,
+    devices: options.devices ?? { deviceChanged: () => undefined },
+    latest: options.latest ?? (() => undefined),
+    clock,
+    accessChanged: () => {
+      revalidateLive().catch((error: unknown) => server.log.error({ err: error }, 'live re-check failed'));
+    },
+  };
+
+  // No token: logging in, refreshing, public transparency pages.
+  await app.register(
+    async (open) => {
+      await open.register(loginRoutes, { ...context, rateLimitPerMinute: limits.loginPerMinute });
+      await open.register(publicRoutes, context);
+    },
+    { prefix: '/api/v1' },
+  );
+  // Everything else: the caller comes from the bearer token, on the server, for every request.
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {
-        request.access = new Access(checkToken(request.headers.authorization), options.store.registry);
+        request.auth = await authenticate(request.headers.authorization);
+        request.access = new Access(request.auth.principal, options.store.registry);
       });
-      await api.register(registryRoutes, { store: options.store, latest: options.latest ?? (() => undefined), clock });
-      await api.register(telemetryRoutes, { store: options.store });
-      await api.register(alertRoutes, { store: options.store, actions: options.alerts.actions, insights: options.alerts.insights });
+      for (const routes of [sessionRoutes, userRoutes, registryRoutes, provisioningRoutes, telemetryRoutes, auditRoutes]) await api.register(routes, context);
+      await api.register(alertRoutes, { ...context, actions: options.alerts.actions, insights: options.alerts.insights });
     },
     { prefix: '/api/v1' },
   );
@@ -133,10 +244,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     feed: options.feed,
     registry: options.store.registry,
     logger: options.logger.child({ component: 'live' }),
-    authenticate: checkToken,
+    authenticate,
+    principalOf: (userId, sessionId) => accounts.principalOf(userId, sessionId),
+    recheckMs: options.liveRecheckMs ?? 5_000,
+    clock,
     throttleMs: options.liveThrottleMs ?? 1_000,
     corsOrigins: options.corsOrigins ?? [],
   });
+  revalidateLive = live.revalidate;
   const detachAlerts = attachAlertPush(live.io, options.alerts.feed, options.store.registry, options.logger.child({ component: 'live' }));
   app.addHook('onClose', async () => {
     detachAlerts();

@@ -1,26 +1,36 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../contracts/index.js';
+import type { AccountService, Authenticated } from './accounts/service.js';
 import { ApiError } from './errors.js';
 
-/** The principal of the bootstrap admin token (SK_ADMIN_TOKEN). */
-export const ADMIN_TOKEN_PRINCIPAL: Principal = Object.freeze({ id: 'admin-token', role: 'admin', scope: Object.freeze({ kind: 'all' }) }) as Principal;
-
-/** Turns a bearer token (or `Authorization` header) into the caller's principal, or throws 401. */
-export type Authenticate = (header: string | undefined) => Principal;
+export type { Authenticated } from './accounts/service.js';
 
 /**
- * Bearer-token check with a single admin token from config. User accounts and
- * jurisdiction scoping replace this in the accounts issue; every route and the
- * socket.io handshake already go through this one function.
+ * The principal of the break-glass admin token (SK_ADMIN_TOKEN). It exists for
+ * recovery (every admin locked out) and automation; it never expires, so it is
+ * accepted only when configured explicitly; what is done with it is audited
+ * under the actor `admin-token`.
  */
-export function createTokenCheck(adminToken: string): Authenticate {
-  const expected = createHash('sha256').update(adminToken).digest();
-  return (header) => {
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : header;
+export const ADMIN_TOKEN_PRINCIPAL: Principal = Object.freeze({ id: 'admin-token', role: 'admin', scope: Object.freeze({ kind: 'all' }) }) as Principal;
+
+/** Turns a bearer token (or `Authorization` header) into the caller, or throws 401. */
+export type Authenticate = (header: string | undefined) => Promise<Authenticated>;
+
+/**
+ * The one token check for every `/api/v1` route and the socket.io handshake:
+ * a user's access token (JWT, see accounts/tokens.ts), or the break-glass admin
+ * token when one is configured.
+ */
+export function createAuthenticate(accounts: AccountService, breakGlassToken: string | undefined): Authenticate {
+  const expected = breakGlassToken ? createHash('sha256').update(breakGlassToken).digest() : undefined;
+  return async (header) => {
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header;
     if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token');
-    // Compare digests so the comparison takes the same time whatever the length.
-    const given = createHash('sha256').update(token).digest();
-    if (!timingSafeEqual(given, expected)) throw new ApiError(401, 'unauthorized', 'invalid token');
-    return ADMIN_TOKEN_PRINCIPAL;
+    if (expected) {
+      // Compare digests so the comparison takes the same time whatever the length.
+      const given = createHash('sha256').update(token).digest();
+      if (timingSafeEqual(given, expected)) return { principal: ADMIN_TOKEN_PRINCIPAL, sessionId: null, expiresAt: null };
+    }
+    return accounts.authenticateToken(token);
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AlertTransitionError } from '../contracts/index.js';
-import { RegistryError, type RegistryErrorCode } from '../store/index.js';
+import { AccountError, RegistryError, type AccountErrorCode, type RegistryErrorCode } from '../store/index.js';
 
 /** An error meant for the API caller: a stable code, an HTTP status and a message. */
 export class ApiError extends Error {
@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** For 429: when to try again (sent as `Retry-After`). */
+    readonly extra: { retryAfterS?: number } = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -16,6 +18,15 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+/** The caller's role may not use this route at all (whatever the object: no scope question arises). */
+export const forbidden = () => new ApiError(403, 'forbidden', 'your role may not do this');
+
+const ACCOUNT_STATUS: Record<AccountErrorCode, number> = {
+  user_exists: 409,
+  user_not_found: 404,
+  scope_mismatch: 422,
+  scope_not_found: 422,
+};
 
 const REGISTRY_STATUS: Record<RegistryErrorCode, number> = {
   parent_not_found: 422,
@@ -39,8 +50,12 @@ export function installErrorHandler(app: FastifyInstance): void {
         .join('; ');
       return reply.status(400).send({ code: 'invalid_request', message });
     }
-    if (error instanceof ApiError) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    if (error instanceof ApiError) {
+      if (error.extra.retryAfterS !== undefined) reply.header('retry-after', String(error.extra.retryAfterS));
+      return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    }
     if (error instanceof AlertTransitionError) return reply.status(409).send({ code: error.code, message: error.message });
+    if (error instanceof AccountError) return reply.status(ACCOUNT_STATUS[error.code]).send({ code: error.code, message: error.message });
     if (error instanceof RegistryError) return reply.status(REGISTRY_STATUS[error.code]).send({ code: error.code, message: error.message });
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, 'response did not match its schema');

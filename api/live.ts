@@ -17,6 +17,10 @@ import { Access } from './scope.js';
 
 export interface LiveSocketData {
   principal: Principal;
+  /** The login session the socket's token belongs to; null for the break-glass token. */
+  sessionId: string | null;
+  /** When the socket's token expires (epoch ms); the socket is dropped then. Null: never. */
+  expiresAt: number | null;
 }
 export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, LiveSocketData>;
 
@@ -25,8 +29,13 @@ export interface LiveOptions {
   feed: LiveFeed;
   registry: RegistryStore;
   logger: Logger;
-  /** The caller's principal from their token; throws if the token is not accepted. */
+  /** The caller from their token; rejects if the token is not accepted. */
   authenticate: Authenticate;
+  /** The principal of a user's session as it stands now, or undefined if it ended (see AccountService.principalOf). */
+  principalOf: (userId: string, sessionId: string) => Promise<Principal | undefined>;
+  /** Sockets are re-checked this often: expired tokens dropped, scope changes applied. */
+  recheckMs: number;
+  clock: () => number;
   /** At most one reading per device per this many ms; the newest wins. */
   throttleMs: number;
   corsOrigins: string[];
@@ -40,7 +49,7 @@ const room = (siteId: SiteId) => `site:${siteId}`;
  * device cannot flood a browser: the newest pending reading is sent when the
  * device's window ends.
  */
-export function attachLive(options: LiveOptions): { io: LiveServer; close: () => Promise<void> } {
+export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: () => Promise<void>; close: () => Promise<void> } {
   const io: LiveServer = new Server(options.httpServer, {
     serveClient: false,
     cors: options.corsOrigins.length ? { origin: options.corsOrigins } : undefined,
@@ -48,14 +57,20 @@ export function attachLive(options: LiveOptions): { io: LiveServer; close: () =>
     maxHttpBufferSize: 64 * 1024,
   });
 
+  // The token is checked at the handshake only; the principal and scope are
+  // re-read from the store on every check (see revalidate), never taken from the client.
   io.use((socket, next) => {
-    try {
-      socket.data.principal = options.authenticate(typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : undefined);
-      next();
-    } catch {
-      // The reason is the same for a missing and a wrong token: do not say which.
-      next(new Error('unauthorized'));
-    }
+    const token: unknown = socket.handshake.auth.token;
+    options.authenticate(typeof token === 'string' ? token : undefined).then(
+      (auth) => {
+        socket.data.principal = auth.principal;
+        socket.data.sessionId = auth.sessionId;
+        socket.data.expiresAt = auth.expiresAt;
+        next();
+      },
+      // The reason is the same for a missing, a wrong and an expired token: do not say which.
+      () => next(new Error('unauthorized')),
+    );
   });
 
   io.on('connection', (socket) => {
@@ -64,9 +79,18 @@ export function attachLive(options: LiveOptions): { io: LiveServer; close: () =>
       const parsed = siteIdSchema.safeParse(siteId);
       if (!parsed.success) return ack({ ok: false, code: 'invalid_request', message: 'siteId is not a valid id' });
       try {
+        const { data } = socket;
+        // The same checks as the periodic re-check, now: an expired token or ended session joins nothing.
+        const principal = data.sessionId === null ? data.principal : await options.principalOf(data.principal.id, data.sessionId);
+        if (!principal || (data.expiresAt !== null && data.expiresAt <= options.clock())) {
+          ack({ ok: false, code: 'unauthorized', message: 'session ended' });
+          socket.disconnect(true);
+          return;
+        }
+        data.principal = principal;
         // Outside the caller's scope answers like a missing site.
         const site = await options.registry.getSite(parsed.data);
-        if (!site || !(await new Access(socket.data.principal, options.registry).canSeeSite(site))) {
+        if (!site || !(await new Access(principal, options.registry).canSeeSite(site))) {
           return ack({ ok: false, code: 'not_found', message: 'site not found' });
         }
         await socket.join(room(parsed.data));
@@ -98,9 +122,53 @@ export function attachLive(options: LiveOptions): { io: LiveServer; close: () =>
   options.feed.on('device:presence', onPresence);
   options.feed.on('finding:stored', onFinding);
 
+  /**
+   * Re-checks every socket against the store: a token past its expiry, an ended
+   * session or a disabled user drops the socket (the client reconnects with a
+   * fresh token); a narrowed scope (a site moved out of a supervisor's region, a
+   * site taken off an operator) leaves the rooms it no longer covers. Checks run
+   * one after another, never overlapping.
+   */
+  let checking: Promise<void> = Promise.resolve();
+  const revalidate = (): Promise<void> => {
+    checking = checking.then(async () => {
+      for (const socket of io.sockets.sockets.values()) {
+        try {
+          const { data } = socket;
+          if (data.expiresAt !== null && data.expiresAt <= options.clock()) {
+            socket.disconnect(true);
+            continue;
+          }
+          if (data.sessionId !== null) {
+            const principal = await options.principalOf(data.principal.id, data.sessionId);
+            if (!principal) {
+              socket.disconnect(true);
+              continue;
+            }
+            data.principal = principal;
+          }
+          const access = new Access(data.principal, options.registry);
+          for (const name of socket.rooms) {
+            if (!name.startsWith('site:')) continue;
+            const site = await options.registry.getSite(name.slice(5));
+            if (!site || !(await access.canSeeSite(site))) await socket.leave(name);
+          }
+        } catch (error) {
+          options.logger.error({ err: error }, 'live access check failed; dropping the socket');
+          socket.disconnect(true);
+        }
+      }
+    });
+    return checking;
+  };
+  const recheck = setInterval(() => void revalidate(), options.recheckMs);
+  recheck.unref();
+
   return {
     io,
+    revalidate,
     close: async () => {
+      clearInterval(recheck);
       options.feed.off('reading:stored', onReading);
       options.feed.off('device:presence', onPresence);
       options.feed.off('finding:stored', onFinding);

@@ -42,3 +42,14 @@ export interface AlertActions {
 
 /** Facts a device's rules know even when nothing alarms (the oil separator's forecast full time). */
 export type InsightLookup = (deviceId: DeviceId) => Record<string, number | string | boolean | null> | undefined;
+/** Why a device's MQTT session is ended from the API. */
+export type DeviceChangeReason = 'revoked' | 'secret_rotated' | 'site_inactive';
+
+/**
+ * What the API asks of the device side when a device's access changes. The API
+ * imports neither broker nor ingest: the composition root connects this to the
+ * broker (end the session now) and ingest (forget cached facts of the device).
+ */
+export interface DeviceControl {
+  deviceChanged(deviceId: DeviceId, reason: DeviceChangeReason): void;
+}

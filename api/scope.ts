@@ -1,6 +1,6 @@
-import type { Device, DeviceId, Principal, Site, SiteId } from '../contracts/index.js';
+import type { Device, DeviceId, Principal, Region, Role, Site, SiteId } from '../contracts/index.js';
 import type { RegistryStore, SiteScope } from '../store/index.js';
-import { notFound } from './errors.js';
+import { forbidden, notFound } from './errors.js';
 
 /**
  * Scope checks for one caller. An object outside the caller's scope is reported
@@ -11,6 +11,32 @@ export class Access {
     readonly principal: Principal,
     private readonly registry: RegistryStore,
   ) {}
+
+  /**
+   * Refuses (403) a caller whose role may not use a route at all. Checked before
+   * any object is looked up, so a 403 says nothing about what exists.
+   */
+  requireRole(...roles: Role[]): void {
+    if (!roles.includes(this.principal.role)) throw forbidden();
+  }
+
+  /**
+   * The regions the caller may see: those inside their scope, and the ancestors
+   * of those (a township's district and city name it on the dashboard). Sibling
+   * regions, and everything under them, stay hidden.
+   */
+  async regions(): Promise<Region[]> {
+    const all = await this.registry.listRegions();
+    const scope = await this.siteScope();
+    if (scope.kind === 'all') return all;
+    if (scope.kind === 'region') {
+      const mine = scope.regionPath;
+      return all.filter((r) => r.path.startsWith(mine) || mine.startsWith(r.path));
+    }
+    const byId = new Map(all.map((r) => [r.id, r]));
+    const sitePaths = (await this.registry.listSites({ scope })).map((s) => byId.get(s.regionId)?.path ?? '');
+    return all.filter((r) => sitePaths.some((p) => p.startsWith(r.path)));
+  }
 
   /** The caller's scope in the form store queries filter by. A supervisor whose region is gone sees nothing. */
   async siteScope(): Promise<SiteScope> {

@@ -31,6 +31,14 @@ const configSchema = z
     SK_TLS_CERT_FILE: z.string().min(1).optional(),
     SK_TLS_KEY_FILE: z.string().min(1).optional(),
     SK_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    SK_AUTH_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SK_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(3_600).default(900),
+    SK_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).max(30 * 86_400).default(12 * 3_600),
+    SK_SESSION_MAX_S: z.coerce.number().int().min(300).max(90 * 86_400).default(7 * 86_400),
+    SK_PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
+    SK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    SK_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    SK_LIVE_RECHECK_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
     SK_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
     SK_MAX_PACKET_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
     SK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
@@ -69,10 +77,20 @@ export interface Config {
   dataDir: string;
   http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[] };
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  /** Break-glass admin bearer token; none unless set. */
   adminToken?: string;
+  auth: {
+    tokenSecret?: string;
+    accessTtlMs: number;
+    refreshTtlMs: number;
+    sessionMaxMs: number;
+    scryptLogN: number;
+    rateLimitPerMinute: number;
+    loginRateLimitPerMinute: number;
+  };
   sqlite: { synchronous: 'full' | 'normal' };
   limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
-  live: { throttleMs: number };
+  live: { throttleMs: number; recheckMs: number };
   alerts: {
     rulePack: string;
     tickMs: number;
@@ -106,6 +124,15 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       ...(c.SK_TLS_CERT_FILE && c.SK_TLS_KEY_FILE ? { tls: { port: c.SK_MQTTS_PORT, certFile: c.SK_TLS_CERT_FILE, keyFile: c.SK_TLS_KEY_FILE } } : {}),
     },
     ...(c.SK_ADMIN_TOKEN ? { adminToken: c.SK_ADMIN_TOKEN } : {}),
+    auth: {
+      ...(c.SK_AUTH_TOKEN_SECRET ? { tokenSecret: c.SK_AUTH_TOKEN_SECRET } : {}),
+      accessTtlMs: c.SK_ACCESS_TOKEN_TTL_S * 1_000,
+      refreshTtlMs: c.SK_REFRESH_TOKEN_TTL_S * 1_000,
+      sessionMaxMs: c.SK_SESSION_MAX_S * 1_000,
+      scryptLogN: c.SK_PASSWORD_SCRYPT_LOG_N,
+      rateLimitPerMinute: c.SK_RATE_LIMIT_PER_MINUTE,
+      loginRateLimitPerMinute: c.SK_LOGIN_RATE_LIMIT_PER_MINUTE,
+    },
     sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS },
     limits: {
       maxPacketBytes: c.SK_MAX_PACKET_BYTES,
@@ -113,7 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       maxKeepaliveS: c.SK_MAX_KEEPALIVE_S,
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
     },
-    live: { throttleMs: c.SK_LIVE_THROTTLE_MS },
+    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS },
     alerts: {
       rulePack: c.SK_RULE_PACK,
       tickMs: c.SK_ALERT_TICK_MS,

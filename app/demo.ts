@@ -57,10 +57,15 @@ async function main(): Promise<void> {
   fleet.on('device:error', (deviceId, error) => logger.debug({ deviceId, err: error.message }, 'simulated device error'));
   await fleet.start();
 
-  const dashboard = `${server.httpUrl}/#token=${encodeURIComponent(server.adminToken)}`;
-  // Printed for the person who started the demo, not logged: the URL carries the admin token.
+  // Printed for the person who started the demo, never logged.
+  const admin = server.bootstrapAdmin;
+  const password = admin && existsSync(admin.passwordFile) ? readFileSync(admin.passwordFile, 'utf8').trim() : undefined;
   console.log(`\n  sunshine-kitchen demo: ${devices.length} simulated devices in ${sites} kitchens\n`);
-  console.log(`  dashboard  ${dashboard}`);
+  console.log(`  dashboard  ${server.httpUrl}/`);
+  if (admin && password) console.log(`  log in as  ${admin.user} / ${password}   (generated; kept in ${admin.passwordFile}, mode 0600)`);
+  else console.log('  log in as  an existing user (the generated admin password file is gone)');
+  const example = devices[0]?.siteId;
+  if (example) console.log(`  public     ${server.httpUrl}/api/v1/public/sites/${example}   (a transparency page, no login)`);
   console.log(`  API docs   ${server.httpUrl}/docs`);
   console.log(`  metrics    ${server.httpUrl}/metrics`);
   console.log(`  MQTT       ${server.mqttUrl}\n`);

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
       mqtts: server.addresses.mqtts && `mqtts://${server.addresses.mqtts.address}:${server.addresses.mqtts.port}`,
       http: server.httpUrl,
       dataDir: config.dataDir,
-      adminTokenFile: server.adminTokenFile,
+      adminUser: server.bootstrapAdmin?.user,
+      adminPasswordFile: server.bootstrapAdmin?.passwordFile,
     },
     'sunshine-kitchen ready',
   );

@@ -11,9 +11,9 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { resolveAdminToken } from './admin-token.js';
 import { startAlerting, type Alerting } from './alerting.js';
 import type { Config } from './config.js';
+import { ensureBootstrapAdmin, resolveTokenSecret } from './secrets.js';
 
 export interface RunningServer {
   config: Readonly<Config>;
@@ -23,9 +23,10 @@ export interface RunningServer {
   broker: DeviceBroker;
   api: FastifyInstance;
   metrics: Metrics;
-  adminToken: string;
-  /** Where the admin token was written, when it was generated. */
-  adminTokenFile?: string;
+  /** The break-glass admin token, when SK_ADMIN_TOKEN is set. */
+  adminToken?: string;
+  /** The bootstrap admin user and the file holding its generated password, while that file exists. */
+  bootstrapAdmin?: { user: string; passwordFile: string };
   addresses: BrokerAddresses & { http: AddressInfo };
   mqttUrl: string;
   httpUrl: string;
@@ -84,7 +85,8 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     },
   });
 
-  const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config.dataDir, config.adminToken);
+  const scrypt = { logN: config.auth.scryptLogN, r: 8, p: 1 };
+  const bootstrapAdmin = await ensureBootstrapAdmin(store.accounts, config.dataDir, scrypt, clock());
   let mqttListening = false;
   const api = await buildApi({
     store,
@@ -96,7 +98,22 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     },
     metrics,
     logger,
-    adminToken,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    auth: {
+      tokenSecret: resolveTokenSecret(config.dataDir, config.auth.tokenSecret),
+      lifetimes: { accessTtlMs: config.auth.accessTtlMs, refreshTtlMs: config.auth.refreshTtlMs, sessionMaxMs: config.auth.sessionMaxMs },
+      scrypt,
+    },
+    rateLimit: { perMinute: config.auth.rateLimitPerMinute, loginPerMinute: config.auth.loginRateLimitPerMinute },
+    liveRecheckMs: config.live.recheckMs,
+    devices: {
+      // A revoked or rotated device, or one of a deactivated site: end its session now, and let
+      // ingest re-read it from the store on its next message.
+      deviceChanged: (deviceId, reason) => {
+        ingest.directory.forget(deviceId);
+        broker.disconnect(deviceId, reason);
+      },
+    },
     latest: (id) => ingest.latest.get(id),
     ready: async () => {
       if (!mqttListening) throw new Error('mqtt listener not started');
@@ -130,8 +147,8 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
       broker,
       api,
       metrics,
-      adminToken,
-      ...(adminTokenFile ? { adminTokenFile } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+      ...(bootstrapAdmin ? { bootstrapAdmin } : {}),
       addresses,
       mqttUrl: `mqtt://${hostOf(brokerAddresses.mqtt)}:${brokerAddresses.mqtt.port}`,
       httpUrl: `http://${hostOf(http)}:${http.port}`,

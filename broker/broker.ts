@@ -86,6 +86,21 @@ export class DeviceBroker {
   }
 
   /**
+   * Ends a device's session now (revoked, secret rotated, site deactivated). Its
+   * last will (`{"online":false}`) is published as for any lost connection, and
+   * its next CONNECT meets the authenticate hook again. Returns whether the
+   * device was connected.
+   */
+  disconnect(deviceId: string, reason: string): boolean {
+    const client = this.current.get(deviceId);
+    if (!client) return false;
+    this.options.metrics.connectionsClosed.inc({ reason });
+    this.options.logger.info({ clientId: deviceId, reason }, 'mqtt session ended by the server');
+    client.close();
+    return true;
+  }
+
+  /**
    * Serves one connection: the raw stream passes the frame guard, then aedes.
    * Tests call this with in-memory duplex streams.
    */

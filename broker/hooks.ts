@@ -62,6 +62,7 @@ export function createHooks(ctx: HookContext) {
         (result) => {
           if (result === 'ok') return done(null, true);
           if (result === 'revoked') return refuse(NOT_AUTHORIZED, 'revoked', 'device revoked');
+          if (result === 'site_inactive') return refuse(NOT_AUTHORIZED, 'site_inactive', "device's site is deactivated");
           refuse(BAD_USERNAME_OR_PASSWORD, 'bad_credentials', 'bad device id or secret');
         },
         (error: unknown) => {

@@ -6,7 +6,7 @@ import type { DeviceId, DeviceMessage } from '../contracts/index.js';
  */
 export interface BrokerPorts {
   /** Checks a device's credentials; unknown devices are `denied`. */
-  authenticateDevice(deviceId: DeviceId, secret: Buffer): Promise<'ok' | 'denied' | 'revoked'>;
+  authenticateDevice(deviceId: DeviceId, secret: Buffer): Promise<'ok' | 'denied' | 'revoked' | 'site_inactive'>;
   /**
    * Takes a device's message. Resolves once it is durable; the broker sends
    * PUBACK only then. Rejects if it could not be stored: the connection is then

@@ -10,3 +10,4 @@ export * from './api.js';
 export * from './access.js';
 export * from './alerts.js';
 export * from './rule-settings.js';
+export * from './accounts.js';

@@ -22,6 +22,9 @@ import type {
   SiteId,
   UplinkChannel,
 } from '../contracts/index.js';
+import type { AccountStore, AuditLog } from './accounts.js';
+
+export * from './accounts.js';
 
 /**
  * Storage interfaces. Adapters live in `sqlite/` (embedded default) and, later,
@@ -55,7 +58,7 @@ export interface NewDevice {
 }
 
 /** Result of checking a device's MQTT credentials. Unknown devices are `denied`, like wrong secrets. */
-export type DeviceAuthResult = 'ok' | 'denied' | 'revoked';
+export type DeviceAuthResult = 'ok' | 'denied' | 'revoked' | 'site_inactive';
 
 /** Regions, sites and devices. */
 export interface RegistryStore {
@@ -65,14 +68,22 @@ export interface RegistryStore {
   getRegion(id: RegionId): Promise<Region | undefined>;
   /** Creates or updates a site. Throws {@link RegistryError} if its region does not exist. */
   upsertSite(site: NewSite): Promise<Site>;
-  /** Sites, optionally only those in a region and all regions below it. */
-  listSites(filter?: { regionId?: RegionId }): Promise<Site[]>;
+  /** Sites, optionally only those in a region and all regions below it, and only those inside a caller's scope. */
+  listSites(filter?: { regionId?: RegionId; scope?: SiteScope }): Promise<Site[]>;
   getSite(id: SiteId): Promise<Site | undefined>;
   /** Registers a device with its MQTT secret; only a salted hash of the secret is kept. */
   createDevice(device: NewDevice, secret: string, at: number): Promise<Device>;
   getDevice(id: DeviceId): Promise<Device | undefined>;
-  listDevices(filter?: { siteId?: SiteId }): Promise<Device[]>;
+  /** Devices, optionally of one site, and only those whose site is inside a caller's scope. */
+  listDevices(filter?: { siteId?: SiteId; scope?: SiteScope }): Promise<Device[]>;
+  /** Refuses the device from now on; its secret stays refused even if rotated. */
   revokeDevice(id: DeviceId, at: number): Promise<void>;
+  /** Replaces the device's secret (only its hash is kept); the old one stops working at once. */
+  rotateDeviceSecret(id: DeviceId, secret: string, at: number): Promise<void>;
+  /**
+   * `revoked` and `site_inactive` are told only to the holder of the right secret;
+   * unknown devices and wrong secrets are both `denied`.
+   */
   authenticateDevice(id: DeviceId, secret: Buffer | string): Promise<DeviceAuthResult>;
   /** Records a connect or disconnect; returns false when nothing changed. */
   setPresence(id: DeviceId, online: boolean, at: number): Promise<boolean>;
@@ -145,8 +156,11 @@ export interface StoredQuarantineEntry extends QuarantineEntry {
 }
 
 export interface QuarantineReader {
-  /** Newest first; `before` pages by id. */
-  list(query: { deviceId?: DeviceId; deviceIds?: DeviceId[]; before?: number; limit: number }): Promise<StoredQuarantineEntry[]>;
+  /**
+   * Newest first; `before` pages by id. With a `scope` other than `all`, only
+   * entries of devices whose site is inside it (entries of unknown devices are admin-only).
+   */
+  list(query: { deviceId?: DeviceId; deviceIds?: DeviceId[]; scope?: SiteScope; before?: number; limit: number }): Promise<StoredQuarantineEntry[]>;
 }
 
 export interface FindingRecord extends CameraFinding {
@@ -267,6 +281,8 @@ export interface Store {
   quarantine: QuarantineReader;
   findings: FindingReader;
   ingestSink: IngestSink;
+  accounts: AccountStore;
+  audit: AuditLog;
   /** Cheap check for readiness probes. */
   ping(): Promise<void>;
   close(): Promise<void>;

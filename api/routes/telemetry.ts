@@ -11,28 +11,29 @@ import {
   quarantineEntrySchema,
   quarantineQuerySchema,
 } from '../../contracts/index.js';
-import type { Store } from '../../store/index.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { rolesDoc, type RouteContext } from './context.js';
 
 const PREVIEW_BYTES = 4_096;
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema };
+const ALL = ['admin', 'supervisor', 'operator'] as const;
 
-/** History, quarantine and camera findings. */
-export const telemetryRoutes: FastifyPluginAsyncZod<{ store: Store }> = async (app, { store }) => {
+/** History, quarantine and camera findings, each limited to the caller's scope. */
+export const telemetryRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { store }) => {
   app.get(
     '/devices/:deviceId/history',
     {
       schema: {
         tags: ['telemetry'],
         summary: 'One field of a device over a time range, downsampled to at most `points` buckets (min, max, mean, count)',
+        description: rolesDoc(ALL),
         params: deviceParamsSchema,
         querystring: historyQuerySchema,
         response: { 200: historyResponseSchema, ...errors },
       },
     },
     async (request) => {
-      const device = await store.registry.getDevice(request.params.deviceId);
-      if (!device) throw notFound('device');
+      const device = await request.access.device(request.params.deviceId);
       const { field, from, to, points } = request.query;
       if (!(field in FIELDS_BY_KIND[device.kind])) {
         throw new ApiError(400, 'unknown_field', `${device.kind} devices have no field ${field}; fields: ${Object.keys(FIELDS_BY_KIND[device.kind]).join(', ')}`);
@@ -48,12 +49,14 @@ export const telemetryRoutes: FastifyPluginAsyncZod<{ store: Store }> = async (a
       schema: {
         tags: ['telemetry'],
         summary: 'Rejected payloads with their reason, newest first',
+        description: rolesDoc(ALL, 'Payloads from unknown devices are shown to admins only.'),
         querystring: quarantineQuerySchema,
         response: { 200: z.array(quarantineEntrySchema), ...errors },
       },
     },
     async (request) => {
-      const entries = await store.quarantine.list(request.query);
+      if (request.query.deviceId !== undefined) await request.access.device(request.query.deviceId);
+      const entries = await store.quarantine.list({ ...request.query, scope: await request.access.siteScope() });
       return entries.map(({ payload, ...entry }) => ({
         ...entry,
         payloadBytes: payload.length,
@@ -68,13 +71,14 @@ export const telemetryRoutes: FastifyPluginAsyncZod<{ store: Store }> = async (a
       schema: {
         tags: ['telemetry'],
         summary: "A camera's AI findings, newest first (to be confirmed or dismissed by a person)",
+        description: rolesDoc(ALL),
         params: deviceParamsSchema,
         querystring: pageQuerySchema.pick({ limit: true }),
         response: { 200: z.array(findingSchema), ...errors },
       },
     },
     async (request) => {
-      if (!(await store.registry.getDevice(request.params.deviceId))) throw notFound('device');
+      await request.access.device(request.params.deviceId);
       const findings = await store.findings.list({ deviceId: request.params.deviceId, limit: request.query.limit });
       return findings.map(({ boot: _boot, ...f }) => f);
     },

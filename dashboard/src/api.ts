@@ -31,9 +31,15 @@ export class ApiError extends Error {
   }
 }
 
+/** Where the client gets its bearer token, and how it renews a refused one. */
+export interface TokenSource {
+  readonly token: string;
+  refresh(): Promise<boolean>;
+}
+
 /** A tiny client for the REST API under `/api/v1`, authenticated with a bearer token. */
 export class ApiClient {
-  constructor(private readonly token: string) {}
+  constructor(private readonly credentials: TokenSource) {}
 
   regions(): Promise<Region[]> {
     return this.get('/regions');
@@ -47,16 +53,18 @@ export class ApiClient {
     return this.get(`/sites/${encodeURIComponent(siteId)}/devices`);
   }
 
-  private async get<T>(path: string): Promise<T> {
+  private async get<T>(path: string, retried = false): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`/api/v1${path}`, {
-        headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+        headers: { Authorization: `Bearer ${this.credentials.token}`, Accept: 'application/json' },
         cache: 'no-store',
       });
     } catch (cause) {
       throw new ApiError(0, 'network', cause instanceof Error ? cause.message : String(cause));
     }
+    // An expired access token: renew it once and try again.
+    if (response.status === 401 && !retried && (await this.credentials.refresh())) return this.get(path, true);
     if (!response.ok) {
       let code = `http_${response.status}`;
       let message = response.statusText || code;

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import type { TokenSource } from './api.js';
 import type {
   ClientToServerEvents,
   LiveFinding,
@@ -40,11 +41,12 @@ export class LiveConnection {
   private everConnected = false;
 
   constructor(
-    token: string,
+    private readonly credentials: TokenSource,
     private readonly siteIds: readonly string[],
     private readonly handlers: LiveHandlers,
   ) {
-    this.socket = io({ path: '/socket.io', auth: { token }, autoConnect: false });
+    // A function, so every (re)connection presents the current access token.
+    this.socket = io({ path: '/socket.io', auth: (cb) => cb({ token: credentials.token }), autoConnect: false });
     const socket = this.socket;
 
     socket.on('connect', () => {
@@ -54,9 +56,13 @@ export class LiveConnection {
     socket.on('disconnect', (reason) => {
       if (this.closed) return;
       if (reason === 'io server disconnect') {
-        // The server closed this socket on purpose; socket.io will not reconnect by itself.
+        // The server closed this socket on purpose (its token expired, or access changed);
+        // socket.io will not reconnect by itself. Renew the token and come back.
         handlers.state('disconnected');
-        this.retryTimer = setTimeout(() => socket.connect(), SERVER_DISCONNECT_RETRY_MS);
+        void this.credentials.refresh().then((renewed) => {
+          if (this.closed) return;
+          this.retryTimer = setTimeout(() => socket.connect(), renewed ? 0 : SERVER_DISCONNECT_RETRY_MS);
+        });
       } else {
         handlers.state('reconnecting');
       }
@@ -68,9 +74,14 @@ export class LiveConnection {
         handlers.state(this.everConnected ? 'reconnecting' : 'connecting');
         return;
       }
-      // Refused by the server's middleware: socket.io gives up, and so do we.
+      // Refused by the server's middleware: socket.io gives up. An expired token is renewed once.
       handlers.state('disconnected');
-      if (error.message === 'unauthorized') handlers.unauthorized();
+      if (error.message !== 'unauthorized') return;
+      void this.credentials.refresh().then((renewed) => {
+        if (this.closed) return;
+        if (renewed) socket.connect();
+        else handlers.unauthorized();
+      });
     });
     socket.io.on('reconnect_attempt', () => {
       if (!this.closed) handlers.state(this.everConnected ? 'reconnecting' : 'connecting');

@@ -4,7 +4,8 @@ import { setText } from './dom.js';
 import { setLocale, t, type MessageKey } from './i18n.js';
 import { LiveConnection, type ConnectionState } from './live.js';
 import { DashboardView } from './render.js';
-import { clearToken, loadToken, saveToken, takeTokenFromFragment } from './token.js';
+import { Credentials, login, LoginError } from './auth.js';
+import { clearTokens, loadTokens, takeTokenFromFragment, type Tokens } from './token.js';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -18,6 +19,7 @@ const ui = {
   changeToken: byId<HTMLButtonElement>('change-token'),
   tokenView: byId('token-view'),
   tokenForm: byId<HTMLFormElement>('token-form'),
+  userInput: byId<HTMLInputElement>('user-input'),
   tokenInput: byId<HTMLInputElement>('token-input'),
   tokenError: byId('token-error'),
   status: byId('status'),
@@ -42,6 +44,7 @@ function applyStaticText(): void {
   setText(byId('conn-label'), `${t('connLabel')}: `);
   setText(ui.changeToken, t('changeToken'));
   setText(byId('token-heading'), t('tokenHeading'));
+  setText(byId('user-label'), t('userLabel'));
   setText(byId('token-label'), t('tokenLabel'));
   setText(byId('token-submit'), t('tokenSubmit'));
   setText(byId('token-hint'), t('tokenHint'));
@@ -77,10 +80,10 @@ class Session {
   private readonly api: ApiClient;
 
   constructor(
-    private readonly token: string,
+    readonly credentials: Credentials,
     private readonly onUnauthorized: () => void,
   ) {
-    this.api = new ApiClient(token);
+    this.api = new ApiClient(credentials);
   }
 
   async start(): Promise<void> {
@@ -101,7 +104,7 @@ class Session {
     this.view = view;
     const siteIds = sites.map((s) => s.id);
 
-    this.live = new LiveConnection(this.token, siteIds, {
+    this.live = new LiveConnection(this.credentials, siteIds, {
       state: (state) => setConnection(state),
       reading: (r) => {
         const device = view.device(r.deviceId);
@@ -131,6 +134,7 @@ class Session {
 
   close(): void {
     this.closed = true;
+    this.credentials.close();
     clearInterval(this.ticker);
     this.live?.close();
     ui.regions.replaceChildren();
@@ -199,15 +203,15 @@ function showTokenForm(message?: MessageKey): void {
   setText(ui.tokenError, message ? t(message) : '');
   ui.tokenInput.setAttribute('aria-invalid', String(Boolean(message)));
   ui.tokenInput.value = '';
-  ui.tokenInput.focus();
+  (ui.userInput.value ? ui.tokenInput : ui.userInput).focus();
 }
 
-function open(token: string): void {
+function open(tokens: Tokens): void {
   ui.tokenView.hidden = true;
   session?.close();
-  const current = new Session(token, () => {
+  const current = new Session(new Credentials(tokens), () => {
     if (session !== current) return;
-    clearToken();
+    clearTokens();
     showTokenForm('tokenRejected');
   });
   session = current;
@@ -216,20 +220,24 @@ function open(token: string): void {
 
 ui.tokenForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  const token = ui.tokenInput.value.trim();
-  if (!token) {
+  const username = ui.userInput.value.trim();
+  const password = ui.tokenInput.value;
+  const refuse = (message: MessageKey) => {
     ui.tokenError.hidden = false;
-    setText(ui.tokenError, t('tokenEmpty'));
+    setText(ui.tokenError, t(message));
     ui.tokenInput.setAttribute('aria-invalid', 'true');
     ui.tokenInput.focus();
-    return;
-  }
-  saveToken(token);
-  open(token);
+  };
+  if (!username || !password) return refuse('tokenEmpty');
+  login(username, password).then(
+    (tokens) => open(tokens),
+    (error: unknown) => refuse(error instanceof LoginError ? (error.status === 429 ? 'loginThrottled' : 'loginFailed') : 'loginFailed'),
+  );
 });
 
 ui.changeToken.addEventListener('click', () => {
-  clearToken();
+  void session?.credentials.logout();
+  clearTokens();
   showTokenForm();
 });
 
@@ -242,6 +250,6 @@ window.addEventListener('hashchange', () => {
 setLocale('zh-CN');
 applyStaticText();
 setConnection('disconnected');
-const initial = takeTokenFromFragment() ?? loadToken();
+const initial = takeTokenFromFragment() ?? loadTokens();
 if (initial) open(initial);
 else showTokenForm();

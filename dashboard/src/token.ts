@@ -1,13 +1,22 @@
-/**
- * Where the access token comes from: the URL fragment `#token=…` (a fragment is
- * never sent to the server or written to its access log), else this tab's
- * sessionStorage, else the token form.
- */
+import type { TokenResponse } from '../../contracts/accounts.js';
 
-const STORAGE_KEY = 'sunshine-kitchen.token';
+/**
+ * The page's credentials: after a login, a short-lived access token and a
+ * one-use refresh token; or a break-glass admin token from the URL fragment
+ * `#token=…` (a fragment never reaches the server or its logs), which has no
+ * refresh. Kept in this tab's sessionStorage only.
+ */
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string | null;
+  /** Epoch ms; null for a token that does not expire. */
+  expiresAt: number | null;
+}
+
+const STORAGE_KEY = 'sunshine-kitchen.session';
 
 /** Take a token from `#token=…`, remove it from the address bar, and remember it. */
-export function takeTokenFromFragment(): string | null {
+export function takeTokenFromFragment(): Tokens | null {
   const hash = window.location.hash;
   if (!hash.startsWith('#')) return null;
   const params = new URLSearchParams(hash.slice(1));
@@ -17,28 +26,34 @@ export function takeTokenFromFragment(): string | null {
   const rest = params.toString();
   // Drop the token from the address bar and history, so it is not bookmarked or shared by accident.
   history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ''}`);
-  saveToken(token);
-  return token;
+  const tokens = { accessToken: token, refreshToken: null, expiresAt: null };
+  saveTokens(tokens);
+  return tokens;
 }
 
-export function loadToken(): string | null {
+export function fromLogin(response: TokenResponse): Tokens {
+  return { accessToken: response.accessToken, refreshToken: response.refreshToken, expiresAt: response.accessTokenExpiresAt };
+}
+
+export function loadTokens(): Tokens | null {
   try {
-    return sessionStorage.getItem(STORAGE_KEY);
+    const raw = sessionStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Tokens) : null;
   } catch {
-    // Storage can be disabled by the browser; the user then types the token each time.
+    // Storage disabled or a damaged entry: log in again.
     return null;
   }
 }
 
-export function saveToken(token: string): void {
+export function saveTokens(tokens: Tokens): void {
   try {
-    sessionStorage.setItem(STORAGE_KEY, token);
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
   } catch {
-    // Storage disabled: the token lives only in memory for this page load.
+    // Storage disabled: the tokens live only in memory for this page load.
   }
 }
 
-export function clearToken(): void {
+export function clearTokens(): void {
   try {
     sessionStorage.removeItem(STORAGE_KEY);
   } catch {

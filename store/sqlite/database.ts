@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind } from '../../contracts/index.js';
 import { ALERT_SCHEMA } from './alert-schema.js';
+import { ACCOUNTS_SCHEMA } from './accounts.js';
+import { AUDIT_SCHEMA } from './audit.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -105,6 +107,8 @@ CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, t
 function migrate(db: SqliteDatabase): void {
   db.exec(BASE_SCHEMA);
   db.exec(ALERT_SCHEMA);
+  db.exec(ACCOUNTS_SCHEMA);
+  db.exec(AUDIT_SCHEMA);
   for (const kind of DEVICE_KINDS) {
     const table = telemetryTable(kind);
     db.exec(`

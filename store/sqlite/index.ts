@@ -1,4 +1,6 @@
 import type { Store } from '../index.js';
+import { SqliteAccounts } from './accounts.js';
+import { SqliteAudit } from './audit.js';
 import { openDatabase, type SqliteOptions } from './database.js';
 import { DeviceKeys } from './device-keys.js';
 import { SqliteAlerts } from './alerts.js';
@@ -23,6 +25,8 @@ export function openSqliteStore(options: SqliteOptions): Store {
     ingestSink: telemetry,
     quarantine: new SqliteQuarantine(db),
     findings: new SqliteFindings(db, keys),
+    accounts: new SqliteAccounts(db),
+    audit: new SqliteAudit(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

@@ -8,8 +8,9 @@ import {
   type Site,
 } from '../../contracts/index.js';
 import { hashDeviceSecret, verifyDeviceSecret } from '../device-credentials.js';
-import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type RegistryStore } from '../index.js';
+import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type RegistryStore, type SiteScope } from '../index.js';
 import type { SqliteDatabase } from './database.js';
+import { scopeCondition } from './scope-sql.js';
 
 interface RegionRow {
   id: string;
@@ -95,10 +96,12 @@ export class SqliteRegistry implements RegistryStore {
         `INSERT INTO devices (id, site_id, kind, label, profile, expected_interval_s, secret_salt, secret_hash, created_at)
          VALUES (@id, @siteId, @kind, @label, @profile, @expectedIntervalS, @salt, @hash, @createdAt)`,
       ),
-      credential: db.prepare<[string], { secret_salt: Buffer; secret_hash: Buffer; revoked_at: number | null }>(
-        'SELECT secret_salt, secret_hash, revoked_at FROM devices WHERE id = ?',
+      credential: db.prepare<[string], { secret_salt: Buffer; secret_hash: Buffer; revoked_at: number | null; site_active: number }>(
+        `SELECT d.secret_salt, d.secret_hash, d.revoked_at, s.active AS site_active
+         FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.id = ?`,
       ),
       revoke: db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      rotate: db.prepare('UPDATE devices SET secret_salt = @salt, secret_hash = @hash WHERE id = @id'),
       presence: db.prepare('UPDATE devices SET online = ?, presence_changed_at = ? WHERE id = ? AND online != ?'),
       allOffline: db.prepare('UPDATE devices SET online = 0, presence_changed_at = ? WHERE online = 1'),
     };
@@ -147,10 +150,23 @@ export class SqliteRegistry implements RegistryStore {
     return toSite(this.stmt.site.get(site.id)!);
   }
 
-  async listSites(filter: { regionId?: string } = {}): Promise<Site[]> {
-    if (filter.regionId === undefined) return this.stmt.sites.all().map(toSite);
-    const region = this.stmt.region.get(filter.regionId);
-    return region ? this.stmt.sitesUnder.all({ path: region.path }).map(toSite) : [];
+  async listSites(filter: { regionId?: string; scope?: SiteScope } = {}): Promise<Site[]> {
+    if (filter.scope === undefined || filter.scope.kind === 'all') {
+      if (filter.regionId === undefined) return this.stmt.sites.all().map(toSite);
+      const region = this.stmt.region.get(filter.regionId);
+      return region ? this.stmt.sitesUnder.all({ path: region.path }).map(toSite) : [];
+    }
+    const scope = scopeCondition(filter.scope);
+    const where = [scope.sql];
+    const params: Record<string, string> = { ...scope.params };
+    if (filter.regionId !== undefined) {
+      const region = this.stmt.region.get(filter.regionId);
+      if (!region) return [];
+      where.push('substr(r.path, 1, length(@path)) = @path');
+      params.path = region.path;
+    }
+    const sql = `SELECT s.* FROM sites s JOIN regions r ON r.id = s.region_id WHERE ${where.join(' AND ')} ORDER BY s.id`;
+    return this.db.prepare<[Record<string, string>], SiteRow>(sql).all(params).map(toSite);
   }
 
   async getSite(id: string): Promise<Site | undefined> {
@@ -171,9 +187,22 @@ export class SqliteRegistry implements RegistryStore {
     return row && toDevice(row);
   }
 
-  async listDevices(filter: { siteId?: string } = {}): Promise<Device[]> {
-    const rows = filter.siteId === undefined ? this.stmt.devices.all() : this.stmt.devicesOfSite.all(filter.siteId);
-    return rows.map(toDevice);
+  async listDevices(filter: { siteId?: string; scope?: SiteScope } = {}): Promise<Device[]> {
+    if (filter.scope === undefined || filter.scope.kind === 'all') {
+      const rows = filter.siteId === undefined ? this.stmt.devices.all() : this.stmt.devicesOfSite.all(filter.siteId);
+      return rows.map(toDevice);
+    }
+    const scope = scopeCondition(filter.scope);
+    const where = [scope.sql];
+    const params: Record<string, string> = { ...scope.params };
+    if (filter.siteId !== undefined) {
+      where.push('d.site_id = @siteId');
+      params.siteId = filter.siteId;
+    }
+    const columns = DEVICE_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
+    const sql = `SELECT ${columns} FROM devices d JOIN sites s ON s.id = d.site_id JOIN regions r ON r.id = s.region_id
+                 WHERE ${where.join(' AND ')} ORDER BY d.id`;
+    return this.db.prepare<[Record<string, string>], DeviceRow>(sql).all(params).map(toDevice);
   }
 
   async revokeDevice(id: string, at: number): Promise<void> {
@@ -181,11 +210,19 @@ export class SqliteRegistry implements RegistryStore {
     this.stmt.revoke.run(at, id);
   }
 
+  async rotateDeviceSecret(id: string, secret: string): Promise<void> {
+    if (!this.stmt.device.get(id)) throw new RegistryError('device_not_found', `device ${id} does not exist`);
+    const { salt, hash } = hashDeviceSecret(secret);
+    this.stmt.rotate.run({ id, salt, hash });
+  }
+
   async authenticateDevice(id: string, secret: Buffer | string): Promise<DeviceAuthResult> {
     const row = this.stmt.credential.get(id);
     if (!row) return 'denied';
     if (!verifyDeviceSecret(secret, { salt: row.secret_salt, hash: row.secret_hash })) return 'denied';
-    return row.revoked_at === null ? 'ok' : 'revoked';
+    if (row.revoked_at !== null) return 'revoked';
+    // A deactivated site's devices stay registered but may not send until it is reactivated.
+    return row.site_active === 1 ? 'ok' : 'site_inactive';
   }
 
   async markAllOffline(at: number): Promise<number> {

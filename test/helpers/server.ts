@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, DeviceKind, DeviceProfile, ServerToClientEvents } from '../../contracts/index.js';
+import type { ClientToServerEvents, DeviceKind, DeviceProfile, Role, Scope, ServerToClientEvents, TokenResponse } from '../../contracts/index.js';
+import { hashPassword } from '../../api/accounts/passwords.js';
 import { loadConfig } from '../../app/config.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../app/server.js';
 import { createLogger } from '../../observability/logger.js';
@@ -12,8 +13,30 @@ import type { FleetDevice } from '../../simulators/fleet.js';
 import { provisionDemoPlan as provisionPlan } from '../../app/provision-demo.js';
 import { generateDeviceSecret } from '../../store/device-credentials.js';
 
+/** A logged-in user of a test server. */
+export interface TestUser {
+  id: string;
+  role: Role;
+  scope: Scope;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  /** `{ authorization: 'Bearer …' }` for `server.api.inject`. */
+  headers: { authorization: string };
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** The break-glass admin token (SK_ADMIN_TOKEN), always set in tests. */
+  adminToken: string;
+  /** Creates a user in the store (password {@link TEST_PASSWORD} unless given); no login. */
+  createUser(user: { id?: string; role: Role; scope?: Scope; password?: string }): Promise<{ id: string; password: string }>;
+  /** Logs in over the API; throws with the status and body if refused. */
+  login(id: string, password?: string): Promise<TokenResponse>;
+  /** Creates a user of this role and scope and logs in: the usual way for a test to act as someone. */
+  userAs(role: Role, scope?: Scope, id?: string): Promise<TestUser>;
   /** Registers region → site → device and returns the device's credentials. */
   provision(device?: Partial<{ id: string; siteId: string; kind: DeviceKind; profile: DeviceProfile }>): Promise<{ id: string; secret: string; siteId: string }>;
   stop(): Promise<void>;
@@ -33,11 +56,43 @@ export async function startTestServer(
     SK_LOG_LEVEL: 'silent',
     SK_SQLITE_SYNCHRONOUS: 'normal',
     SK_LIVE_THROTTLE_MS: '0',
+    // Cheap password hashes (2^10) and no rate limits, so tests can log in often; tests of those set their own.
+    SK_PASSWORD_SCRYPT_LOG_N: '10',
+    SK_RATE_LIMIT_PER_MINUTE: '1000000',
+    SK_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000',
+    SK_LIVE_RECHECK_MS: '50',
     ...env,
   });
-  const server = await startServer(config, { logger: createLogger(config.logLevel), ...overrides });
+  const clock = overrides.clock ?? Date.now;
+  const server = await startServer(config, { logger: createLogger(config.logLevel), ...overrides, clock });
   let devices = 0;
-  return Object.assign(server, {
+  let users = 0;
+  const hashes = new Map<string, Promise<string>>();
+  const hashOf = (password: string) => {
+    if (!hashes.has(password)) hashes.set(password, hashPassword(password, { logN: config.auth.scryptLogN, r: 8, p: 1 }));
+    return hashes.get(password)!;
+  };
+  const defaultScope = (role: Role): Scope => (role === 'admin' ? { kind: 'all' } : role === 'supervisor' ? { kind: 'region', regionId: 'city' } : { kind: 'sites', siteIds: [] });
+  const helpers = {
+    async createUser(user: { id?: string; role: Role; scope?: Scope; password?: string }) {
+      const id = user.id ?? `${user.role}-${++users}`;
+      const password = user.password ?? TEST_PASSWORD;
+      await server.store.accounts.createUser({ id, displayName: id, role: user.role, scope: user.scope ?? defaultScope(user.role), passwordHash: await hashOf(password), at: clock() });
+      return { id, password };
+    },
+    async login(id: string, password = TEST_PASSWORD): Promise<TokenResponse> {
+      const res = await server.api.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: id, password } });
+      if (res.statusCode !== 200) throw new Error(`login of ${id} refused: ${res.statusCode} ${res.body}`);
+      return res.json();
+    },
+    async userAs(role: Role, scope: Scope = defaultScope(role), id?: string): Promise<TestUser> {
+      const created = await helpers.createUser({ role, scope, ...(id ? { id } : {}) });
+      const tokens = await helpers.login(created.id, created.password);
+      return { id: created.id, role, scope, password: created.password, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    },
+  };
+  return Object.assign(server, helpers, {
+    adminToken: config.adminToken!,
     dataDir,
     async provision(device: Partial<{ id: string; siteId: string; kind: DeviceKind; profile: DeviceProfile }> = {}) {
       const { registry } = server.store;

@@ -12,6 +12,7 @@ import {
   type Store,
   type TelemetryRecord,
 } from '../../store/index.js';
+import { describeAccessContract } from './access-contract.js';
 
 /**
  * The abstract store contract: every adapter (SQLite today, InfluxDB later) must
@@ -33,7 +34,7 @@ export interface StoreContractOptions {
   knownBugs?: Readonly<Record<string, string>>;
 }
 
-const T0 = Date.UTC(2024, 5, 1, 8, 0, 0);
+export const T0 = Date.UTC(2024, 5, 1, 8, 0, 0);
 
 /** A small seeded PRNG (mulberry32): generated readings are the same on every run. */
 export function seededRandom(seed: number): () => number {
@@ -85,7 +86,7 @@ const quarantined = (deviceId: string | null, payload: Buffer, receivedAt: numbe
 
 const write = (parts: Partial<IngestWrite>): IngestWrite => ({ readings: [], findings: [], quarantine: [], ...parts });
 
-const newDevice = (id: string, siteId: string, kind: DeviceKind = 'temperature'): NewDevice => ({
+export const newDevice = (id: string, siteId: string, kind: DeviceKind = 'temperature'): NewDevice => ({
   id,
   siteId,
   kind,
@@ -107,7 +108,7 @@ function fullValues(kind: DeviceKind): FieldValues {
   return values;
 }
 
-async function expectRegistryError(promise: Promise<unknown>, code: RegistryErrorCode): Promise<void> {
+export async function expectRegistryError(promise: Promise<unknown>, code: RegistryErrorCode): Promise<void> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -142,7 +143,7 @@ export async function seedTree(registry: RegistryStore): Promise<void> {
   }
 }
 
-const ids = (items: { id: string }[]) => items.map((i) => i.id).sort();
+export const ids = (items: { id: string }[]) => items.map((i) => i.id).sort();
 
 export function describeStoreContract(
   name: string,
@@ -628,6 +629,8 @@ export function describeStoreContract(
         expect((await store.telemetry.history({ ...q, deviceId: 'ghost', from: T0, to: T0 + HOUR })).points).toEqual([]);
       });
     });
+
+    describeAccessContract(() => store, test);
 
     describe('persistence', () => {
       test('keeps everything across close and reopen, including de-duplication', async ({ skip }) => {
