@@ -74,6 +74,7 @@ export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: 
   });
 
   io.on('connection', (socket) => {
+    void socket.join(scopeRooms(socket.data.principal));
     socket.on('site:subscribe', async (siteId, ack) => {
       if (typeof ack !== 'function') return;
       const parsed = siteIdSchema.safeParse(siteId);
@@ -147,6 +148,10 @@ export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: 
             }
             data.principal = principal;
           }
+          // Scope rooms (alert pushes) follow the principal as the store has it now.
+          const wanted = new Set(scopeRooms(data.principal));
+          for (const name of socket.rooms) if (name.startsWith('scope:') && !wanted.has(name)) await socket.leave(name);
+          await socket.join([...wanted]);
           const access = new Access(data.principal, options.registry);
           for (const name of socket.rooms) {
             if (!name.startsWith('site:')) continue;
@@ -223,4 +228,16 @@ export class ReadingThrottle {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/**
+ * The rooms a principal's scope names: `scope:all`, `scope:region:<id>`, or
+ * `scope:site:<id>` per site. Jurisdiction-wide pushes (alerts) are emitted to
+ * the rooms covering a site, so each socket gets what its scope covers, once.
+ */
+export function scopeRooms(principal: Principal): string[] {
+  const { scope } = principal;
+  if (scope.kind === 'all') return ['scope:all'];
+  if (scope.kind === 'region') return [`scope:region:${scope.regionId}`];
+  return scope.siteIds.map((id) => `scope:site:${id}`);
 }

@@ -13,8 +13,8 @@ import { connectDashboard, startTestServer, type DashboardSocket, type TestServe
  * materialised paths. One server serves every run; each run adds its own
  * uniquely named tree, so earlier runs' data is there to leak, too.
  *
- * Alert routes and events (the alert engine) belong in READ_PATHS and in the
- * live check below when they land.
+ * Every device also has an alert (raised the way the engine raises them), so the
+ * alert list, detail, actions, analytics and `alert:*` pushes are checked too.
  */
 interface ModelRegion {
   id: string;
@@ -27,6 +27,7 @@ interface ModelSite {
 const regions = new Map<string, ModelRegion>();
 const sites = new Map<string, ModelSite>();
 const devices = new Map<string, string>(); // device → site
+const alerts = new Map<number, string>(); // alert id → site
 
 let server: TestServer;
 let admin: { authorization: string };
@@ -38,6 +39,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.stop();
+});
+
+const warm = (deviceId: string) => ({
+  rule: 'temperature_high' as const,
+  active: true,
+  severity: 'warning' as const,
+  at: Date.now(),
+  value: 9,
+  limit: 8,
+  message: `${deviceId} above 8 °C`,
 });
 
 /** Whether region `inner` is `outer` or below it, by walking parents. */
@@ -107,6 +118,8 @@ describe('scope property', () => {
             await registry.createDevice({ id, siteId: site.id, kind: 'temperature', label: id, profile: 'chilled', expectedIntervalS: 30 }, `secret-${id}-0123456789`, Date.now());
             devices.set(id, site.id);
             runDevices.push(id);
+            await server.alerting.lifecycle.applyCondition(id, site.id, warm(id));
+            alerts.set(server.alerting.lifecycle.activeAlert(id, 'temperature_high')!.id, site.id);
             await server.store.ingestSink.writeBatch([
               { readings: [], findings: [], quarantine: [{ deviceId: id, channel: 'telemetry', reason: 'not_json', detail: 'x', payload: Buffer.from('{'), receivedAt: Date.now() }] },
             ]);
@@ -152,6 +165,21 @@ describe('scope property', () => {
             expect(related, `${who} sees region ${r.id}`).toBe(true);
           }
 
+          // Alerts: the list, the analytics and every alert's detail and actions.
+          const alertList = (await get('/api/v1/alerts?state=active&limit=500')).json() as { id: number; siteId: string }[];
+          for (const a of alertList) expect(visible.has(a.siteId), `${who} listed alert of ${a.siteId}`).toBe(true);
+          const condition = (await get('/api/v1/alerts?state=active&rule=temperature_high&limit=500')).json() as { id: number }[];
+          expect(new Set(condition.map((a) => a.id)), who).toEqual(new Set([...alerts].filter(([, site]) => visible.has(site)).map(([id]) => id)));
+          const stats = (await get(`/api/v1/alerts/analytics?from=0&to=${Date.now() + 60_000}`)).json() as { raised: number };
+          expect(stats.raised, who).toBeGreaterThanOrEqual(condition.length);
+          for (const [id, site] of alerts) {
+            if (!runSites.includes(site)) continue;
+            const status = visible.has(site) ? 200 : 404;
+            expect((await get(`/api/v1/alerts/${id}`)).statusCode, `${who} alert ${id}`).toBe(status);
+            const comment = await server.api.inject({ method: 'POST', url: `/api/v1/alerts/${id}/comments`, headers: user.headers, payload: { text: 'seen' } });
+            expect(comment.statusCode, `${who} comments on alert ${id}`).toBe(status);
+          }
+
           // Details of this run's objects (the siblings that could leak): 200 inside, 404 outside.
           for (const site of runSites) {
             const status = visible.has(site) ? 200 : 404;
@@ -174,6 +202,8 @@ describe('scope property', () => {
             socket.on('reading:new', (r) => pushed.add(r.siteId));
             socket.on('device:presence', (c) => pushed.add(c.siteId));
             socket.on('finding:new', (f) => pushed.add(f.siteId));
+            const alerted = new Set<string>();
+            for (const event of ['alert:raised', 'alert:updated', 'alert:resolved'] as const) socket.on(event, (a) => alerted.add(a.siteId));
             for (const site of runSites) {
               const ack = await socket.emitWithAck('site:subscribe', site);
               expect(ack.ok, `${who} subscribe ${site}`).toBe(visible.has(site));
@@ -184,12 +214,17 @@ describe('scope property', () => {
               server.ingest.emit('reading:stored', record, siteId);
               server.ingest.emit('device:presence', { deviceId: device, siteId, online: true, at: Date.now() });
               server.ingest.emit('finding:stored', { deviceId: device, ts: Date.now(), seq: run, boot: 'b', type: 'rodent', confidence: 0.9, receivedAt: Date.now() }, siteId);
+              // A repeat of the condition: alert:updated to whoever covers the site, without subscribing.
+              await server.alerting.lifecycle.applyCondition(device, siteId, warm(device));
             }
+            await server.alerting.lifecycle.drain();
             // An ack comes after every event the server sent before it on this connection.
             await socket.emitWithAck('site:unsubscribe', 'barrier');
             for (const site of pushed) expect(visible.has(site), `${who} was pushed ${site}`).toBe(true);
             const expected = runDevices.map((d) => devices.get(d)!).filter((s) => visible.has(s));
             expect(pushed, who).toEqual(new Set(expected));
+            for (const site of alerted) expect(visible.has(site), `${who} was pushed an alert of ${site}`).toBe(true);
+            expect(alerted, who).toEqual(new Set(expected));
           } finally {
             socket.close();
           }
