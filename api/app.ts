@@ -21,7 +21,8 @@ import { Access } from './scope.js';
 import { ApiError, installErrorHandler } from './errors.js';
 import { attachLive } from './live.js';
 import { attachAlertPush } from './live-alerts.js';
-import type { AlertActions, AlertFeed, DeviceControl, InsightLookup, LatestLookup, LiveFeed, ReadinessCheck } from './ports.js';
+import type { AlertActions, AlertFeed, DeviceControl, InsightLookup, LatestLookup, LiveFeed, ReadinessCheck, RuleConfig } from './ports.js';
+import { ruleRoutes } from './routes/rules.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { loginRoutes, sessionRoutes } from './routes/auth.js';
@@ -59,7 +60,7 @@ export interface ApiOptions {
   store: Store;
   feed: LiveFeed;
   /** The alert lifecycle: its changes are pushed live, its actions back the alert routes. */
-  alerts: { feed: AlertFeed; actions: AlertActions; insights: InsightLookup };
+  alerts: { feed: AlertFeed; actions: AlertActions; insights: InsightLookup; rules: RuleConfig };
   metrics: Metrics;
   logger: Logger;
   /** The break-glass admin token (SK_ADMIN_TOKEN); none unless configured. */
@@ -227,6 +228,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       });
       for (const routes of [sessionRoutes, userRoutes, registryRoutes, provisioningRoutes, telemetryRoutes, auditRoutes]) await api.register(routes, context);
       await api.register(alertRoutes, { ...context, actions: options.alerts.actions, insights: options.alerts.insights });
+      await api.register(ruleRoutes, { ...context, rules: options.alerts.rules });
     },
     { prefix: '/api/v1' },
   );

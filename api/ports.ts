@@ -1,4 +1,4 @@
-import type { Alert, DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
+import type { Alert, DeviceId, PresenceChange, RulePack, RuleSettings, SiteId } from '../contracts/index.js';
 import type { FindingRecord, TelemetryRecord } from '../store/index.js';
 
 /**
@@ -52,4 +52,21 @@ export type DeviceChangeReason = 'revoked' | 'secret_rotated' | 'site_inactive';
  */
 export interface DeviceControl {
   deviceChanged(deviceId: DeviceId, reason: DeviceChangeReason): void;
+}
+
+/**
+ * Rule packs and per-site/per-device overrides, as the alert engine applies them.
+ * The API validates the shape of overrides (contracts/rule-settings.ts) and stores
+ * them; this port resolves effective settings and tells the engine they changed.
+ */
+export interface RuleConfig {
+  packs(): readonly RulePack[];
+  /**
+   * The settings a device (or, without a device, any device of the site) is
+   * evaluated with; throws `RuleSettingsError` with its problems when the layers
+   * do not fit together (e.g. a site's maximum below the pack's minimum).
+   */
+  resolve(siteOverrides: unknown, deviceOverrides?: unknown): RuleSettings;
+  /** The overrides of these devices changed: rebuild their rules (keeping their state). */
+  changed(deviceIds: readonly DeviceId[]): Promise<void>;
 }

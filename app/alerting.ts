@@ -4,6 +4,8 @@ import { AlertLifecycle } from '../alerts/lifecycle.js';
 import { NotificationDispatcher } from '../alerts/notifiers/dispatcher.js';
 import type { Notifier } from '../alerts/notifiers/notifier.js';
 import { WebhookNotifier } from '../alerts/notifiers/webhook.js';
+import { getRulePack, resolveSettings, RULE_PACKS } from '../alerts/rules/index.js';
+import type { RuleConfig } from '../api/ports.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -12,6 +14,8 @@ import type { Config } from './config.js';
 
 export interface Alerting {
   lifecycle: AlertLifecycle;
+  /** Rule packs and overrides, for the API. */
+  rules: RuleConfig;
   engine: AlertEngine;
   dispatcher: NotificationDispatcher;
   /** Saves rule state, waits for alert changes; gives up notifications still retrying. */
@@ -52,8 +56,15 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     stateFlushMs: config.alerts.stateFlushMs,
   });
   await engine.start();
+  const pack = getRulePack(config.alerts.rulePack);
+  const rules: RuleConfig = {
+    packs: () => Object.values(RULE_PACKS),
+    resolve: (site, device) => resolveSettings(pack, site, device),
+    changed: (deviceIds) => engine.reconfigure(deviceIds),
+  };
   return {
     lifecycle,
+    rules,
     engine,
     dispatcher,
     async close() {

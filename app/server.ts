@@ -95,6 +95,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
       feed: alerting.lifecycle,
       actions: alerting.lifecycle,
       insights: (deviceId) => alerting.engine.insights(deviceId),
+      rules: alerting.rules,
     },
     metrics,
     logger,
@@ -112,6 +113,8 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
       deviceChanged: (deviceId, reason) => {
         ingest.directory.forget(deviceId);
         broker.disconnect(deviceId, reason);
+        // A revoked device (or one of a closed site) is no longer watched for silence; a rotated one keeps its rules.
+        alerting.engine.reconfigure([deviceId]).catch((error: unknown) => logger.error({ err: error, deviceId }, 'could not update the rules of a changed device'));
       },
     },
     latest: (id) => ingest.latest.get(id),

@@ -128,7 +128,9 @@ export const alertRoutes: FastifyPluginAsyncZod<AlertRouteOptions> = async (app,
         if (options.supervisorsOnly && principal.role === 'operator') {
           throw new ApiError(403, 'forbidden', 'only supervisors confirm or dismiss AI findings about a site');
         }
-        return run(alert.id, principal.id, request.body as z.infer<B>);
+        const changed = await run(alert.id, principal.id, request.body as z.infer<B>);
+        await request.audit(`alert:${path === 'comments' ? 'comment' : path}`, `alert:${alert.id}`, { siteId: alert.siteId, rule: alert.rule, state: changed.state });
+        return changed;
       },
     );
 
