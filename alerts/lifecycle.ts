@@ -216,8 +216,10 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
-    // The queue continues after a failure; the caller still sees it.
-    this.queue = run.catch((error: unknown) => this.options.logger.error({ err: error }, 'alert change failed'));
+    // The queue continues after a failure; the caller still sees it. A refused user action is the caller's 409, not a fault.
+    this.queue = run.catch((error: unknown) => {
+      if (!(error instanceof AlertTransitionError)) this.options.logger.error({ err: error }, 'alert change failed');
+    });
     return run;
   }
 
