@@ -68,10 +68,6 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     return this.active.get(keyOf(deviceId, rule));
   }
 
-  get activeCount(): number {
-    return this.active.size;
-  }
-
   /** Applies a rule's verdict about a device. */
   applyCondition(deviceId: DeviceId, siteId: SiteId, condition: Condition): Promise<void> {
     return this.serial(async () => {

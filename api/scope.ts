@@ -71,10 +71,3 @@ export class Access {
     return device;
   }
 }
-
-/** Whether a site with this region path is inside a store scope. */
-export function scopeCovers(scope: SiteScope, siteId: SiteId, regionPath: string): boolean {
-  if (scope.kind === 'all') return true;
-  if (scope.kind === 'sites') return scope.siteIds.includes(siteId);
-  return regionPath.startsWith(scope.regionPath);
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceIdSchema, regionIdSchema, siteIdSchema } from './ids.js';
 import { CAMERA_FINDING_TYPES } from './payloads.js';
 
 /** How urgent an alert is. `critical` wakes someone up; `info` never notifies outside the dashboard. */
@@ -97,8 +98,8 @@ const detailSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boo
 
 export const alertSchema = z.object({
   id: z.number().int(),
-  deviceId: z.string(),
-  siteId: z.string(),
+  deviceId: deviceIdSchema,
+  siteId: siteIdSchema,
   rule: ruleIdSchema,
   category: z.enum(ALERT_CATEGORIES),
   severity: severitySchema,
@@ -179,8 +180,6 @@ export class AlertTransitionError extends Error {
 
 // ---- REST -----------------------------------------------------------------
 
-const id64 = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
-
 export const alertParamsSchema = z.object({ alertId: z.coerce.number().int().min(1) });
 
 export const alertListQuerySchema = z.object({
@@ -191,9 +190,9 @@ export const alertListQuerySchema = z.object({
   severity: severitySchema.optional(),
   rule: ruleIdSchema.optional(),
   category: z.enum(ALERT_CATEGORIES).optional(),
-  siteId: id64.optional(),
-  deviceId: id64.optional(),
-  regionId: id64.optional().describe('this region and every region below it'),
+  siteId: siteIdSchema.optional(),
+  deviceId: deviceIdSchema.optional(),
+  regionId: regionIdSchema.optional().describe('this region and every region below it'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.coerce.number().int().min(1).optional().describe('page: alerts with a smaller id'),
 });
@@ -213,8 +212,8 @@ export const analyticsQuerySchema = z
   .object({
     from: z.coerce.number().int().min(0),
     to: z.coerce.number().int().min(0),
-    regionId: id64.optional(),
-    siteId: id64.optional(),
+    regionId: regionIdSchema.optional(),
+    siteId: siteIdSchema.optional(),
   })
   .refine((q) => q.to > q.from, { message: '`to` must be after `from`', path: ['to'] });
 

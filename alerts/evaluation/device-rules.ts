@@ -41,6 +41,9 @@ export interface DeviceRules {
   insights(): Insights;
 }
 
+/** Shared by every call that changed nothing; callers only read it. */
+const NO_CONDITIONS: Condition[] = Object.freeze([]) as unknown as Condition[];
+
 function isTemperatureProfile(profile: string): profile is TemperatureProfile {
   return (TEMPERATURE_PROFILES as readonly string[]).includes(profile);
 }
@@ -83,13 +86,14 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
   const ids = rules.map((r) => r.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new RangeError(`rule ${dup} is added twice for device ${target.device.id}`);
+  /** Runs every rule; the array is only allocated when a verdict changed, which is rare. */
   const collect = (fn: (rule: Rule) => Condition | undefined): Condition[] => {
-    const out: Condition[] = [];
+    let out: Condition[] | undefined;
     for (const rule of rules) {
       const c = fn(rule);
-      if (c) out.push(c);
+      if (c) (out ??= []).push(c);
     }
-    return out;
+    return out ?? NO_CONDITIONS;
   };
   return {
     ruleIds: ids,

@@ -17,8 +17,6 @@ export interface RetryPolicy {
 
 const DEPTH: Readonly<Record<EscalationLevel, number>> = { city: 0, district: 1, township: 2 };
 
-export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 6, baseDelayMs: 2_000, maxDelayMs: 5 * 60_000 });
-
 export interface DispatcherOptions {
   notifiers: readonly Notifier[];
   registry: RegistryStore;
@@ -39,10 +37,6 @@ export class NotificationDispatcher {
   private readonly stop = new AbortController();
 
   constructor(private readonly options: DispatcherOptions) {}
-
-  get pending(): number {
-    return this.inFlight.size;
-  }
 
   dispatch(kind: NotificationKind, alert: Alert): void {
     if (this.options.notifiers.length === 0 || this.stop.signal.aborted) return;

@@ -44,15 +44,11 @@ export const alertRoutes: FastifyPluginAsyncZod<AlertRouteOptions> = async (app,
     return alert;
   }
 
-  /** A region filter's path; 404 for a region that does not exist or lies outside the caller's scope. */
+  /** A region filter's path; 404 for a region that does not exist or that the caller may not see (`Access.regions`). */
   async function regionPath(access: Access, regionId: RegionId | undefined): Promise<string | undefined> {
     if (regionId === undefined) return undefined;
-    const region = await store.registry.getRegion(regionId);
-    const scope = await access.siteScope();
-    const related =
-      region !== undefined &&
-      (scope.kind !== 'region' || region.path.startsWith(scope.regionPath) || scope.regionPath.startsWith(region.path));
-    if (!related) throw notFound('region');
+    const region = (await access.regions()).find((r) => r.id === regionId);
+    if (!region) throw notFound('region');
     return region.path;
   }
 

@@ -1,7 +1,7 @@
 import type { Alert, AlertAnalytics, AlertEvent, Severity } from '../../contracts/index.js';
-import type { AlertPatch, AlertQuery, AlertStore, AnalyticsQuery, NewAlert, NewAlertEvent } from '../index.js';
+import type { AlertPatch, AlertQuery, AlertStore, AnalyticsQuery, NewAlert, NewAlertEvent, SiteScope } from '../index.js';
 import type { SqliteDatabase } from './database.js';
-import { regionSql, siteScopeSql } from './scope-sql.js';
+import { scopeCondition } from './scope-sql.js';
 
 interface AlertRow {
   id: number;
@@ -127,7 +127,7 @@ const toEvent = (r: EventRow): AlertEvent => ({
   detail: r.detail === null ? null : (JSON.parse(r.detail) as AlertEvent['detail']),
 });
 
-type Params = (string | number)[];
+type Params = Record<string, string | number>;
 
 export class SqliteAlerts implements AlertStore {
   private readonly stmt;
@@ -191,44 +191,47 @@ export class SqliteAlerts implements AlertStore {
   }
 
   async list(query: AlertQuery): Promise<Alert[]> {
-    const { where, params } = this.filters(query);
-    if (query.state === 'active') where.push("state != 'resolved'");
-    else if (query.state) add(where, params, 'state = ?', query.state);
-    if (query.severity) add(where, params, 'severity = ?', query.severity);
-    if (query.rule) add(where, params, 'rule = ?', query.rule);
-    if (query.category) add(where, params, 'category = ?', query.category);
-    if (query.deviceId) add(where, params, 'device_id = ?', query.deviceId);
-    if (query.before !== undefined) add(where, params, 'id < ?', query.before);
-    const sql = `SELECT * FROM alerts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`;
+    const { from, where, params } = this.filters(query);
+    if (query.state === 'active') where.push("a.state != 'resolved'");
+    else if (query.state) add(where, params, 'a.state', 'state', query.state);
+    if (query.severity) add(where, params, 'a.severity', 'severity', query.severity);
+    if (query.rule) add(where, params, 'a.rule', 'rule', query.rule);
+    if (query.category) add(where, params, 'a.category', 'category', query.category);
+    if (query.deviceId) add(where, params, 'a.device_id', 'deviceId', query.deviceId);
+    if (query.before !== undefined) {
+      where.push('a.id < @before');
+      params.before = query.before;
+    }
+    const sql = `SELECT a.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY a.id DESC LIMIT @limit`;
     return this.db
-      .prepare<Params, AlertRow>(sql)
-      .all(...params, query.limit)
+      .prepare<[Params], AlertRow>(sql)
+      .all({ ...params, limit: query.limit })
       .map(toAlert);
   }
 
   async analytics(query: AnalyticsQuery): Promise<AlertAnalytics> {
-    const { where, params } = this.filters(query);
-    const base = `FROM alerts WHERE ${[...where, 'created_at >= ?', 'created_at < ?'].join(' AND ')}`;
-    const p: Params = [...params, query.from, query.to];
-    const one = <T>(sql: string, extra: Params = []) => this.db.prepare<Params, T>(sql).get(...p, ...extra)!;
-    const all = <T>(sql: string) => this.db.prepare<Params, T>(sql).all(...p);
+    const { from, where, params } = this.filters(query);
+    const base = `FROM ${from} WHERE ${[...where, 'a.created_at >= @from', 'a.created_at < @to'].join(' AND ')}`;
+    const p: Params = { ...params, from: query.from, to: query.to };
+    const one = <T>(sql: string, extra: Params = {}) => this.db.prepare<[Params], T>(sql).get({ ...p, ...extra })!;
+    const all = <T>(sql: string) => this.db.prepare<[Params], T>(sql).all(p);
 
     const totals = one<{ raised: number; resolved: number; rectified: number; dismissed: number; open: number }>(
       `SELECT count(*) AS raised,
-              coalesce(sum(state = 'resolved'), 0) AS resolved,
-              coalesce(sum(resolution = 'corrected'), 0) AS rectified,
-              coalesce(sum(resolution = 'dismissed'), 0) AS dismissed,
-              coalesce(sum(state != 'resolved'), 0) AS open ${base}`,
+              coalesce(sum(a.state = 'resolved'), 0) AS resolved,
+              coalesce(sum(a.resolution = 'corrected'), 0) AS rectified,
+              coalesce(sum(a.resolution = 'dismissed'), 0) AS dismissed,
+              coalesce(sum(a.state != 'resolved'), 0) AS open ${base}`,
     );
-    const durations = (column: 'acknowledged_at' | 'resolved_at') => {
-      const d = `(${column} - created_at)`;
+    const durations = (column: 'a.acknowledged_at' | 'a.resolved_at') => {
+      const d = `(${column} - a.created_at)`;
       const stats = one<{ count: number; mean: number | null }>(`SELECT count(*) AS count, avg(${d}) AS mean ${base} AND ${column} IS NOT NULL`);
       const quantile = (q: number) =>
         stats.count === 0
           ? null
-          : one<{ d: number }>(`SELECT ${d} AS d ${base} AND ${column} IS NOT NULL ORDER BY d LIMIT 1 OFFSET ?`, [
-              Math.min(stats.count - 1, Math.floor(q * stats.count)),
-            ]).d;
+          : one<{ d: number }>(`SELECT ${d} AS d ${base} AND ${column} IS NOT NULL ORDER BY d LIMIT 1 OFFSET @offset`, {
+              offset: Math.min(stats.count - 1, Math.floor(q * stats.count)),
+            }).d;
       return { count: stats.count, meanMs: stats.mean, medianMs: quantile(0.5), p90Ms: quantile(0.9) };
     };
     const worked = totals.resolved - totals.dismissed;
@@ -237,35 +240,38 @@ export class SqliteAlerts implements AlertStore {
       to: query.to,
       ...totals,
       rectificationRate: worked > 0 ? totals.rectified / worked : null,
-      timeToAcknowledge: durations('acknowledged_at'),
-      timeToResolve: durations('resolved_at'),
+      timeToAcknowledge: durations('a.acknowledged_at'),
+      timeToResolve: durations('a.resolved_at'),
       byRule: all<{ rule: string; raised: number; rectified: number }>(
-        `SELECT rule, count(*) AS raised, coalesce(sum(resolution = 'corrected'), 0) AS rectified ${base} GROUP BY rule ORDER BY raised DESC, rule`,
+        `SELECT a.rule, count(*) AS raised, coalesce(sum(a.resolution = 'corrected'), 0) AS rectified ${base} GROUP BY a.rule ORDER BY raised DESC, a.rule`,
       ),
       bySite: all<{ siteId: string; raised: number; open: number }>(
-        `SELECT site_id AS siteId, count(*) AS raised, coalesce(sum(state != 'resolved'), 0) AS open ${base}
-         GROUP BY site_id ORDER BY raised DESC, site_id LIMIT 100`,
+        `SELECT a.site_id AS siteId, count(*) AS raised, coalesce(sum(a.state != 'resolved'), 0) AS open ${base}
+         GROUP BY a.site_id ORDER BY raised DESC, a.site_id LIMIT 100`,
       ),
-      bySeverity: all<{ severity: Severity; raised: number }>(`SELECT severity, count(*) AS raised ${base} GROUP BY severity ORDER BY severity`),
+      bySeverity: all<{ severity: Severity; raised: number }>(`SELECT a.severity, count(*) AS raised ${base} GROUP BY a.severity ORDER BY a.severity`),
     };
   }
 
-  /** Scope, region and site filters shared by lists and analytics. */
-  private filters(query: Pick<AlertQuery, 'scope' | 'regionPath' | 'siteId'>): { where: string[]; params: Params } {
-    const scope = siteScopeSql(query.scope, 'site_id');
-    const where = [scope.sql];
-    const params: Params = [...scope.params];
-    if (query.regionPath !== undefined) {
-      const region = regionSql(query.regionPath, 'site_id');
-      where.push(region.sql);
-      params.push(...region.params);
-    }
-    if (query.siteId) add(where, params, 'site_id = ?', query.siteId);
-    return { where, params };
+  /**
+   * Scope, region and site filters shared by lists and analytics, with the shared
+   * scope condition (scope-sql.ts). Sites and regions are joined only when a
+   * scope or region limits the result: an unlimited query reads the alerts alone.
+   */
+  private filters(query: Pick<AlertQuery, 'scope' | 'regionPath' | 'siteId'>): { from: string; where: string[]; params: Params } {
+    const region: SiteScope | undefined = query.regionPath === undefined ? undefined : { kind: 'region', regionPath: query.regionPath };
+    const limited = query.scope.kind !== 'all' || region !== undefined;
+    const from = limited ? 'alerts a JOIN sites s ON s.id = a.site_id JOIN regions r ON r.id = s.region_id' : 'alerts a';
+    const scope = scopeCondition(query.scope);
+    const within = scopeCondition(region, 's', 'r', 'filter');
+    const where = [scope.sql, within.sql];
+    const params: Params = { ...scope.params, ...within.params };
+    if (query.siteId) add(where, params, 'a.site_id', 'siteId', query.siteId);
+    return { from, where, params };
   }
 }
 
-function add(where: string[], params: Params, sql: string, value: string | number): void {
-  where.push(sql);
-  params.push(value);
+function add(where: string[], params: Params, column: string, name: string, value: string | number): void {
+  where.push(`${column} = @${name}`);
+  params[name] = value;
 }

@@ -95,7 +95,11 @@ describe('alerts over REST', () => {
       expect(res.statusCode, `${method} ${url}`).toBe(status);
       expect(res.json().message, `${method} ${url}`).toContain(mention);
     }
-    expect((await request('POST', '/api/v1/alerts/1/acknowledge', undefined)).statusCode).not.toBe(500);
+    // Bad requests changed nothing: the alert is as it was raised, and still works normally.
+    const after = (await request('GET', `/api/v1/alerts/${alert.id}`)).json();
+    expect(after).toMatchObject({ state: 'open', correctiveAction: null, acknowledgedAt: null });
+    expect(after.events.map((e: { type: string }) => e.type)).toEqual(['raised']);
+    expect((await request('POST', `/api/v1/alerts/${alert.id}/acknowledge`)).json().state).toBe('acknowledged');
   });
 
   it('reports analytics for a period', async () => {
