@@ -117,5 +117,12 @@ export const publicSiteSchema = z.object({
     /** intervalsInRange / intervals, or null without readings. */
     compliance: z.number().nullable(),
   }),
+  /** Grease traps (oil-water separators) and the newest pump-out any of them reported (device clock), or null. */
+  oilSeparators: z.object({ total: z.number().int(), lastPumpOutAt: z.number().int().nullable() }),
+  /**
+   * Alerts not yet resolved. AI findings count only once a person confirmed them:
+   * an unverified detection (a cat flagged as a rat) is not shown to the public.
+   */
+  openAlerts: z.number().int(),
 });
 export type PublicSite = z.infer<typeof publicSiteSchema>;

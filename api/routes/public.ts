@@ -16,6 +16,14 @@ const BANDS: Partial<Record<DeviceProfile, { min: number; max: number }>> = {
 };
 const WINDOW_MS = 24 * 3_600_000;
 const INTERVAL_MS = 15 * 60_000;
+/** The count shown tops out here ("500"): a page for diners, not an audit. */
+const OPEN_ALERTS_COUNTED = 500;
+
+/** The newest pump-out the site's grease traps reported (`lastPumpOutTs`, device clock), or null. */
+function newestPumpOut(latest: ReadonlyArray<{ values: Readonly<Record<string, unknown>> }>): number | null {
+  const times = latest.map((r) => r.values.lastPumpOutTs).filter((t): t is number => typeof t === 'number' && t > 0);
+  return times.length ? Math.max(...times) : null;
+}
 
 /** A site's transparency page (the QR code on the door): no login, public facts only. */
 export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { store, clock }) => {
@@ -24,7 +32,7 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
     {
       schema: {
         tags: ['public'],
-        summary: "A site's public transparency page: name, devices online, cameras streaming, temperature compliance over the last 24 h",
+        summary: "A site's public transparency page: name, devices online, cameras streaming, temperature compliance over the last 24 h, last grease-trap pump-out, open alerts",
         description: 'Open to everyone, no token. Inactive and unknown sites answer 404. No device ids, secrets or private data.',
         security: [],
         params: siteParamsSchema,
@@ -37,7 +45,12 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
       const [region, devices] = await Promise.all([store.registry.getRegion(site.regionId), store.registry.listDevices({ siteId: site.id })]);
       const live = devices.filter((d) => d.revokedAt === null);
       const cameras = live.filter((d) => d.kind === 'camera');
-      const latestCameras = await store.telemetry.latest(cameras);
+      const oilSeparators = live.filter((d) => d.kind === 'oil_separator');
+      const [latestCameras, latestOil, active] = await Promise.all([
+        store.telemetry.latest(cameras),
+        store.telemetry.latest(oilSeparators),
+        store.alerts.list({ scope: { kind: 'sites', siteIds: [site.id] }, state: 'active', limit: OPEN_ALERTS_COUNTED }),
+      ]);
       const to = clock();
       const from = to - WINDOW_MS;
       let intervals = 0;
@@ -63,6 +76,8 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
           streaming: latestCameras.filter((r) => r.values.streaming === true && cameras.find((c) => c.id === r.deviceId)?.online).length,
         },
         temperature: { from, to, intervals, intervalsInRange, compliance: intervals ? intervalsInRange / intervals : null },
+        oilSeparators: { total: oilSeparators.length, lastPumpOutAt: newestPumpOut(latestOil) },
+        openAlerts: active.filter((a) => a.category === 'condition' || a.verdict === 'confirmed').length,
       };
     },
   );
