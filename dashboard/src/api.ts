@@ -1,5 +1,6 @@
 import type { Device, Region, Site } from '../../contracts/registry.js';
 import type { FieldValues } from '../../contracts/payloads.js';
+import type { User } from '../../contracts/accounts.js';
 
 /** The newest stored reading of a device, as `GET /sites/:siteId/devices` returns it. */
 export interface LatestReading {
@@ -37,9 +38,33 @@ export interface TokenSource {
   refresh(): Promise<boolean>;
 }
 
-/** A tiny client for the REST API under `/api/v1`, authenticated with a bearer token. */
+/** Query parameters; `undefined` values are left out. */
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+function withQuery(path: string, query: Query | undefined): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/**
+ * A tiny client for the REST API under `/api/v1`, authenticated with a bearer token.
+ * Views call {@link get} and {@link post} with the route's path; the helpers
+ * below are the calls the shell itself makes.
+ */
 export class ApiClient {
-  constructor(private readonly credentials: TokenSource) {}
+  /** `onUnauthorized` is called when the server refuses the token and renewing it failed. */
+  constructor(
+    private readonly credentials: TokenSource,
+    private readonly onUnauthorized: () => void = () => undefined,
+  ) {}
+
+  /** The signed-in user (role and scope), `GET /auth/me`. */
+  me(): Promise<User> {
+    return this.get('/auth/me');
+  }
 
   regions(): Promise<Region[]> {
     return this.get('/regions');
@@ -53,25 +78,45 @@ export class ApiClient {
     return this.get(`/sites/${encodeURIComponent(siteId)}/devices`);
   }
 
-  private async get<T>(path: string, retried = false): Promise<T> {
+  /** `GET /api/v1{path}?{query}`. */
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request('GET', withQuery(path, query));
+  }
+
+  /** `POST /api/v1{path}` with a JSON body (or none). */
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request('POST', path, body);
+  }
+
+  /** `PUT /api/v1{path}` with a JSON body. */
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request('PUT', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     let response: Response;
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.credentials.token}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       response = await fetch(`/api/v1${path}`, {
-        headers: { Authorization: `Bearer ${this.credentials.token}`, Accept: 'application/json' },
+        method,
+        headers,
         cache: 'no-store',
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (cause) {
       throw new ApiError(0, 'network', cause instanceof Error ? cause.message : String(cause));
     }
     // An expired access token: renew it once and try again.
-    if (response.status === 401 && !retried && (await this.credentials.refresh())) return this.get(path, true);
+    if (response.status === 401 && !retried && (await this.credentials.refresh())) return this.request(method, path, body, true);
+    if (response.status === 401) this.onUnauthorized();
     if (!response.ok) {
       let code = `http_${response.status}`;
       let message = response.statusText || code;
       try {
-        const body = (await response.json()) as { code?: unknown; message?: unknown };
-        if (typeof body.code === 'string') code = body.code;
-        if (typeof body.message === 'string') message = body.message;
+        const answer = (await response.json()) as { code?: unknown; message?: unknown };
+        if (typeof answer.code === 'string') code = answer.code;
+        if (typeof answer.message === 'string') message = answer.message;
       } catch {
         // Not a JSON error body (a proxy's HTML page, say): keep the status text.
       }

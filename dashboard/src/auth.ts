@@ -42,6 +42,11 @@ export class Credentials {
     return this.tokens.accessToken;
   }
 
+  /** A break-glass token from the link: no refresh, no user record behind it. */
+  get breakGlass(): boolean {
+    return this.tokens.refreshToken === null;
+  }
+
   /** Gets a new access token; false if the session cannot be renewed (log in again). */
   refresh(): Promise<boolean> {
     this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));

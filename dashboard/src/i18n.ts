@@ -1,13 +1,14 @@
 /**
- * Every string the page shows, in one place. Simplified Chinese is the default;
- * English is kept complete (the type forces it) so a later language switch only
- * has to call {@link setLocale} and re-render.
+ * The page's strings. Simplified Chinese is the default; English is kept complete
+ * (the types force it). The shell's and the device list's strings are here; each
+ * view keeps its own table in `views/<view>.i18n.ts` made with
+ * {@link defineMessages}, so views do not all edit one file. Either way it is one
+ * mechanism: the current locale, `{name}` placeholders, {@link setLocale} then re-render.
  */
 
 const zhCN = {
   title: '阳光厨房 · 实时监控',
   docsLink: 'API 文档',
-  metricsLink: '运行指标',
   changeToken: '退出登录',
   connConnected: '已连接',
   connConnecting: '连接中…',
@@ -74,6 +75,20 @@ const zhCN = {
   finding_uncovered_bin: '垃圾桶未加盖',
   finding_unattended_flame: '明火无人看管',
   finding_unauthorised_person: '非授权人员',
+  navLabel: '主导航',
+  skipToContent: '跳到主要内容',
+  navOverview: '辖区总览',
+  navAlerts: '告警',
+  navSites: '单位列表',
+  navProvision: '设备登记',
+  languageLabel: '语言',
+  signedInAs: '{name}（{role}）',
+  role_admin: '管理员',
+  role_supervisor: '监管人员',
+  role_operator: '餐饮单位',
+  notFound: '找不到该页面。',
+  backHome: '返回首页',
+  viewFailed: '页面出错：{message}',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -81,7 +96,6 @@ export type MessageKey = keyof typeof zhCN;
 const en: Record<MessageKey, string> = {
   title: 'Sunshine Kitchen · Live monitor',
   docsLink: 'API docs',
-  metricsLink: 'Metrics',
   changeToken: 'Log out',
   connConnected: 'Connected',
   connConnecting: 'Connecting…',
@@ -148,11 +162,29 @@ const en: Record<MessageKey, string> = {
   finding_uncovered_bin: 'Uncovered bin',
   finding_unattended_flame: 'Unattended flame',
   finding_unauthorised_person: 'Unauthorised person',
+  navLabel: 'Main navigation',
+  skipToContent: 'Skip to content',
+  navOverview: 'Overview',
+  navAlerts: 'Alerts',
+  navSites: 'Sites',
+  navProvision: 'Devices',
+  languageLabel: 'Language',
+  signedInAs: '{name} ({role})',
+  role_admin: 'Administrator',
+  role_supervisor: 'Supervisor',
+  role_operator: 'Restaurant',
+  notFound: 'This page does not exist.',
+  backHome: 'Back to the start page',
+  viewFailed: 'The page failed: {message}',
 };
 
 export type Locale = 'zh-CN' | 'en';
+export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
+/** Each language's name in itself, for the switch. */
+export const LOCALE_NAMES: Readonly<Record<Locale, string>> = { 'zh-CN': '中文', en: 'English' };
 
 const MESSAGES: Readonly<Record<Locale, Record<MessageKey, string>>> = { 'zh-CN': zhCN, en };
+const LOCALE_KEY = 'sunshine-kitchen.locale';
 
 let current: Locale = 'zh-CN';
 
@@ -165,14 +197,53 @@ export function getLocale(): Locale {
   return current;
 }
 
-/** The message for `key`, with `{name}` placeholders filled from `params`. */
-export function t(key: MessageKey, params?: Readonly<Record<string, string | number>>): string {
-  const text = MESSAGES[current][key];
+/** The language chosen earlier on this browser, or Simplified Chinese. */
+export function savedLocale(): Locale {
+  try {
+    const saved = localStorage.getItem(LOCALE_KEY);
+    return LOCALES.find((l) => l === saved) ?? 'zh-CN';
+  } catch {
+    // Storage disabled: the default language.
+    return 'zh-CN';
+  }
+}
+
+export function saveLocale(locale: Locale): void {
+  try {
+    localStorage.setItem(LOCALE_KEY, locale);
+  } catch {
+    // Storage disabled: the choice lasts for this page load.
+  }
+}
+
+function fill(text: string, params: Readonly<Record<string, string | number>> | undefined): string {
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** The message for `key`, with `{name}` placeholders filled from `params`. */
+export function t(key: MessageKey, params?: Readonly<Record<string, string | number>>): string {
+  return fill(MESSAGES[current][key], params);
 }
 
 /** A message key built from data (profile, finding type), or `undefined` if there is none. */
 export function lookup(key: string): string | undefined {
   return Object.hasOwn(MESSAGES[current], key) ? MESSAGES[current][key as MessageKey] : undefined;
+}
+
+/** A view's own translator: `t(key, params)` over its table, and `lookup(key)` for keys built from data. */
+export interface Messages<K extends string> {
+  (key: K, params?: Readonly<Record<string, string | number>>): string;
+  lookup(key: string): string | undefined;
+}
+
+/**
+ * A view's own message table, in the same two languages (English must have every
+ * key the Chinese table has). Follows {@link setLocale} like {@link t}.
+ */
+export function defineMessages<K extends string>(zh: Readonly<Record<K, string>>, english: Readonly<Record<K, string>>): Messages<K> {
+  const tables: Readonly<Record<Locale, Readonly<Record<K, string>>>> = { 'zh-CN': zh, en: english };
+  const translate = (key: K, params?: Readonly<Record<string, string | number>>) => fill(tables[current][key], params);
+  translate.lookup = (key: string) => (Object.hasOwn(tables[current], key) ? tables[current][key as K] : undefined);
+  return translate;
 }

@@ -1,81 +1,86 @@
 import { io, type Socket } from 'socket.io-client';
 import type { TokenSource } from './api.js';
-import type {
-  ClientToServerEvents,
-  LiveFinding,
-  LiveReading,
-  PresenceChange,
-  ServerToClientEvents,
-} from '../../contracts/events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../contracts/events.js';
+import type { LiveEvent, LiveHub } from './views/view.js';
 
 /** What the header shows; `connecting` is the first attempt, before any connection existed. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
-export interface LiveHandlers {
+export interface LiveShellHandlers {
+  /** The connection state changed; the header shows it. */
   state(state: ConnectionState): void;
-  reading(reading: LiveReading): void;
-  presence(change: PresenceChange): void;
-  finding(finding: LiveFinding): void;
-  /**
-   * Called after every (re)connection once the site subscriptions are answered.
-   * Events sent while the page was not subscribed are lost, so the page re-reads
-   * the REST state of `subscribed` sites here to catch up.
-   */
-  subscribed(subscribed: string[], failed: ReadonlyArray<{ siteId: string; message: string }>): void;
-  /** The server refused the token: the page returns to the token form. */
+  /** The server refused the token and it could not be renewed: the page returns to the login form. */
   unauthorized(): void;
+  /** A site subscription was refused (the site left the caller's scope, say). */
+  subscribeFailed?(siteId: string, message: string): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
 /** After the server itself disconnects us, socket.io does not retry; we do, once per this delay. */
 const SERVER_DISCONNECT_RETRY_MS = 5_000;
 
+const FORWARDED: readonly LiveEvent[] = ['reading:new', 'device:presence', 'finding:new', 'alert:raised', 'alert:updated', 'alert:resolved'];
+
+type AnyHandler = (...args: unknown[]) => void;
+
 /**
- * The live socket: subscribes to the given sites on every (re)connection and
- * forwards the server's events. socket.io reconnects by itself with backoff.
+ * The page's one live socket, shared by every view ({@link LiveHub}).
+ *
+ * - Site rooms are counted per watcher: the room is joined when the first view
+ *   watches a site and left when the last one stops.
+ * - On every (re)connection it joins every watched room again and then calls
+ *   the resync handlers, so views re-read over REST what they missed while the
+ *   socket was down (events sent while not subscribed are not replayed).
+ * - socket.io reconnects by itself after network trouble; when the server drops
+ *   the socket on purpose (expired token, changed access) it renews the token and
+ *   connects again.
  */
-export class LiveConnection {
+export class LiveSocket implements LiveHub {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly watchers = new Map<string, number>();
+  private readonly listeners = new Map<LiveEvent, Set<AnyHandler>>();
+  private readonly resyncHandlers = new Set<() => void>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private everConnected = false;
+  private current: ConnectionState = 'disconnected';
 
   constructor(
     private readonly credentials: TokenSource,
-    private readonly siteIds: readonly string[],
-    private readonly handlers: LiveHandlers,
+    private readonly handlers: LiveShellHandlers,
   ) {
     // A function, so every (re)connection presents the current access token.
     this.socket = io({ path: '/socket.io', auth: (cb) => cb({ token: credentials.token }), autoConnect: false });
     const socket = this.socket;
 
     socket.on('connect', () => {
-      handlers.state('connected');
-      void this.subscribeAll();
+      this.everConnected = true;
+      this.setState('connected');
+      void this.resubscribe();
     });
     socket.on('disconnect', (reason) => {
       if (this.closed) return;
       if (reason === 'io server disconnect') {
         // The server closed this socket on purpose (its token expired, or access changed);
         // socket.io will not reconnect by itself. Renew the token and come back.
-        handlers.state('disconnected');
+        this.setState('disconnected');
         void this.credentials.refresh().then((renewed) => {
           if (this.closed) return;
           this.retryTimer = setTimeout(() => socket.connect(), renewed ? 0 : SERVER_DISCONNECT_RETRY_MS);
         });
       } else {
-        handlers.state('reconnecting');
+        this.setState('reconnecting');
       }
     });
     socket.on('connect_error', (error) => {
       if (this.closed) return;
       if (socket.active) {
         // A transport problem (server restarting, network down): socket.io keeps trying.
-        handlers.state(this.everConnected ? 'reconnecting' : 'connecting');
+        this.setState(this.everConnected ? 'reconnecting' : 'connecting');
         return;
       }
       // Refused by the server's middleware: socket.io gives up. An expired token is renewed once.
-      handlers.state('disconnected');
+      this.setState('disconnected');
       if (error.message !== 'unauthorized') return;
       void this.credentials.refresh().then((renewed) => {
         if (this.closed) return;
@@ -84,49 +89,112 @@ export class LiveConnection {
       });
     });
     socket.io.on('reconnect_attempt', () => {
-      if (!this.closed) handlers.state(this.everConnected ? 'reconnecting' : 'connecting');
+      if (!this.closed) this.setState(this.everConnected ? 'reconnecting' : 'connecting');
     });
     socket.io.on('reconnect_failed', () => {
-      if (!this.closed) handlers.state('disconnected');
+      if (!this.closed) this.setState('disconnected');
     });
 
-    socket.on('reading:new', (reading) => handlers.reading(reading));
-    socket.on('device:presence', (change) => handlers.presence(change));
-    socket.on('finding:new', (finding) => handlers.finding(finding));
+    for (const event of FORWARDED) {
+      (socket.on as (event: string, handler: AnyHandler) => void)(event, (...args) => this.dispatch(event, args));
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.current;
   }
 
   connect(): void {
-    this.handlers.state('connecting');
+    this.setState('connecting');
     this.socket.connect();
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.listeners.clear();
+    this.resyncHandlers.clear();
+    this.watchers.clear();
     this.socket.removeAllListeners();
     this.socket.io.removeAllListeners();
     this.socket.disconnect();
   }
 
-  private async subscribeAll(): Promise<void> {
-    this.everConnected = true;
-    const results = await Promise.all(
-      this.siteIds.map(async (siteId) => {
-        try {
-          const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('site:subscribe', siteId);
-          return ack.ok ? { siteId } : { siteId, message: `${ack.code}: ${ack.message}` };
-        } catch (error) {
-          return { siteId, message: error instanceof Error ? error.message : String(error) };
-        }
-      }),
-    );
-    if (this.closed || !this.socket.connected) return;
-    const subscribed: string[] = [];
-    const failed: Array<{ siteId: string; message: string }> = [];
-    for (const r of results) {
-      if ('message' in r && r.message !== undefined) failed.push({ siteId: r.siteId, message: r.message });
-      else subscribed.push(r.siteId);
+  on<E extends LiveEvent>(event: E, handler: ServerToClientEvents[E]): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
     }
-    this.handlers.subscribed(subscribed, failed);
+    // Wrapped, so the same function registered twice is two listeners with two stop functions.
+    const entry: AnyHandler = (...args) => (handler as AnyHandler)(...args);
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  watchSite(siteId: string): () => void {
+    const count = this.watchers.get(siteId) ?? 0;
+    this.watchers.set(siteId, count + 1);
+    if (count === 0 && this.socket.connected) void this.subscribe(siteId);
+    let stopped = false;
+    return () => {
+      if (stopped || this.closed) return;
+      stopped = true;
+      const left = (this.watchers.get(siteId) ?? 1) - 1;
+      if (left > 0) {
+        this.watchers.set(siteId, left);
+        return;
+      }
+      this.watchers.delete(siteId);
+      if (this.socket.connected) this.socket.emit('site:unsubscribe', siteId, () => undefined);
+    };
+  }
+
+  onResync(handler: () => void): () => void {
+    const entry = () => handler();
+    this.resyncHandlers.add(entry);
+    return () => this.resyncHandlers.delete(entry);
+  }
+
+  private dispatch(event: LiveEvent, args: unknown[]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const handler of [...set]) {
+      try {
+        handler(...args);
+      } catch (error) {
+        // One view's bug must not stop the others' updates; the console shows it.
+        console.warn(`live handler for ${event} failed`, error);
+      }
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    this.current = state;
+    this.handlers.state(state);
+  }
+
+  private async subscribe(siteId: string): Promise<void> {
+    let message: string | undefined;
+    try {
+      const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('site:subscribe', siteId);
+      if (!ack.ok) message = `${ack.code}: ${ack.message}`;
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    if (message !== undefined && !this.closed) this.handlers.subscribeFailed?.(siteId, message);
+  }
+
+  /** After a (re)connection: join every watched room, then let the views catch up over REST. */
+  private async resubscribe(): Promise<void> {
+    await Promise.all([...this.watchers.keys()].map((siteId) => this.subscribe(siteId)));
+    if (this.closed || !this.socket.connected) return;
+    for (const handler of [...this.resyncHandlers]) {
+      try {
+        handler();
+      } catch (error) {
+        console.warn('resync handler failed', error);
+      }
+    }
   }
 }

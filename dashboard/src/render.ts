@@ -7,7 +7,7 @@ import { getLocale, t } from './i18n.js';
 
 /**
  * One site card. DOM hooks: `data-site-id`, `data-state` ("loading" | "ready" |
- * "error"), `data-live` ("on" | "off") on the card.
+ * "error") on the card.
  */
 export class SiteView {
   readonly el: HTMLElement;
@@ -19,6 +19,7 @@ export class SiteView {
     readonly site: Site,
     private readonly registerDevice: (view: DeviceView) => void,
     private readonly unregisterDevice: (deviceId: string) => void,
+    href?: string,
   ) {
     const el = h('article', 'site');
     el.dataset.siteId = site.id;
@@ -27,8 +28,15 @@ export class SiteView {
     el.setAttribute('aria-labelledby', headingId);
 
     const header = h('header', 'site-header');
-    const title = h('h3', 'site-name', site.name);
+    const title = h('h3', 'site-name');
     title.id = headingId;
+    if (href) {
+      const link = h('a', 'site-link', site.name);
+      link.href = href;
+      title.append(link);
+    } else {
+      title.textContent = site.name;
+    }
     header.append(title);
     if (!site.active) header.append(h('span', 'badge badge-muted', t('siteInactive')));
     if (site.address) header.append(h('p', 'site-address', site.address));
@@ -80,11 +88,6 @@ export class SiteView {
     this.note.classList.add('error');
     setText(this.note, `${t('siteDevicesFailed')}: ${message}`);
   }
-
-  setLive(on: boolean, message?: string): void {
-    this.el.dataset.live = on ? 'on' : 'off';
-    this.el.title = on ? '' : t('liveFailed', { message: message ?? '' });
-  }
 }
 
 /** "杭州市 › 西湖区 › 北山街道" from a region path `/city/district/township/`. */
@@ -103,7 +106,8 @@ export class DashboardView {
   readonly sites = new Map<string, SiteView>();
   private readonly deviceViews = new Map<string, DeviceView>();
 
-  constructor(container: HTMLElement, regions: readonly Region[], sites: readonly Site[]) {
+  /** `siteHref` gives each site card's title a link (to the site view). */
+  constructor(container: HTMLElement, regions: readonly Region[], sites: readonly Site[], siteHref?: (siteId: string) => string) {
     const byId = new Map(regions.map((r) => [r.id, r]));
     const groups = new Map<string, { title: string; sortKey: string; sites: Site[] }>();
     for (const site of sites) {
@@ -134,6 +138,7 @@ export class DashboardView {
           site,
           (device) => this.deviceViews.set(device.id, device),
           (deviceId) => this.deviceViews.delete(deviceId),
+          siteHref?.(site.id),
         );
         this.sites.set(site.id, view);
         grid.append(view.el);

@@ -47,6 +47,8 @@ describe('the dashboard in a real browser', () => {
     await page.locator('#token-input').fill(supervisor.password);
     await page.locator('#token-submit').click();
     await page.locator('#conn[data-connection-state="connected"]').waitFor();
+    // The device list is one click away from the supervisor's landing page.
+    await page.locator('#nav [data-nav="sites"]').click();
     await expect.poll(() => page.locator('[data-device-id]').count()).toBe(devices.length);
 
     // Devices start publishing only now: what appears must have come over socket.io.

@@ -1,0 +1,11 @@
+import { Router } from '../router.js';
+import { sitesView } from './sites.js';
+
+/**
+ * Every route of the signed-in page, one line each (see `views/view.ts` for the
+ * hash routes). A view registered here is reachable from links and the header.
+ */
+export function createRouter(): Router {
+  return new Router()
+    .add('sites', sitesView);
+}
