@@ -82,6 +82,8 @@ export const historyResponseSchema = z.object({
   points: z.array(z.object({ t: z.number(), min: z.number(), max: z.number(), mean: z.number(), count: z.number() })),
 });
 
+export type HistoryResponse = z.infer<typeof historyResponseSchema>;
+
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.coerce.number().int().min(1).optional(),
@@ -100,6 +102,9 @@ export const quarantineEntrySchema = z.object({
   /** The payload as UTF-8 text, cut at 4 KiB. */
   payloadPreview: z.string(),
 });
+
+/** A quarantine entry as the API returns it (the payload cut to a preview). */
+export type QuarantineEntryView = z.infer<typeof quarantineEntrySchema>;
 
 export const findingSchema = z.object({
   deviceId: deviceIdSchema,

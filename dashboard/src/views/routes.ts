@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { siteView } from './site.js';
 import { sitesView } from './sites.js';
 
 /**
@@ -7,5 +8,6 @@ import { sitesView } from './sites.js';
  */
 export function createRouter(): Router {
   return new Router()
-    .add('sites', sitesView);
+    .add('sites', sitesView)
+    .add('sites/:id', siteView);
 }

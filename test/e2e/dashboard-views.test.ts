@@ -1,0 +1,132 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { createModel, type DeviceModel } from '../../simulators/models/index.js';
+import { connectDevice, startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The site, device, provisioning and public views in headless Chromium against
+ * the real backend. Readings come from the simulators' device models, published
+ * over real MQTT with the device's own timestamps (a week of history in batches).
+ * Screenshots go to test-results/screenshots/ (git-ignored) to be looked at.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const runBrowser = existsSync(CHROMIUM) || process.env.SK_REQUIRE_BROWSER === '1';
+const SHOTS = 'test-results/screenshots';
+const DAY = 86_400_000;
+
+let server: TestServer;
+let browser: Browser;
+let page: Page | undefined;
+let problems: string[] = [];
+const clients: MqttClient[] = [];
+
+interface Provisioned {
+  id: string;
+  secret: string;
+}
+
+/** Publishes `model`'s readings from `from` to `to` every `stepMs`, as telemetry batches (≤ 500 each). */
+async function backfill(device: Provisioned, model: DeviceModel, from: number, to: number, stepMs: number, boot = 'boot-1'): Promise<MqttClient> {
+  const client = await connectDevice(server.mqttUrl, device.id, device.secret);
+  clients.push(client);
+  let seq = 0;
+  let batch: object[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await client.publishAsync(`sk/v1/devices/${device.id}/telemetry-batch`, JSON.stringify({ boot, readings: batch }), { qos: 1 });
+    batch = [];
+  };
+  for (let t = from; t <= to; t += stepMs) {
+    const values = model.sample(t);
+    if (values) batch.push({ ts: t, seq: ++seq, ...values });
+    if (batch.length === 500) await flush();
+  }
+  await flush();
+  return client;
+}
+
+async function login(user: { id: string; password: string }, hash = ''): Promise<Page> {
+  const p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  page = p;
+  p.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  p.on('pageerror', (error) => problems.push(String(error)));
+  await p.goto(`${server.httpUrl}/${hash}`);
+  await p.locator('#user-input').fill(user.id);
+  await p.locator('#token-input').fill(user.password);
+  await p.locator('#token-submit').click();
+  await p.locator('#conn[data-connection-state="connected"]').waitFor();
+  return p;
+}
+
+beforeAll(async () => {
+  if (!runBrowser) return;
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startTestServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+});
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+  expect(problems).toEqual([]);
+  problems = [];
+});
+afterAll(async () => {
+  for (const c of clients) c.end(true);
+  await browser?.close();
+  await server?.stop();
+});
+
+describe.skipIf(!runBrowser)('site view', () => {
+  it('draws a week of temperatures with the alarm band and the excursion shaded, the grease trap gauge, and lets a supervisor confirm an AI finding', async () => {
+    const now = Date.now();
+    const fridge = await server.provision({ id: 'fridge-1', siteId: 'site-1' });
+    const trap = await server.provision({ id: 'trap-1', siteId: 'site-1', kind: 'oil_separator', profile: 'oil_separator' });
+    const cam = await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
+
+    // A week of a chilled fridge whose compressor fails for six hours two days ago.
+    const fridgeModel = createModel('temperature', 'chilled', 7);
+    const failAt = now - 2 * DAY;
+    await backfill(fridge, fridgeModel, now - 7 * DAY, failAt, 5 * 60_000);
+    fridgeModel.inject('compressor_failure', failAt);
+    await backfill(fridge, fridgeModel, failAt + 5 * 60_000, failAt + 6 * 3_600_000, 5 * 60_000, 'boot-2');
+    fridgeModel.clear('compressor_failure');
+    await backfill(fridge, fridgeModel, failAt + 6 * 3_600_000 + 5 * 60_000, now - 60_000, 5 * 60_000, 'boot-3');
+    await backfill(trap, createModel('oil_separator', 'oil_separator', 3), now - 20 * DAY, now - 60_000, 3_600_000);
+    const camClient = await backfill(cam, createModel('camera', 'camera', 5), now - 3_600_000, now - 60_000, 60_000);
+    await camClient.publishAsync('sk/v1/devices/cam-1/events', JSON.stringify({ ts: now - 30_000, seq: 1000, boot: 'boot-1', type: 'rodent', confidence: 0.72 }), { qos: 1 });
+    await expect.poll(() => server.store.alerts.list({ scope: { kind: 'all' }, category: 'finding', limit: 10 }).then((a) => a.length)).toBe(1);
+
+    const supervisor = await server.createUser({ id: 'inspector-east', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
+    const p = await login(supervisor, '#/sites/site-1');
+    await p.locator('[data-view="site"][data-state="ready"]').waitFor();
+
+    // The fridge's chart: a week of buckets, the chilled band 0–8 °C from the effective rules, the failure shaded.
+    const chart = p.locator('[data-card="temperature"][data-device-id="fridge-1"] [data-chart]');
+    await expect.poll(() => chart.getAttribute('data-points')).not.toBe('0');
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(400);
+    expect(await chart.getAttribute('data-band-min')).toBe('0');
+    expect(await chart.getAttribute('data-band-max')).toBe('8');
+    expect(Number(await chart.getAttribute('data-excursions'))).toBeGreaterThanOrEqual(1);
+    expect(await chart.locator('canvas').count()).toBe(1);
+    await expect.poll(() => p.locator('[data-card="temperature"] [data-field="band"]').textContent()).toContain('8.0 °C');
+
+    // The grease trap: a fill gauge and the pump-out the device reported.
+    const gauge = p.locator('[data-card="oil"] [data-field="fill"]');
+    expect(Number(await gauge.getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(0);
+    await expect.poll(() => p.locator('[data-card="oil"] [data-field="last-pump-out"] time').count()).toBe(1);
+
+    // The camera's finding, confirmed by the supervisor.
+    const finding = p.locator('[data-card="camera"] [data-finding-alert]');
+    await expect.poll(() => finding.getAttribute('data-verdict')).toBe('pending');
+    await p.screenshot({ path: `${SHOTS}/site-view.png`, fullPage: true });
+    await finding.locator('[data-action="confirm"]').click();
+    await expect.poll(() => finding.getAttribute('data-verdict')).toBe('confirmed');
+    const [stored] = await server.store.alerts.list({ scope: { kind: 'all' }, category: 'finding', limit: 1 });
+    expect(stored).toMatchObject({ verdict: 'confirmed', acknowledgedBy: 'inspector-east' });
+  });
+});
