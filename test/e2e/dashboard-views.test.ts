@@ -22,6 +22,7 @@ let browser: Browser;
 let page: Page | undefined;
 let problems: string[] = [];
 const clients: MqttClient[] = [];
+let cameraClient: MqttClient;
 
 interface Provisioned {
   id: string;
@@ -68,6 +69,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   server = await startTestServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  await seedSite();
 });
 afterEach(async () => {
   await page?.close();
@@ -81,24 +83,31 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/**
+ * Site 1 in 东区 (district-a): a fridge with a week of readings whose compressor
+ * failed for six hours two days ago, a grease trap with 20 days, a camera with an hour.
+ */
+async function seedSite(): Promise<void> {
+  const now = Date.now();
+  const fridge = await server.provision({ id: 'fridge-1', siteId: 'site-1' });
+  const trap = await server.provision({ id: 'trap-1', siteId: 'site-1', kind: 'oil_separator', profile: 'oil_separator' });
+  const cam = await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
+  const fridgeModel = createModel('temperature', 'chilled', 7);
+  const failAt = now - 2 * DAY;
+  await backfill(fridge, fridgeModel, now - 7 * DAY, failAt, 5 * 60_000);
+  fridgeModel.inject('compressor_failure', failAt);
+  await backfill(fridge, fridgeModel, failAt + 5 * 60_000, failAt + 6 * 3_600_000, 5 * 60_000, 'boot-2');
+  fridgeModel.clear('compressor_failure');
+  const fridgeClient = await backfill(fridge, fridgeModel, failAt + 6 * 3_600_000 + 5 * 60_000, now - 60_000, 5 * 60_000, 'boot-3');
+  // A reading no fridge can take: quarantined with its reason, shown in the device view.
+  await fridgeClient.publishAsync('sk/v1/devices/fridge-1/telemetry', JSON.stringify({ ts: now - 30_000, seq: 99_999, boot: 'boot-3', temperatureC: 999 }), { qos: 1 });
+  await backfill(trap, createModel('oil_separator', 'oil_separator', 3), now - 20 * DAY, now - 60_000, 3_600_000);
+  cameraClient = await backfill(cam, createModel('camera', 'camera', 5), now - 3_600_000, now - 60_000, 60_000);
+}
+
 describe.skipIf(!runBrowser)('site view', () => {
   it('draws a week of temperatures with the alarm band and the excursion shaded, the grease trap gauge, and lets a supervisor confirm an AI finding', async () => {
-    const now = Date.now();
-    const fridge = await server.provision({ id: 'fridge-1', siteId: 'site-1' });
-    const trap = await server.provision({ id: 'trap-1', siteId: 'site-1', kind: 'oil_separator', profile: 'oil_separator' });
-    const cam = await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
-
-    // A week of a chilled fridge whose compressor fails for six hours two days ago.
-    const fridgeModel = createModel('temperature', 'chilled', 7);
-    const failAt = now - 2 * DAY;
-    await backfill(fridge, fridgeModel, now - 7 * DAY, failAt, 5 * 60_000);
-    fridgeModel.inject('compressor_failure', failAt);
-    await backfill(fridge, fridgeModel, failAt + 5 * 60_000, failAt + 6 * 3_600_000, 5 * 60_000, 'boot-2');
-    fridgeModel.clear('compressor_failure');
-    await backfill(fridge, fridgeModel, failAt + 6 * 3_600_000 + 5 * 60_000, now - 60_000, 5 * 60_000, 'boot-3');
-    await backfill(trap, createModel('oil_separator', 'oil_separator', 3), now - 20 * DAY, now - 60_000, 3_600_000);
-    const camClient = await backfill(cam, createModel('camera', 'camera', 5), now - 3_600_000, now - 60_000, 60_000);
-    await camClient.publishAsync('sk/v1/devices/cam-1/events', JSON.stringify({ ts: now - 30_000, seq: 1000, boot: 'boot-1', type: 'rodent', confidence: 0.72 }), { qos: 1 });
+    await cameraClient.publishAsync('sk/v1/devices/cam-1/events', JSON.stringify({ ts: Date.now() - 30_000, seq: 1000, boot: 'boot-1', type: 'rodent', confidence: 0.72 }), { qos: 1 });
     await expect.poll(() => server.store.alerts.list({ scope: { kind: 'all' }, category: 'finding', limit: 10 }).then((a) => a.length)).toBe(1);
 
     const supervisor = await server.createUser({ id: 'inspector-east', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
@@ -128,5 +137,43 @@ describe.skipIf(!runBrowser)('site view', () => {
     await expect.poll(() => finding.getAttribute('data-verdict')).toBe('confirmed');
     const [stored] = await server.store.alerts.list({ scope: { kind: 'all' }, category: 'finding', limit: 1 });
     expect(stored).toMatchObject({ verdict: 'confirmed', acknowledgedBy: 'inspector-east' });
+  });
+});
+
+describe.skipIf(!runBrowser)('device view', () => {
+  it('zooms into a dragged range by asking the server for finer buckets, and lists the alerts and the quarantined payload', async () => {
+    const supervisor = await server.createUser({ role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
+    const p = await login(supervisor, '#/devices/fridge-1');
+    await p.locator('[data-view="device"][data-state="ready"]').waitFor();
+    const chart = p.locator('[data-view="device"] [data-chart]');
+
+    const week = p.waitForResponse((r) => r.url().includes('/devices/fridge-1/history'));
+    await p.locator('[data-range="range7d"]').click();
+    await week;
+    await expect.poll(() => chart.getAttribute('data-bucket-ms').then(Number)).toBeGreaterThan(5 * 60_000);
+    const weekBucket = Number(await chart.getAttribute('data-bucket-ms'));
+    const weekFrom = Number(await chart.getAttribute('data-from'));
+    await p.screenshot({ path: `${SHOTS}/device-view-week.png`, fullPage: true });
+
+    // Drag across the middle tenth of the plot: the view asks the API for that range again.
+    const plot = await chart.locator('.u-over').boundingBox();
+    const zoomed = p.waitForResponse((r) => r.url().includes('/devices/fridge-1/history'));
+    await p.mouse.move(plot!.x + plot!.width * 0.45, plot!.y + plot!.height / 2);
+    await p.mouse.down();
+    await p.mouse.move(plot!.x + plot!.width * 0.55, plot!.y + plot!.height / 2, { steps: 5 });
+    await p.mouse.up();
+    const answer = await (await zoomed).json();
+    await expect.poll(() => chart.getAttribute('data-bucket-ms').then(Number)).toBe(answer.bucketMs);
+    expect(answer.bucketMs).toBeLessThan(weekBucket / 5);
+    expect(Number(await chart.getAttribute('data-from'))).toBeGreaterThan(weekFrom);
+    expect(Number(await chart.getAttribute('data-to')) - Number(await chart.getAttribute('data-from'))).toBeLessThan(DAY);
+    expect(answer.points.length).toBeGreaterThan(0);
+
+    // The compressor failure left temperature alerts; the impossible 999 °C reading is in the quarantine.
+    await expect.poll(() => p.locator('[data-section="alerts"] tr[data-alert-id]').count()).toBeGreaterThan(0);
+    const quarantined = p.locator('[data-section="quarantine"] tr[data-quarantine-id]');
+    await expect.poll(() => quarantined.count()).toBe(1);
+    expect(await quarantined.textContent()).toContain('999');
+    await p.screenshot({ path: `${SHOTS}/device-view-zoomed.png`, fullPage: true });
   });
 });

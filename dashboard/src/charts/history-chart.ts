@@ -34,9 +34,9 @@ const COLORS = {
   excursion: 'rgba(214, 69, 65, 0.22)',
 };
 
-/** A break in the line only after this many buckets without a reading (a reading every 30 s fills 20 s buckets unevenly). */
+/** A break in the line only after this many buckets, and at least MIN_GAP_MS, without a reading: zoomed in, buckets are shorter than the reporting interval. */
 const GAP_BUCKETS = 3;
-const MIN_GAP_MS = 5 * 60_000;
+const MIN_GAP_MS = 15 * 60_000;
 
 /**
  * A time-series chart of one device field (uPlot, canvas): the mean line, the

@@ -52,3 +52,21 @@ export function temperatureBand(settings: RuleSettings, profile: DeviceProfile):
   const band = { min: limits.minC?.value ?? null, max: limits.maxC?.value ?? null };
   return band.min === null && band.max === null ? null : band;
 }
+
+/** The band a field is judged against by the device's rules (temperature limits, pump-out line, effluent limit, battery and storage floors). */
+export function fieldBand(settings: RuleSettings, profile: DeviceProfile, field: string): Band | null {
+  switch (field) {
+    case 'temperatureC':
+      return temperatureBand(settings, profile);
+    case 'fillPct':
+      return { min: null, max: settings.oil_fill_high.pumpOutAtPct.value };
+    case 'effluentOilMgL':
+      return { min: null, max: settings.oil_effluent_high.maxMgL.value };
+    case 'batteryPct':
+      return { min: settings.battery_low.belowPct.value, max: null };
+    case 'storageFreePct':
+      return { min: settings.camera_storage_low.belowPct.value, max: null };
+    default:
+      return null;
+  }
+}

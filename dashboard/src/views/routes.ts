@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { deviceView } from './device.js';
 import { siteView } from './site.js';
 import { sitesView } from './sites.js';
 
@@ -9,5 +10,6 @@ import { sitesView } from './sites.js';
 export function createRouter(): Router {
   return new Router()
     .add('sites', sitesView)
-    .add('sites/:id', siteView);
+    .add('sites/:id', siteView)
+    .add('devices/:id', deviceView);
 }
