@@ -177,3 +177,57 @@ describe.skipIf(!runBrowser)('device view', () => {
     await p.screenshot({ path: `${SHOTS}/device-view-zoomed.png`, fullPage: true });
   });
 });
+
+describe.skipIf(!runBrowser)('provisioning', () => {
+  it('an operator registers a device and sees its secret once, with a copy button; the secret works over MQTT until rotated; revoking ends it', async () => {
+    await server.provision({ id: 'seed-2', siteId: 'site-2' });
+    const operator = await server.createUser({ id: 'owner-2', role: 'operator', scope: { kind: 'sites', siteIds: ['site-2'] } });
+    const p = await login(operator, '#/provision');
+    await p.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.httpUrl });
+    await p.locator('[data-view="provision"][data-state="ready"]').waitFor();
+    // Only the operator's own site is offered.
+    expect(await p.locator('#prov-site option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['site-2']);
+
+    await p.locator('#prov-id').fill('walkin-1');
+    await p.locator('#prov-label').fill('冷库 1');
+    await p.locator('#prov-kind').selectOption('temperature');
+    await p.locator('#prov-profile').selectOption('chilled');
+    await p.locator('#prov-submit').click();
+    const secret = (await p.locator('#secret-value').textContent())!;
+    expect(secret.length).toBeGreaterThanOrEqual(16);
+    expect(await p.locator('#secret-panel').textContent()).toContain('只显示这一次');
+    await p.locator('[data-action="copy-secret"]').click();
+    await p.locator('[data-field="copy-status"]', { hasText: '已复制' }).waitFor();
+    expect(await p.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await p.screenshot({ path: `${SHOTS}/provision-secret.png`, fullPage: true });
+
+    // The secret shown is the device's MQTT password.
+    const device = await connectDevice(server.mqttUrl, 'walkin-1', secret);
+    clients.push(device);
+    await p.locator('[data-provision-device="walkin-1"]').waitFor();
+
+    // Closed, it is gone from the page, and coming back does not show it again.
+    await p.locator('[data-action="secret-done"]').click();
+    expect(await p.locator('#secret-value').count()).toBe(0);
+    await p.evaluate(() => (window.location.hash = '#/sites'));
+    await p.evaluate(() => (window.location.hash = '#/provision'));
+    await p.locator('[data-provision-device="walkin-1"]').waitFor();
+    expect(await p.content()).not.toContain(secret);
+
+    // Rotating shows a new secret; the old one is refused from then on.
+    p.once('dialog', (dialog) => void dialog.accept());
+    await p.locator('[data-provision-device="walkin-1"] [data-action="rotate"]').click();
+    await expect.poll(() => p.locator('#secret-value').textContent()).not.toBe(secret);
+    const rotated = (await p.locator('#secret-value').textContent())!;
+    expect(rotated.length).toBeGreaterThanOrEqual(16);
+    await expect(connectDevice(server.mqttUrl, 'walkin-1', secret)).rejects.toThrow();
+    const again = await connectDevice(server.mqttUrl, 'walkin-1', rotated);
+    clients.push(again);
+
+    // Revoking: the row says so and the device cannot connect any more.
+    p.once('dialog', (dialog) => void dialog.accept());
+    await p.locator('[data-provision-device="walkin-1"] [data-action="revoke"]').click();
+    await p.locator('[data-provision-device="walkin-1"][data-state="revoked"]').waitFor();
+    await expect(connectDevice(server.mqttUrl, 'walkin-1', rotated)).rejects.toThrow();
+  });
+});

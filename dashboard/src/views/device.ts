@@ -1,18 +1,18 @@
 import type { Device } from '../../../contracts/registry.js';
 import type { RuleSettings } from '../../../contracts/rule-settings.js';
-import { ApiError, type DeviceWithLatest } from '../api.js';
+import type { DeviceWithLatest } from '../api.js';
 import type { Band } from '../charts/chart-data.js';
 import { HistoryChart } from '../charts/history-chart.js';
 import { formatDateTime } from '../dates.js';
 import { DeviceView } from '../device-view.js';
 import { h, setText } from '../dom.js';
 import { DEFAULT_TIMEZONE } from '../format.js';
-import { t } from '../i18n.js';
 import './detail.css';
 import { alertTable, quarantineTable } from './device-tables.js';
 import { dt } from './device.i18n.js';
 import { alerts, device as getDevice, fieldBand, history as fetchHistory, quarantine, rules, site as getSite } from './queries.js';
 import { st } from './site.i18n.js';
+import { viewFrame } from './view-frame.js';
 import type { ViewFactory } from './view.js';
 
 /** Numeric fields worth a chart, per kind (the catalogue is contracts/device-kinds.ts; the dashboard imports no runtime code from it). */
@@ -53,15 +53,10 @@ function bucketText(ms: number): string {
  */
 export const deviceView: ViewFactory = (ctx, { path, query }) => {
   const deviceId = path[0] ?? '';
-  const element = h('section', 'view view-device');
-  element.dataset.view = 'device';
-  element.dataset.deviceId = deviceId;
-  element.dataset.state = 'loading';
-  const heading = h('h2', 'view-title', deviceId);
+  const frame = viewFrame('device', { name: 'deviceId', value: deviceId });
+  const { element, heading, status } = frame;
   const back = h('p', 'crumbs');
   const rowList = h('ul', 'devices device-head');
-  const status = h('p', 'status', t('loading'));
-  status.setAttribute('role', 'status');
 
   const historyBox = h('section', 'card device-history');
   historyBox.dataset.section = 'history';
@@ -108,11 +103,7 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
   const stops: Array<() => void> = [];
 
   const failed = (error: unknown) => {
-    if (closed || (error instanceof ApiError && error.unauthorized)) return;
-    status.hidden = false;
-    status.classList.add('error');
-    status.textContent = error instanceof ApiError && error.status === 404 ? dt('deviceNotFound') : t('loadFailed', { message: error instanceof Error ? error.message : String(error) });
-    element.dataset.state = 'error';
+    if (!closed) frame.fail(error, dt('deviceNotFound'));
   };
 
   /** Keeps the range in the address (shareable) without a new history entry or a re-render. */
@@ -207,8 +198,7 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
           return b;
         }),
       );
-      status.hidden = true;
-      element.dataset.state = 'ready';
+      frame.ready();
       selectField(field);
       stops.push(ctx.live.watchSite(d.siteId));
       await loadTables();

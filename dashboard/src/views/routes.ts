@@ -1,5 +1,6 @@
 import { Router } from '../router.js';
 import { deviceView } from './device.js';
+import { provisionView } from './provision.js';
 import { siteView } from './site.js';
 import { sitesView } from './sites.js';
 
@@ -11,5 +12,6 @@ export function createRouter(): Router {
   return new Router()
     .add('sites', sitesView)
     .add('sites/:id', siteView)
-    .add('devices/:id', deviceView);
+    .add('devices/:id', deviceView)
+    .add('provision', provisionView);
 }

@@ -1,16 +1,16 @@
 import type { Alert } from '../../../contracts/alerts.js';
 import './detail.css';
 import type { Region, Site } from '../../../contracts/registry.js';
-import { ApiError, type DeviceWithLatest } from '../api.js';
+import type { DeviceWithLatest } from '../api.js';
 import { h, setText } from '../dom.js';
 import { DEFAULT_TIMEZONE } from '../format.js';
-import { t } from '../i18n.js';
 import { severityName } from './alert-names.i18n.js';
 import { CameraTile } from './camera-tile.js';
 import { OilCard } from './oil-card.js';
 import { alerts, site as getSite } from './queries.js';
 import { st } from './site.i18n.js';
 import { TemperatureCard } from './temperature-card.js';
+import { viewFrame } from './view-frame.js';
 import type { ViewContext, ViewFactory } from './view.js';
 
 type Card = TemperatureCard | OilCard | CameraTile;
@@ -28,17 +28,12 @@ const SEVERITY_ORDER = ['critical', 'warning', 'info'] as const;
  */
 export const siteView: ViewFactory = (ctx, { path }) => {
   const siteId = path[0] ?? '';
-  const element = h('section', 'view view-site');
-  element.dataset.view = 'site';
-  element.dataset.siteId = siteId;
-  element.dataset.state = 'loading';
-  const heading = h('h2', 'view-title', siteId);
+  const frame = viewFrame('site', { name: 'siteId', value: siteId });
+  const { element, heading, status } = frame;
   const crumbs = h('nav', 'crumbs');
   const meta = h('p', 'site-meta');
   const openAlerts = h('p', 'site-alerts');
   openAlerts.dataset.field = 'open-alerts';
-  const status = h('p', 'status', t('loading'));
-  status.setAttribute('role', 'status');
   const sections = {
     temperature: section('temperature', st('sectionTemperature')),
     oil: section('oil', st('sectionOil')),
@@ -116,15 +111,10 @@ export const siteView: ViewFactory = (ctx, { path }) => {
         for (const a of open) active.set(a.id, a);
         showAlerts();
         for (const [deviceId, tile] of cameras) tile.setFindings(open.filter((a) => a.deviceId === deviceId && a.category === 'finding'));
-        status.hidden = true;
-        element.dataset.state = 'ready';
+        frame.ready();
         await Promise.all([...cards.values()].map((c) => ('load' in c ? c.load() : undefined)));
       } catch (error) {
-        if (closed || (error instanceof ApiError && error.unauthorized)) return;
-        status.hidden = false;
-        status.classList.add('error');
-        status.textContent = error instanceof ApiError && error.status === 404 ? st('siteNotFound') : t('loadFailed', { message: error instanceof Error ? error.message : String(error) });
-        element.dataset.state = 'error';
+        if (!closed) frame.fail(error, st('siteNotFound'));
       } finally {
         loading = undefined;
       }
