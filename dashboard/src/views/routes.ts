@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { overviewView } from './overview.js';
 import { sitesView } from './sites.js';
 
 /**
@@ -7,5 +8,7 @@ import { sitesView } from './sites.js';
  */
 export function createRouter(): Router {
   return new Router()
+    .add('overview', overviewView)
+    .add('overview/:id', overviewView)
     .add('sites', sitesView);
 }
