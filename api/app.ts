@@ -25,6 +25,7 @@ import type { AlertActions, AlertFeed, DeviceControl, InsightLookup, LatestLooku
 import { ruleRoutes } from './routes/rules.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
+import { overviewRoutes } from './routes/overview.js';
 import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import type { RouteContext } from './routes/context.js';
 import { provisioningRoutes } from './routes/provisioning.js';
@@ -226,7 +227,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         request.auth = await authenticate(request.headers.authorization);
         request.access = new Access(request.auth.principal, options.store.registry);
       });
-      for (const routes of [sessionRoutes, userRoutes, registryRoutes, provisioningRoutes, telemetryRoutes, auditRoutes]) await api.register(routes, context);
+      for (const routes of [sessionRoutes, userRoutes, registryRoutes, provisioningRoutes, telemetryRoutes, auditRoutes, overviewRoutes]) await api.register(routes, context);
       await api.register(alertRoutes, { ...context, actions: options.alerts.actions, insights: options.alerts.insights });
       await api.register(ruleRoutes, { ...context, rules: options.alerts.rules });
     },

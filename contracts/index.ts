@@ -11,3 +11,4 @@ export * from './access.js';
 export * from './alerts.js';
 export * from './rule-settings.js';
 export * from './accounts.js';
+export * from './overview.js';

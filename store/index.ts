@@ -255,6 +255,45 @@ export interface AlertStore {
   analytics(query: AnalyticsQuery): Promise<AlertAnalytics>;
 }
 
+/** One site's counts for the jurisdiction overview. */
+export interface SiteFigures {
+  siteId: SiteId;
+  devices: number;
+  devicesOnline: number;
+  cameras: number;
+  camerasOnline: number;
+  /** Alerts not resolved, by severity. */
+  open: Record<Severity, number>;
+  /** Open alerts nobody has acknowledged. */
+  unacknowledged: number;
+  raisedToday: number;
+  rectifiedToday: number;
+  /** Alerts created in the period, resolved and not dismissed. */
+  periodWorked: number;
+  /** Of those, resolved with a corrective action. */
+  periodRectified: number;
+}
+
+export interface OverviewQuery {
+  scope: SiteScope;
+  /** Materialised path of a region: its sites and those below. */
+  regionPath?: string;
+  /** Today, [dayStart, dayEnd) epoch ms. */
+  dayStart: number;
+  dayEnd: number;
+  /** The period of rates and delays, [periodStart, periodEnd) epoch ms (alerts created in it). */
+  periodStart: number;
+  periodEnd: number;
+}
+
+/** Aggregates for the jurisdiction overview, one SQL pass per figure over the sites in scope. */
+export interface OverviewReader {
+  /** Every active site in scope (and under the region), with its counts; sites without devices or alerts included. */
+  siteFigures(query: OverviewQuery): Promise<SiteFigures[]>;
+  /** Time from creation to acknowledgement of each acknowledged alert created in the period. */
+  ackDelays(query: OverviewQuery): Promise<Array<{ siteId: SiteId; ms: number }>>;
+}
+
 /** Where a rule override applies. */
 export type RuleTargetRef = { kind: 'site'; id: SiteId } | { kind: 'device'; id: DeviceId };
 
@@ -276,6 +315,7 @@ export interface RuleStateStore {
 export interface Store {
   registry: RegistryStore;
   alerts: AlertStore;
+  overview: OverviewReader;
   ruleState: RuleStateStore;
   telemetry: TelemetryReader;
   quarantine: QuarantineReader;

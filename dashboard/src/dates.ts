@@ -2,17 +2,16 @@ import { DEFAULT_TIMEZONE } from './format.js';
 import { getLocale } from './i18n.js';
 
 /**
- * Dates and times in a site's time zone (stored UTC, shown local), for the
- * charts, tables and the public page. Formatters are cached per locale, zone and style.
+ * Dates and clock times in a site's time zone (stored UTC, shown local), for
+ * the charts, the grease-trap card and the public page (date and time together:
+ * `formatDateTime` in format.ts). Formatters are cached per locale, zone and style.
  */
 
-type Style = 'date' | 'dateTime' | 'clock' | 'dayOfMonth';
+type Style = 'date' | 'clock' | 'dayOfMonth';
 
 const STYLES: Readonly<Record<Style, Intl.DateTimeFormatOptions>> = {
   /** 2026年3月14日 / 03/14/2026 */
   date: { year: 'numeric', month: '2-digit', day: '2-digit' },
-  /** 03/14 09:30 */
-  dateTime: { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
   /** 09:30 */
   clock: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
   /** 3/14 (axis labels at midnight) */
@@ -37,7 +36,6 @@ function formatter(style: Style, timeZone: string): Intl.DateTimeFormat {
 }
 
 export const formatDate = (ts: number, timeZone: string): string => formatter('date', timeZone).format(ts);
-export const formatDateTime = (ts: number, timeZone: string): string => formatter('dateTime', timeZone).format(ts);
 
 /** Axis labels: the day at local midnight, else the 24-hour clock. */
 export function formatAxisTime(ts: number, timeZone: string): string {

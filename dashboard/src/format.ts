@@ -104,3 +104,40 @@ export function temperatureOutOfBand(profile: DeviceProfile, celsius: number): b
 export function fillOutOfBand(fillPct: number): boolean {
   return fillPct >= 25;
 }
+
+/** "93.7 %" for a 0–1 share; "—" when there is nothing to divide. */
+export function formatRate(rate: number | null): string {
+  return rate === null ? '—' : `${formatNumber(rate * 100, rate === 1 || rate === 0 ? 0 : 1)} %`;
+}
+
+/** "45 秒", "12 分钟", "3.5 小时": a duration at the precision a supervisor reads it; "—" for none. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '—';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return t('durationSeconds', { n: seconds });
+  const minutes = ms / 60_000;
+  if (minutes < 60) return t('durationMinutes', { n: formatNumber(minutes, 0) });
+  const hours = minutes / 60;
+  if (hours < 48) return t('durationHours', { n: formatNumber(hours, hours < 10 ? 1 : 0) });
+  return t('durationDays', { n: formatNumber(hours / 24, 1) });
+}
+
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026/01/15 09:30" in the site's zone: for alert times, which may be days old. */
+export function formatDateTime(ts: number, timezone: string): string {
+  const zone = timezone || DEFAULT_TIMEZONE;
+  const key = `${getLocale()}|${zone}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    try {
+      format = new Intl.DateTimeFormat(getLocale(), { ...options, timeZone: zone });
+    } catch {
+      // A zone this browser does not know: the default zone rather than nothing.
+      format = new Intl.DateTimeFormat(getLocale(), { ...options, timeZone: DEFAULT_TIMEZONE });
+    }
+    dateTimeFormats.set(key, format);
+  }
+  return format.format(ts);
+}

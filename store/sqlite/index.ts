@@ -5,6 +5,7 @@ import { openDatabase, type SqliteOptions } from './database.js';
 import { DeviceKeys } from './device-keys.js';
 import { SqliteAlerts } from './alerts.js';
 import { SqliteFindings } from './findings.js';
+import { SqliteOverview } from './overview.js';
 import { SqliteQuarantine } from './quarantine.js';
 import { SqliteRegistry } from './registry.js';
 import { SqliteRuleState } from './rule-state.js';
@@ -20,6 +21,7 @@ export function openSqliteStore(options: SqliteOptions): Store {
   return {
     registry: new SqliteRegistry(db),
     alerts: new SqliteAlerts(db),
+    overview: new SqliteOverview(db),
     ruleState: new SqliteRuleState(db),
     telemetry,
     ingestSink: telemetry,

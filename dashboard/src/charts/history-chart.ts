@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.js';
-import { formatAxisTime, formatDateTime } from '../dates.js';
+import { formatDateTime } from '../format.js';
+import { formatAxisTime } from '../dates.js';
 import { excursions, foldReading, toColumns, type Band, type HistoryPoint } from './chart-data.js';
 
 export interface HistoryChartOptions {

@@ -1,11 +1,11 @@
 import type { Alert } from '../../../contracts/alerts.js';
 import type { LiveFinding, LiveReading } from '../../../contracts/events.js';
 import { ApiError, type ApiClient, type DeviceWithLatest } from '../api.js';
-import { formatDateTime, timeElement } from '../dates.js';
+import { timeElement } from '../dates.js';
 import type { DeviceView } from '../device-view.js';
 import { h, setText } from '../dom.js';
-import { formatConfidence, formatPercent } from '../format.js';
-import { ruleName, verdictName } from './alert-names.i18n.js';
+import { formatConfidence, formatDateTime, formatPercent } from '../format.js';
+import { ruleName, verdictName } from './alert-labels.js';
 import { cardNote, deviceCard } from './device-card.js';
 import { confirmFinding, dismissFinding } from './queries.js';
 import { st } from './site.i18n.js';

@@ -1,8 +1,9 @@
 import type { Alert } from '../../../contracts/alerts.js';
 import type { QuarantineEntryView } from '../../../contracts/api.js';
-import { formatDateTime, timeElement } from '../dates.js';
+import { timeElement } from '../dates.js';
 import { h } from '../dom.js';
-import { resolutionName, ruleName, severityName, stateName } from './alert-names.i18n.js';
+import { formatDateTime } from '../format.js';
+import { resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
 import { dt } from './device.i18n.js';
 
 /** A payload excerpt longer than this is cut in the table; the cell's title has the whole preview. */

@@ -3,10 +3,9 @@ import type { RuleSettings } from '../../../contracts/rule-settings.js';
 import type { DeviceWithLatest } from '../api.js';
 import type { Band } from '../charts/chart-data.js';
 import { HistoryChart } from '../charts/history-chart.js';
-import { formatDateTime } from '../dates.js';
 import { DeviceView } from '../device-view.js';
 import { h, setText } from '../dom.js';
-import { DEFAULT_TIMEZONE } from '../format.js';
+import { DEFAULT_TIMEZONE, formatDateTime } from '../format.js';
 import './detail.css';
 import { alertTable, quarantineTable } from './device-tables.js';
 import { dt } from './device.i18n.js';
@@ -54,7 +53,7 @@ function bucketText(ms: number): string {
 export const deviceView: ViewFactory = (ctx, { path, query }) => {
   const deviceId = path[0] ?? '';
   const frame = viewFrame('device', { name: 'deviceId', value: deviceId });
-  const { element, heading, status } = frame;
+  const { element, heading } = frame;
   const back = h('p', 'crumbs');
   const rowList = h('ul', 'devices device-head');
 
@@ -87,7 +86,7 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
   quarantineBox.dataset.section = 'quarantine';
   const quarantineBody = h('div', 'table-wrap');
   quarantineBox.append(h('h3', 'section-title', dt('quarantineHeading')), quarantineBody);
-  element.append(heading, back, rowList, status, historyBox, alertsBox, quarantineBox);
+  element.append(back, rowList, historyBox, alertsBox, quarantineBox);
 
   let closed = false;
   let device: DeviceWithLatest | undefined;
@@ -103,7 +102,7 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
   const stops: Array<() => void> = [];
 
   const failed = (error: unknown) => {
-    if (!closed) frame.fail(error, dt('deviceNotFound'));
+    if (!closed) frame.fail(error, dt('deviceNotFound'), () => void (device ? showRange(from, to).then(loadTables) : load()));
   };
 
   /** Keeps the range in the address (shareable) without a new history entry or a re-render. */

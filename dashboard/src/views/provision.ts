@@ -48,7 +48,7 @@ function option(value: string, text: string): HTMLOptionElement {
  */
 export const provisionView: ViewFactory = (ctx) => {
   const frame = viewFrame('provision', null);
-  const { element, heading, status } = frame;
+  const { element, heading } = frame;
   setText(heading, pt('title'));
   const intro = h('p', 'card-note', pt('intro'));
   const secretHost = h('div', 'secret-host');
@@ -60,14 +60,14 @@ export const provisionView: ViewFactory = (ctx) => {
   const listHeading = h('h3', 'section-title');
   const listBody = h('div', 'table-wrap');
   listBox.append(listHeading, listBody);
-  element.append(heading, intro, status, secretHost, form, listBox);
+  element.append(intro, secretHost, form, listBox);
 
   let closed = false;
   let sites: Site[] = [];
 
   if (ctx.user.role !== 'operator' && ctx.user.role !== 'admin') {
-    status.textContent = pt('notAllowed');
-    element.dataset.state = 'forbidden';
+    frame.ready();
+    intro.replaceChildren(pt('notAllowed'));
     form.hidden = true;
     listBox.hidden = true;
     return { element, close: () => undefined };
@@ -220,24 +220,27 @@ export const provisionView: ViewFactory = (ctx) => {
         setText(submit, pt('register'));
       });
   });
-  siteSelect.addEventListener('change', () => void loadDevices().catch((failure: unknown) => frame.fail(failure, pt('noSites'))));
+  const devicesFailed = (failure: unknown) => frame.fail(failure, pt('noSites'), () => void loadDevices().catch(devicesFailed));
+  siteSelect.addEventListener('change', () => void loadDevices().catch(devicesFailed));
 
-  ctx.api.sites().then(
-    (list) => {
-      if (closed) return;
-      sites = list.filter((s) => s.active);
-      if (!sites.length) {
-        frame.fail(new ApiError(404, 'not_found', ''), pt('noSites'));
-        form.hidden = true;
-        listBox.hidden = true;
-        return;
-      }
-      siteSelect.replaceChildren(...sites.map((s) => option(s.id, s.name)));
-      frame.ready();
-      void loadDevices().catch((failure: unknown) => frame.fail(failure, pt('noSites')));
-    },
-    (failure: unknown) => frame.fail(failure, pt('noSites')),
-  );
+  const loadSites = () =>
+    ctx.api.sites().then(
+      (list) => {
+        if (closed) return;
+        frame.ready();
+        sites = list.filter((s) => s.active);
+        if (!sites.length) {
+          intro.replaceChildren(pt('noSites'));
+          form.hidden = true;
+          listBox.hidden = true;
+          return;
+        }
+        siteSelect.replaceChildren(...sites.map((s) => option(s.id, s.name)));
+        void loadDevices().catch(devicesFailed);
+      },
+      (failure: unknown) => frame.fail(failure, pt('noSites'), () => void loadSites()),
+    );
+  void loadSites();
 
   return {
     element,

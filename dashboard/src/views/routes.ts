@@ -1,5 +1,6 @@
 import { Router } from '../router.js';
 import { deviceView } from './device.js';
+import { overviewView } from './overview.js';
 import { provisionView } from './provision.js';
 import { siteView } from './site.js';
 import { sitesView } from './sites.js';
@@ -10,6 +11,8 @@ import { sitesView } from './sites.js';
  */
 export function createRouter(): Router {
   return new Router()
+    .add('overview', overviewView)
+    .add('overview/:id', overviewView)
     .add('sites', sitesView)
     .add('sites/:id', siteView)
     .add('devices/:id', deviceView)

@@ -4,7 +4,7 @@ import type { Region, Site } from '../../../contracts/registry.js';
 import type { DeviceWithLatest } from '../api.js';
 import { h, setText } from '../dom.js';
 import { DEFAULT_TIMEZONE } from '../format.js';
-import { severityName } from './alert-names.i18n.js';
+import { severityName } from './alert-labels.js';
 import { CameraTile } from './camera-tile.js';
 import { OilCard } from './oil-card.js';
 import { alerts, site as getSite } from './queries.js';
@@ -29,7 +29,7 @@ const SEVERITY_ORDER = ['critical', 'warning', 'info'] as const;
 export const siteView: ViewFactory = (ctx, { path }) => {
   const siteId = path[0] ?? '';
   const frame = viewFrame('site', { name: 'siteId', value: siteId });
-  const { element, heading, status } = frame;
+  const { element, heading } = frame;
   const crumbs = h('nav', 'crumbs');
   const meta = h('p', 'site-meta');
   const openAlerts = h('p', 'site-alerts');
@@ -39,7 +39,7 @@ export const siteView: ViewFactory = (ctx, { path }) => {
     oil: section('oil', st('sectionOil')),
     camera: section('camera', st('sectionCamera')),
   };
-  element.append(heading, crumbs, meta, openAlerts, status, sections.temperature.el, sections.oil.el, sections.camera.el);
+  element.append(crumbs, meta, openAlerts, sections.temperature.el, sections.oil.el, sections.camera.el);
 
   const cards = new Map<string, Card>();
   const cameras = new Map<string, CameraTile>();
@@ -114,7 +114,7 @@ export const siteView: ViewFactory = (ctx, { path }) => {
         frame.ready();
         await Promise.all([...cards.values()].map((c) => ('load' in c ? c.load() : undefined)));
       } catch (error) {
-        if (!closed) frame.fail(error, st('siteNotFound'));
+        if (!closed) frame.fail(error, st('siteNotFound'), () => void load());
       } finally {
         loading = undefined;
       }

@@ -1,0 +1,63 @@
+import { ApiError } from '../api.js';
+import { h, setText } from '../dom.js';
+import { t } from '../i18n.js';
+
+/**
+ * Small pieces every view needs: a status line with `data-state` on the view
+ * (`loading`, `ready`, `error`: tests wait on it), and re-rendering without
+ * losing the keyboard focus.
+ */
+export interface LoadingState {
+  ready(): void;
+  failed(message: string, retry: () => void): void;
+}
+
+/** Puts a status line at the top of `view` and keeps `view.dataset.state` in step. */
+export function loadingState(view: HTMLElement): LoadingState {
+  const status = h('p', 'status');
+  status.setAttribute('role', 'status');
+  const text = h('span', '', t('loading'));
+  status.append(text);
+  view.prepend(status);
+  view.dataset.state = 'loading';
+  return {
+    ready() {
+      view.dataset.state = 'ready';
+      status.hidden = true;
+    },
+    failed(message, retry) {
+      view.dataset.state = 'error';
+      status.hidden = false;
+      status.classList.add('error');
+      setText(text, t('loadFailed', { message }));
+      const button = h('button', '', t('retry'));
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        button.remove();
+        retry();
+      });
+      status.querySelector('button')?.remove();
+      status.append(button);
+    },
+  };
+}
+
+/** Shows a failed request; a refused session is the shell's business (it returns to the login form). */
+export function showFailure(state: LoadingState, error: unknown, retry: () => void): void {
+  if (error instanceof ApiError && error.unauthorized) return;
+  state.failed(error instanceof Error ? error.message : String(error), retry);
+}
+
+/**
+ * Runs `render`, which replaces elements inside `container`, and puts the focus
+ * back on the element with the same `data-focus-key`, so a periodic refresh
+ * does not throw a keyboard user back to the top of the page.
+ */
+export function keepFocus(container: HTMLElement, render: () => void): void {
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement && container.contains(active) ? active.dataset.focusKey : undefined;
+  render();
+  if (key === undefined) return;
+  const again = container.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`);
+  again?.focus({ preventScroll: true });
+}
