@@ -29,7 +29,7 @@ import { overviewRoutes } from './routes/overview.js';
 import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import type { RouteContext } from './routes/context.js';
 import { provisioningRoutes } from './routes/provisioning.js';
-import { publicRoutes } from './routes/public.js';
+import { publicPageRedirect, publicRoutes } from './routes/public.js';
 import { registryRoutes } from './routes/registry.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { userRoutes } from './routes/users.js';
@@ -234,6 +234,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
+  await app.register(publicPageRedirect);
   if (options.dashboardDir && existsSync(options.dashboardDir)) {
     await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', index: 'index.html', dotfiles: 'deny' });
   } else {

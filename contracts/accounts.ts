@@ -105,6 +105,8 @@ export const publicSiteSchema = z.object({
   name: z.string(),
   address: z.string().nullable(),
   region: z.string().describe('the township (or other region) name'),
+  /** The site's IANA time zone: the page shows dates in it. */
+  timezone: z.string(),
   devices: z.object({ total: z.number().int(), online: z.number().int() }),
   cameras: z.object({ total: z.number().int(), online: z.number().int(), streaming: z.number().int() }),
   temperature: z.object({

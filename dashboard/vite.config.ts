@@ -15,6 +15,13 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
+    // Two pages: the signed-in dashboard, and the public transparency page (no login, phones).
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('index.html', import.meta.url)),
+        public: fileURLToPath(new URL('public.html', import.meta.url)),
+      },
+    },
   },
   server: {
     proxy: {

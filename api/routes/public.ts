@@ -69,6 +69,7 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
         name: site.name,
         address: site.address,
         region: region?.name ?? '',
+        timezone: site.timezone,
         devices: { total: live.length, online: live.filter((d) => d.online).length },
         cameras: {
           total: cameras.length,
@@ -79,6 +80,20 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
         oilSeparators: { total: oilSeparators.length, lastPumpOutAt: newestPumpOut(latestOil) },
         openAlerts: active.filter((a) => a.category === 'condition' || a.verdict === 'confirmed').length,
       };
+    },
+  );
+};
+
+/**
+ * `/p/<siteId>`: the short address printed as a QR code on the kitchen door. It
+ * sends the phone to the transparency page of the dashboard build (`public.html`).
+ */
+export const publicPageRedirect: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/p/:siteId',
+    { schema: { tags: ['public'], summary: "Short link to a site's public page (for QR codes)", security: [], params: siteParamsSchema, response: { 400: errorResponseSchema } } },
+    async (request, reply) => {
+      await reply.redirect(`/public.html?site=${encodeURIComponent(request.params.siteId)}`, 302);
     },
   );
 };

@@ -80,6 +80,13 @@ describe('the public page', () => {
       expect(text).not.toContain(secretOrPrivate);
     }
     // Exactly the documented keys: a new field has to be added here on purpose.
-    expect(Object.keys(body).sort()).toEqual(['address', 'cameras', 'devices', 'name', 'oilSeparators', 'openAlerts', 'region', 'siteId', 'temperature']);
+    expect(Object.keys(body).sort()).toEqual(['address', 'cameras', 'devices', 'name', 'oilSeparators', 'openAlerts', 'region', 'siteId', 'temperature', 'timezone']);
+  });
+
+  it('has a short address for the QR code on the door: /p/<siteId> opens the page', async () => {
+    const res = await server.api.inject({ url: '/p/site-1' });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/public.html?site=site-1');
+    expect((await server.api.inject({ url: '/p/..%2Fetc' })).statusCode).toBe(400);
   });
 });
