@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { alertsView } from './alerts.js';
 import { overviewView } from './overview.js';
 import { sitesView } from './sites.js';
 
@@ -10,5 +11,6 @@ export function createRouter(): Router {
   return new Router()
     .add('overview', overviewView)
     .add('overview/:id', overviewView)
+    .add('alerts', alertsView)
     .add('sites', sitesView);
 }
