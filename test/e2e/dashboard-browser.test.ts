@@ -1,13 +1,9 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
+import { collectProblems, launchChromium, runBrowser } from '../helpers/browser.js';
 import { provisionDemoPlan, startTestServer, type TestServer } from '../helpers/server.js';
 
-/** Debian's Chromium; .ci/run installs it. Never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-/** CI sets SK_REQUIRE_BROWSER=1, so a missing browser fails there instead of skipping. */
-const runBrowser = existsSync(CHROMIUM) || process.env.SK_REQUIRE_BROWSER === '1';
 
 let server: TestServer | undefined;
 let fleet: Fleet | undefined;
@@ -25,17 +21,10 @@ describe('the dashboard in a real browser', () => {
     server = await startTestServer();
     const devices = await provisionDemoPlan(server, { seed: 11, sites: 2 });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      // The refused login attempt above is expected; the browser logs its 401 as a failed resource.
-      if (message.type() === 'error' && !message.text().includes('401')) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(String(error)));
+    // The refused login attempt below is expected; the browser logs its 401 as a failed resource.
+    const problems = collectProblems(page, (text) => text.includes('401'));
 
     // A city supervisor logs in through the form and sees every kitchen of the city.
     const supervisor = await server.createUser({ id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'yangguang' } });

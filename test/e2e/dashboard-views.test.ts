@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { createModel, type DeviceModel } from '../../simulators/models/index.js';
+import { collectProblems, launchChromium, runBrowser, screenshot } from '../helpers/browser.js';
 import { connectDevice, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -12,9 +12,6 @@ import { connectDevice, startTestServer, type TestServer } from '../helpers/serv
  * Screenshots go to test-results/screenshots/ (git-ignored) to be looked at.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const runBrowser = existsSync(CHROMIUM) || process.env.SK_REQUIRE_BROWSER === '1';
-const SHOTS = 'test-results/screenshots';
 const DAY = 86_400_000;
 
 let server: TestServer;
@@ -23,6 +20,7 @@ let page: Page | undefined;
 let problems: string[] = [];
 const clients: MqttClient[] = [];
 let cameraClient: MqttClient;
+let fridgeClient: MqttClient;
 
 interface Provisioned {
   id: string;
@@ -52,10 +50,7 @@ async function backfill(device: Provisioned, model: DeviceModel, from: number, t
 async function login(user: { id: string; password: string }, hash = ''): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   page = p;
-  p.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  p.on('pageerror', (error) => problems.push(String(error)));
+  problems = collectProblems(p);
   await p.goto(`${server.httpUrl}/${hash}`);
   await p.locator('#user-input').fill(user.id);
   await p.locator('#token-input').fill(user.password);
@@ -66,9 +61,8 @@ async function login(user: { id: string; password: string }, hash = ''): Promise
 
 beforeAll(async () => {
   if (!runBrowser) return;
-  mkdirSync(SHOTS, { recursive: true });
   server = await startTestServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
   await seedSite();
 });
 afterEach(async () => {
@@ -98,7 +92,7 @@ async function seedSite(): Promise<void> {
   fridgeModel.inject('compressor_failure', failAt);
   await backfill(fridge, fridgeModel, failAt + 5 * 60_000, failAt + 6 * 3_600_000, 5 * 60_000, 'boot-2');
   fridgeModel.clear('compressor_failure');
-  const fridgeClient = await backfill(fridge, fridgeModel, failAt + 6 * 3_600_000 + 5 * 60_000, now - 60_000, 5 * 60_000, 'boot-3');
+  fridgeClient = await backfill(fridge, fridgeModel, failAt + 6 * 3_600_000 + 5 * 60_000, now - 60_000, 5 * 60_000, 'boot-3');
   // A reading no fridge can take: quarantined with its reason, shown in the device view.
   await fridgeClient.publishAsync('sk/v1/devices/fridge-1/telemetry', JSON.stringify({ ts: now - 30_000, seq: 99_999, boot: 'boot-3', temperatureC: 999 }), { qos: 1 });
   await backfill(trap, createModel('oil_separator', 'oil_separator', 3), now - 20 * DAY, now - 60_000, 3_600_000);
@@ -132,11 +126,18 @@ describe.skipIf(!runBrowser)('site view', () => {
     // The camera's finding, confirmed by the supervisor.
     const finding = p.locator('[data-card="camera"] [data-finding-alert]');
     await expect.poll(() => finding.getAttribute('data-verdict')).toBe('pending');
-    await p.screenshot({ path: `${SHOTS}/site-view.png`, fullPage: true });
+    await screenshot(p, 'site-view');
     await finding.locator('[data-action="confirm"]').click();
     await expect.poll(() => finding.getAttribute('data-verdict')).toBe('confirmed');
     const [stored] = await server.store.alerts.list({ scope: { kind: 'all' }, category: 'finding', limit: 1 });
     expect(stored).toMatchObject({ verdict: 'confirmed', acknowledgedBy: 'inspector-east' });
+
+    // A reading taken now arrives live: the card's value and its chart's newest bucket follow without a reload.
+    const points = Number(await chart.getAttribute('data-points'));
+    await fridgeClient.publishAsync('sk/v1/devices/fridge-1/telemetry', JSON.stringify({ ts: Date.now(), seq: 100_000, boot: 'boot-3', temperatureC: 6.6 }), { qos: 1 });
+    await expect.poll(() => p.locator('[data-card="temperature"] [data-field="primary"]').textContent()).toBe('6.6 °C');
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(points);
+    expect(Number(await chart.getAttribute('data-to'))).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 
@@ -153,7 +154,7 @@ describe.skipIf(!runBrowser)('device view', () => {
     await expect.poll(() => chart.getAttribute('data-bucket-ms').then(Number)).toBeGreaterThan(5 * 60_000);
     const weekBucket = Number(await chart.getAttribute('data-bucket-ms'));
     const weekFrom = Number(await chart.getAttribute('data-from'));
-    await p.screenshot({ path: `${SHOTS}/device-view-week.png`, fullPage: true });
+    await screenshot(p, 'device-view-week');
 
     // Drag across the middle tenth of the plot: the view asks the API for that range again.
     const plot = await chart.locator('.u-over').boundingBox();
@@ -174,7 +175,7 @@ describe.skipIf(!runBrowser)('device view', () => {
     const quarantined = p.locator('[data-section="quarantine"] tr[data-quarantine-id]');
     await expect.poll(() => quarantined.count()).toBe(1);
     expect(await quarantined.textContent()).toContain('999');
-    await p.screenshot({ path: `${SHOTS}/device-view-zoomed.png`, fullPage: true });
+    await screenshot(p, 'device-view-zoomed');
   });
 });
 
@@ -200,7 +201,7 @@ describe.skipIf(!runBrowser)('provisioning', () => {
     await p.locator('[data-action="copy-secret"]').click();
     await p.locator('[data-field="copy-status"]', { hasText: '已复制' }).waitFor();
     expect(await p.evaluate('navigator.clipboard.readText()')).toBe(secret);
-    await p.screenshot({ path: `${SHOTS}/provision-secret.png`, fullPage: true });
+    await screenshot(p, 'provision-secret');
 
     // The secret shown is the device's MQTT password.
     const device = await connectDevice(server.mqttUrl, 'walkin-1', secret);
@@ -238,10 +239,7 @@ describe.skipIf(!runBrowser)('public page', () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
     page = p;
-    p.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    p.on('pageerror', (error) => problems.push(String(error)));
+    problems = collectProblems(p);
     await p.goto(`${server.httpUrl}/p/site-1`);
     expect(new URL(p.url()).pathname).toBe('/public.html');
     await p.locator('#public-main[data-state="ready"]').waitFor();
@@ -255,7 +253,7 @@ describe.skipIf(!runBrowser)('public page', () => {
     expect(await p.locator('[data-fact="open-alerts"] [data-value]').textContent()).toBe(api.openAlerts === 0 ? '无' : String(api.openAlerts));
     // Fits the phone: nothing wider than the screen.
     expect(await p.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await p.screenshot({ path: `${SHOTS}/public-phone.png`, fullPage: true });
+    await screenshot(p, 'public-phone');
 
     // Nothing private: no device ids, no user names, no alert texts, no secrets.
     const html = await p.content();
@@ -263,7 +261,7 @@ describe.skipIf(!runBrowser)('public page', () => {
 
     await p.locator('#public-lang').click();
     await p.locator('[data-fact="compliance"] .fact-label', { hasText: 'Temperature compliance' }).waitFor();
-    await p.screenshot({ path: `${SHOTS}/public-phone-en.png`, fullPage: true });
+    await screenshot(p, 'public-phone-en');
     await phone.close();
   });
 });

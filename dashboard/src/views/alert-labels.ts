@@ -50,6 +50,9 @@ const RULES_EN: Readonly<Record<ConditionRuleId, string>> = {
 
 const rules = defineMessages<ConditionRuleId>(RULES_ZH, RULES_EN);
 
+/** Every condition rule, in the order of the tables above (the dashboard imports no runtime values from contracts). */
+export const CONDITION_RULE_IDS = Object.keys(RULES_ZH) as ConditionRuleId[];
+
 export const alertText = defineMessages(
   {
     severity_critical: '严重',

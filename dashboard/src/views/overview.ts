@@ -85,7 +85,7 @@ function childrenTable(o: Overview): HTMLElement {
   const table = h('table', 'data-table');
   const head = h('tr');
   for (const col of ['colRegion', 'colSites', 'colDevices', 'colCameras', 'colOpen', 'colRaised', 'colRectified', 'colRate', 'colAck'] as const) {
-    const th = h('th', '', ot(col));
+    const th = h('th', col === 'colRegion' ? '' : 'num', ot(col));
     th.scope = 'col';
     head.append(th);
   }
@@ -96,14 +96,16 @@ function childrenTable(o: Overview): HTMLElement {
     const row = h('tr');
     row.dataset.childRegionId = child.region.id;
     row.dataset.worst = child.worstSeverity ?? 'none';
-    const name = h('th', 'region-cell');
+    const name = h('th');
     name.scope = 'row';
+    const cell = h('span', 'region-cell');
     const link = h('a', '', child.region.name);
     link.href = buildHash('overview', [child.region.id]);
     link.dataset.focusKey = `child-${child.region.id}`;
     const dot = h('span', 'sev-dot');
     dot.setAttribute('aria-hidden', 'true');
-    name.append(dot, link, h('span', 'level-tag', ot(`level_${child.region.level}`)));
+    cell.append(dot, link, h('span', 'level-tag', ot(`level_${child.region.level}`)));
+    name.append(cell);
     row.append(
       name,
       h('td', 'num', String(k.sites)),

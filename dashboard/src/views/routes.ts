@@ -1,4 +1,5 @@
 import { Router } from '../router.js';
+import { alertsView } from './alerts.js';
 import { deviceView } from './device.js';
 import { overviewView } from './overview.js';
 import { provisionView } from './provision.js';
@@ -13,6 +14,7 @@ export function createRouter(): Router {
   return new Router()
     .add('overview', overviewView)
     .add('overview/:id', overviewView)
+    .add('alerts', alertsView)
     .add('sites', sitesView)
     .add('sites/:id', siteView)
     .add('devices/:id', deviceView)

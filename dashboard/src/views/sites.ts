@@ -2,6 +2,7 @@ import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { DashboardView } from '../render.js';
+import { loadingState, showFailure } from './view-kit.js';
 import type { View, ViewFactory } from './view.js';
 
 const UNKNOWN_DEVICE_REFRESH_MS = 10_000;
@@ -14,11 +15,10 @@ const UNKNOWN_DEVICE_REFRESH_MS = 10_000;
 export const sitesView: ViewFactory = (ctx) => {
   const element = h('section', 'view view-sites');
   element.dataset.view = 'sites';
-  const status = h('p', 'status', t('loading'));
-  status.setAttribute('role', 'status');
   const regions = h('div', 'regions');
   const legend = h('p', 'legend', t('legend'));
-  element.append(status, regions, legend);
+  element.append(regions, legend);
+  const state = loadingState(element);
 
   let closed = false;
   let view: DashboardView | undefined;
@@ -67,23 +67,16 @@ export const sitesView: ViewFactory = (ctx) => {
   }
 
   async function load(): Promise<void> {
-    status.hidden = false;
-    status.textContent = t('loading');
     let loaded;
     try {
       loaded = await Promise.all([ctx.api.regions(), ctx.api.sites()]);
     } catch (error) {
-      if (closed) return;
-      status.textContent = t('loadFailed', { message: error instanceof Error ? error.message : String(error) });
-      const retry = h('button', 'link-button', t('retry'));
-      retry.type = 'button';
-      retry.addEventListener('click', () => void load());
-      status.append(' ', retry);
+      if (!closed) showFailure(state, error, () => void load());
       return;
     }
     if (closed) return;
     const [regionList, sites] = loaded;
-    status.hidden = true;
+    state.ready();
     const dashboard = new DashboardView(regions, regionList, sites, (siteId) => `#/sites/${encodeURIComponent(siteId)}`);
     view = dashboard;
     for (const site of sites) stops.push(ctx.live.watchSite(site.id));
