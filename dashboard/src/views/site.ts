@@ -39,7 +39,10 @@ export const siteView: ViewFactory = (ctx, { path }) => {
     oil: section('oil', st('sectionOil')),
     camera: section('camera', st('sectionCamera')),
   };
-  element.append(crumbs, meta, openAlerts, sections.temperature.el, sections.oil.el, sections.camera.el);
+  // Grease traps and cameras side by side under the temperatures (a kitchen has few of each).
+  const pair = h('div', 'site-pair');
+  pair.append(sections.oil.el, sections.camera.el);
+  element.append(crumbs, meta, openAlerts, sections.temperature.el, pair);
 
   const cards = new Map<string, Card>();
   const cameras = new Map<string, CameraTile>();
