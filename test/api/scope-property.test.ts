@@ -14,7 +14,8 @@ import { connectDashboard, startTestServer, type DashboardSocket, type TestServe
  * uniquely named tree, so earlier runs' data is there to leak, too.
  *
  * Every device also has an alert (raised the way the engine raises them), so the
- * alert list, detail, actions, analytics and `alert:*` pushes are checked too.
+ * alert list, detail, actions, analytics and `alert:*` pushes are checked too, and
+ * the jurisdiction overview.
  */
 interface ModelRegion {
   id: string;
@@ -178,6 +179,16 @@ describe('scope property', () => {
             expect((await get(`/api/v1/alerts/${id}`)).statusCode, `${who} alert ${id}`).toBe(status);
             const comment = await server.api.inject({ method: 'POST', url: `/api/v1/alerts/${id}/comments`, headers: user.headers, payload: { text: 'seen' } });
             expect(comment.statusCode, `${who} comments on alert ${id}`).toBe(status);
+          }
+
+          // The overview counts exactly the scope's sites, and opens only regions the scope covers.
+          const overview = (await get('/api/v1/overview')).json() as { sitesTotal: number; sites: Array<{ site: { id: string } }>; totals: { sites: number } };
+          expect(overview.sitesTotal, `${who} overview sites`).toBe(visible.size);
+          expect(overview.totals.sites, who).toBe(visible.size);
+          for (const row of overview.sites) expect(visible.has(row.site.id), `${who} overview lists ${row.site.id}`).toBe(true);
+          for (const region of runRegions) {
+            const covered = user.scope.kind === 'all' || (user.scope.kind === 'region' && within(region, user.scope.regionId));
+            expect((await get(`/api/v1/overview?regionId=${region}`)).statusCode, `${who} overview of ${region}`).toBe(covered ? 200 : 404);
           }
 
           // Details of this run's objects (the siblings that could leak): 200 inside, 404 outside.

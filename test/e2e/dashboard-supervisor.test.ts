@@ -54,8 +54,9 @@ describe('a district supervisor in a real browser', () => {
     async () => {
       const clock = warpedClock(START, WARP);
       // Access tokens live an hour of the warped clock (six real seconds): the page renews them and
-      // reconnects its socket several times during the test, as it would over a long working day.
-      server = await startTestServer({ SK_ALERT_TICK_MS: '50', SK_ACCESS_TOKEN_TTL_S: '3600' }, undefined, { clock });
+      // reconnects its socket several times during the test, as it would over a long working day;
+      // refresh tokens live 30 warped days, so the session outlasts a slow run.
+      server = await startTestServer({ SK_ALERT_TICK_MS: '50', SK_ACCESS_TOKEN_TTL_S: '3600', SK_REFRESH_TOKEN_TTL_S: '2592000' }, undefined, { clock });
       const devices = await jurisdiction(server);
       // A reading per simulated minute; every device reports from the start, so no "no data" alerts.
       fleet = new Fleet({ url: server.mqttUrl, devices, intervalMs: 60_000 / WARP, seed: 5, clock, connectSpreadMs: 0 });
@@ -63,7 +64,9 @@ describe('a district supervisor in a real browser', () => {
 
       browser = await launchChromium();
       const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-      const problems = collectProblems(page);
+      // With tokens expiring every six real seconds, a request can meet an expired token before the
+      // page renews it: the page renews and retries, but the browser logs the 401 as a failed resource.
+      const problems = collectProblems(page, (text) => text === 'Failed to load resource: the server responded with a status of 401 (Unauthorized)');
 
       // Log in through the form; the supervisor lands on the district's overview.
       const supervisor = await server.createUser({ id: 'inspector-dong', role: 'supervisor', scope: { kind: 'region', regionId: 'dongcheng' } });
@@ -130,8 +133,8 @@ describe('a district supervisor in a real browser', () => {
       await row.locator('[data-field="note"]').fill('食材已转移至备用冷柜，已报修压缩机');
       await shot(page, '04-alerts-working');
       await row.locator('[data-action="resolve"]').click();
-      await row.locator('xpath=self::*[@data-state="resolved"]').waitFor();
-      expect(await row.textContent()).toContain('食材已转移至备用冷柜');
+      // The row shows the outcome and the corrective action.
+      await page.locator(`[data-alert-id="${id}"][data-state="resolved"]`, { hasText: '食材已转移至备用冷柜' }).waitFor();
 
       const stored = await server.store.alerts.get(id);
       expect(stored).toMatchObject({ state: 'resolved', resolution: 'corrected', resolvedBy: 'inspector-dong', acknowledgedBy: 'inspector-dong', correctiveAction: '食材已转移至备用冷柜，已报修压缩机' });
