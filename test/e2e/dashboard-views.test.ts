@@ -138,6 +138,12 @@ describe.skipIf(!runBrowser)('site view', () => {
     await expect.poll(() => p.locator('[data-card="temperature"] [data-field="primary"]').textContent()).toBe('6.6 °C');
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(points);
     expect(Number(await chart.getAttribute('data-to'))).toBeGreaterThan(Date.now() - 60_000);
+
+    // In English, the same view with its charts again.
+    await p.locator('#lang-select').selectOption('en');
+    await p.locator('[data-view="site"][data-state="ready"] [data-section="temperature"] h3', { hasText: 'Temperatures' }).waitFor();
+    await expect.poll(() => p.locator('[data-card="temperature"] [data-field="band"]').textContent()).toBe('Alarm limits 0.0 °C to 8.0 °C');
+    await screenshot(p, 'site-view-en');
   });
 });
 

@@ -5,7 +5,7 @@ export const st = defineMessages(
   {
     siteNotFound: '找不到该单位，或不在您的权限范围内。',
     timezone: '时区 {tz}',
-    openAlerts: '未解决告警 {n} 条',
+    openAlerts: '未解决告警 {n} 条（{detail}）',
     openAlertsNone: '无未解决告警',
     openAlertsLink: '查看告警',
     sectionTemperature: '温度监测',
@@ -53,7 +53,7 @@ export const st = defineMessages(
   {
     siteNotFound: 'This site does not exist or is outside your jurisdiction.',
     timezone: 'Time zone {tz}',
-    openAlerts: '{n} open alerts',
+    openAlerts: '{n} open alerts ({detail})',
     openAlertsNone: 'No open alerts',
     openAlertsLink: 'View alerts',
     sectionTemperature: 'Temperatures',

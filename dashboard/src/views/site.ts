@@ -57,7 +57,7 @@ export const siteView: ViewFactory = (ctx, { path }) => {
     const bySeverity = SEVERITY_ORDER.map((s) => ({ s, n: [...active.values()].filter((a) => a.severity === s).length })).filter((x) => x.n > 0);
     const link = h('a', '', st('openAlertsLink'));
     link.href = `#/alerts?siteId=${encodeURIComponent(siteId)}`;
-    const text = active.size ? `${st('openAlerts', { n: active.size })}（${bySeverity.map((x) => `${severityName(x.s)} ${x.n}`).join(' · ')}）` : st('openAlertsNone');
+    const text = active.size ? st('openAlerts', { n: active.size, detail: bySeverity.map((x) => `${severityName(x.s)} ${x.n}`).join(' · ') }) : st('openAlertsNone');
     openAlerts.replaceChildren(text, ' ', link);
     openAlerts.dataset.count = String(active.size);
     openAlerts.classList.toggle('warn', active.size > 0);
