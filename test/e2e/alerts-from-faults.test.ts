@@ -96,7 +96,11 @@ describe('alerts raised by simulated device faults, end to end', () => {
   it('raises nothing about temperature for a healthy fridge in the same hours', async () => {
     // Wait until the slowest fault above has alarmed: by then hours of simulated time have passed.
     await Promise.all(CASES.map((c) => alertFor(c.id, c.expect)));
-    const aboutHealthy = raised.filter((a) => a.deviceId === HEALTHY.id && ['temperature_high', 'temperature_low', 'danger_zone', 'no_data', 'device_offline'].includes(a.rule));
+    // `no_data` is left out on purpose: at 600× a half-second stall of this machine's CPU is five
+    // simulated minutes without a reading, which is exactly what that rule is for (the
+    // power-loss case above proves it raises). Temperature rules judge by the device's
+    // own timestamps, so a stall cannot fake an excursion.
+    const aboutHealthy = raised.filter((a) => a.deviceId === HEALTHY.id && ['temperature_high', 'temperature_low', 'danger_zone', 'device_offline'].includes(a.rule));
     expect(aboutHealthy).toEqual([]);
   });
 });
