@@ -37,6 +37,11 @@ export const tokenResponseSchema = z.object({
   accessToken: z.string(),
   /** Epoch ms. */
   accessTokenExpiresAt: z.number().int(),
+  /**
+   * The access token's lifetime from when this answer was made. A browser schedules
+   * its renewal from this, not from `accessTokenExpiresAt`, since its own clock may be wrong.
+   */
+  accessTokenExpiresInMs: z.number().int(),
   /** Opaque; good for one refresh, then replaced by the next. */
   refreshToken: z.string(),
   refreshTokenExpiresAt: z.number().int(),

@@ -78,7 +78,7 @@ export class AccountService {
     );
     await audit({ actor: user.id, action: 'auth:login', target: `user:${user.id}`, outcome: 'ok', ip, detail: { session: sessionId } });
     const access = await this.tokens.issue(user.id, sessionId);
-    return { tokenType: 'Bearer', accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: refresh.token, refreshTokenExpiresAt: refreshExpiresAt, user: toUser(user) };
+    return { tokenType: 'Bearer', accessToken: access.token, accessTokenExpiresAt: access.expiresAt, accessTokenExpiresInMs: access.expiresAt - now, refreshToken: refresh.token, refreshTokenExpiresAt: refreshExpiresAt, user: toUser(user) };
   }
 
   async refresh(refreshToken: string, ip: string): Promise<TokenResponse> {
@@ -99,6 +99,7 @@ export class AccountService {
       tokenType: 'Bearer',
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,
+      accessTokenExpiresInMs: access.expiresAt - now,
       refreshToken: next.token,
       refreshTokenExpiresAt: Math.min(now + this.options.lifetimes.refreshTtlMs, outcome.session.expiresAt),
       user: toUser(user),

@@ -9,7 +9,7 @@ import type { TokenResponse } from '../../contracts/accounts.js';
 export interface Tokens {
   accessToken: string;
   refreshToken: string | null;
-  /** Epoch ms; null for a token that does not expire. */
+  /** Epoch ms on this browser's clock; null for a token that does not expire. */
   expiresAt: number | null;
 }
 
@@ -31,8 +31,9 @@ export function takeTokenFromFragment(): Tokens | null {
   return tokens;
 }
 
+/** The expiry is taken relative to this browser's clock, which may differ from the server's. */
 export function fromLogin(response: TokenResponse): Tokens {
-  return { accessToken: response.accessToken, refreshToken: response.refreshToken, expiresAt: response.accessTokenExpiresAt };
+  return { accessToken: response.accessToken, refreshToken: response.refreshToken, expiresAt: Date.now() + response.accessTokenExpiresInMs };
 }
 
 export function loadTokens(): Tokens | null {

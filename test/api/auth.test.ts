@@ -30,6 +30,7 @@ describe('login, refresh, logout', () => {
     const body = ok.json();
     expect(body).toMatchObject({ tokenType: 'Bearer', user: { id: 'li.wei', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } } });
     expect(body.accessTokenExpiresAt).toBe(now + 15 * 60_000);
+    expect(body.accessTokenExpiresInMs).toBe(15 * 60_000);
     expect(JSON.stringify(body)).not.toContain('scrypt');
     expect((await me(body.accessToken)).json()).toMatchObject({ id: 'li.wei' });
 
