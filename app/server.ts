@@ -76,6 +76,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     maxPacketBytes: config.limits.maxPacketBytes,
     connectTimeoutMs: config.limits.connectTimeoutMs,
     maxKeepaliveS: config.limits.maxKeepaliveS,
+    admission: config.mqtt.admission,
     ports: {
       authenticateDevice: (id, secret) => store.registry.authenticateDevice(id, secret),
       deliver: (message) => ingest.handle(message),

@@ -52,8 +52,13 @@ export function createMetrics() {
     }),
     connectionsClosed: new Counter({
       name: 'sk_mqtt_connections_closed_total',
-      help: 'Connections closed by the broker for a protocol or size violation',
+      help: 'Connections closed by the broker: a protocol or size violation, or turned away at accept (flood, ban)',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    addressBans: new Counter({
+      name: 'sk_mqtt_address_bans_total',
+      help: 'Client addresses banned for a while after repeated failed MQTT logins',
       registers,
     }),
     storeWriteSeconds: new Histogram({
