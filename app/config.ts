@@ -49,6 +49,7 @@ const configSchema = z
     SK_MQTT_BAN_S: z.coerce.number().int().min(0).max(86_400).default(600),
     SK_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    SK_LIVE_MAX_QUEUED: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     SK_CORS_ORIGINS: list,
     SK_RULE_PACK: z.enum(RULE_PACK_IDS).default('cn-catering'),
@@ -100,7 +101,7 @@ export interface Config {
   };
   sqlite: { synchronous: 'full' | 'normal' };
   limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
-  live: { throttleMs: number; recheckMs: number };
+  live: { throttleMs: number; recheckMs: number; maxQueuedPackets: number };
   alerts: {
     rulePack: string;
     tickMs: number;
@@ -159,7 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       maxKeepaliveS: c.SK_MAX_KEEPALIVE_S,
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
     },
-    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS },
+    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS, maxQueuedPackets: c.SK_LIVE_MAX_QUEUED },
     alerts: {
       rulePack: c.SK_RULE_PACK,
       tickMs: c.SK_ALERT_TICK_MS,

@@ -41,6 +41,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private readonly clock: () => number;
   /** Messages between hand-over and commit, so close() can wait for every one. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  private failingSince: number | undefined;
 
   constructor(private readonly options: IngestOptions) {
     super();
@@ -54,10 +55,21 @@ export class Ingest extends EventEmitter<IngestEvents> {
         metrics.storeWriteSeconds.observe(seconds);
         if (error) {
           metrics.storeWriteFailures.inc();
-          options.logger.error({ err: error, messages: size }, 'store write failed; messages not acknowledged');
+          metrics.storeFailing.set(1);
+          this.failingSince ??= this.clock();
+          options.logger.error({ err: error, messages: size, failingSince: new Date(this.failingSince).toISOString() }, 'store write failed; messages not acknowledged');
+        } else if (this.failingSince !== undefined) {
+          metrics.storeFailing.set(0);
+          options.logger.warn({ failedForMs: this.clock() - this.failingSince }, 'store writes succeed again');
+          this.failingSince = undefined;
         }
       },
     });
+  }
+
+  /** Since when the last group commits have failed (epoch ms), or undefined while writes succeed. */
+  get storeFailingSince(): number | undefined {
+    return this.failingSince;
   }
 
   /**

@@ -90,6 +90,11 @@ export function createMetrics() {
       labelNames: ['channel', 'outcome'] as const,
       registers,
     }),
+    storeFailing: new Gauge({
+      name: 'sk_store_failing',
+      help: '1 while group commits fail (disk full, database locked): devices get no PUBACK and resend; 0 once a commit succeeds',
+      registers,
+    }),
     storeWriteFailures: new Counter({
       name: 'sk_store_write_failures_total',
       help: 'Group commits that failed; their messages were not acknowledged',
