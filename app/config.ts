@@ -48,6 +48,7 @@ const configSchema = z
     SK_MQTT_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
     SK_MQTT_BAN_S: z.coerce.number().int().min(0).max(86_400).default(600),
     SK_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+    SK_MAX_LIVE_LAG_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     SK_LIVE_MAX_QUEUED: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
@@ -100,7 +101,7 @@ export interface Config {
     loginRateLimitPerMinute: number;
   };
   sqlite: { synchronous: 'full' | 'normal' };
-  limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
+  limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number; maxLiveLagMs: number };
   live: { throttleMs: number; recheckMs: number; maxQueuedPackets: number };
   alerts: {
     rulePack: string;
@@ -159,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       connectTimeoutMs: c.SK_CONNECT_TIMEOUT_MS,
       maxKeepaliveS: c.SK_MAX_KEEPALIVE_S,
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
+      maxLiveLagMs: c.SK_MAX_LIVE_LAG_MS,
     },
     live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS, maxQueuedPackets: c.SK_LIVE_MAX_QUEUED },
     alerts: {

@@ -68,6 +68,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     logger: logger.child({ component: 'ingest' }),
     clock,
     maxFutureSkewMs: config.limits.maxFutureSkewMs,
+    maxLiveLagMs: config.limits.maxLiveLagMs,
   });
   const alerting = await startAlerting({ config, store, ingest, metrics, logger, clock, ...(createEvaluator ? { createEvaluator } : {}) });
   const brokerLogger = logger.child({ component: 'broker' });

@@ -24,6 +24,8 @@ export interface IngestOptions {
   /** Server clock, epoch ms; injectable for tests. */
   clock?: () => number;
   maxFutureSkewMs: number;
+  /** See DecodeOptions.maxLiveLagMs. */
+  maxLiveLagMs?: number;
   /** Most messages in one group commit. */
   maxBatch?: number;
 }
@@ -89,7 +91,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const { metrics } = this.options;
     metrics.messagesReceived.inc({ channel: msg.channel });
     const device = await this.directory.get(msg.deviceId);
-    const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs: this.options.maxFutureSkewMs });
+    const decoded = decodeMessage(msg, device, {
+      nowMs: this.clock(),
+      maxFutureSkewMs: this.options.maxFutureSkewMs,
+      ...(this.options.maxLiveLagMs ? { maxLiveLagMs: this.options.maxLiveLagMs } : {}),
+    });
     const { write } = decoded;
 
     if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);
