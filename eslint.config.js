@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['app/config.ts', 'app/main.ts', 'app/demo.ts', 'test/**', 'bench/**', 'simulators/cli.ts'],
+    files: ['app/config.ts', 'app/main.ts', 'app/demo.ts', 'test/**', 'bench/**', 'soak/**', 'simulators/cli.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -75,6 +75,8 @@ export interface ApiOptions {
   /** Built dashboard to serve at `/`, if present. */
   dashboardDir?: string;
   liveThrottleMs?: number;
+  /** Unsent packets a live socket may have queued before it is dropped (see attachLive). */
+  liveMaxQueuedPackets?: number;
   corsOrigins?: string[];
   bodyLimitBytes?: number;
   /** Requests per minute per client address, for the whole API; and for login and refresh. */
@@ -253,6 +255,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     recheckMs: options.liveRecheckMs ?? 5_000,
     clock,
     throttleMs: options.liveThrottleMs ?? 1_000,
+    maxQueuedPackets: options.liveMaxQueuedPackets ?? 1_000,
     corsOrigins: options.corsOrigins ?? [],
   });
   revalidateLive = live.revalidate;

@@ -39,6 +39,12 @@ export interface LiveOptions {
   /** At most one reading per device per this many ms; the newest wins. */
   throttleMs: number;
   corsOrigins: string[];
+  /**
+   * Packets a socket may have queued unsent (it stopped reading: a frozen tab, a
+   * dead network); beyond this it is dropped, so one slow dashboard costs bounded
+   * memory and never holds the others back. It reconnects and re-fetches when it wakes.
+   */
+  maxQueuedPackets: number;
 }
 
 const room = (siteId: SiteId) => `site:${siteId}`;
@@ -168,12 +174,15 @@ export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: 
   };
   const recheck = setInterval(() => void revalidate(), options.recheckMs);
   recheck.unref();
+  const slowCheck = setInterval(() => dropSlowSockets(io, options.maxQueuedPackets, options.logger), Math.min(1_000, options.recheckMs));
+  slowCheck.unref();
 
   return {
     io,
     revalidate,
     close: async () => {
       clearInterval(recheck);
+      clearInterval(slowCheck);
       options.feed.off('reading:stored', onReading);
       options.feed.off('device:presence', onPresence);
       options.feed.off('finding:stored', onFinding);
@@ -181,6 +190,23 @@ export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: 
       await io.close();
     },
   };
+}
+
+/**
+ * Drops every socket with more than `maxQueued` packets waiting in engine.io's
+ * write buffer. Packets queue there while the transport is busy: a websocket
+ * whose peer stopped reading (once the kernel's buffers are full), or a
+ * long-polling client that stopped polling. socket.io itself only notices such a
+ * client at its ping timeout (45 s), buffering all the while.
+ */
+function dropSlowSockets(io: LiveServer, maxQueued: number, logger: Logger): void {
+  for (const socket of io.sockets.sockets.values()) {
+    const queued = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+    if (queued <= maxQueued) continue;
+    logger.warn({ socketId: socket.id, user: socket.data.principal?.id, queued }, 'dashboard socket not reading; dropped');
+    // Discard the transport: a polite close would wait for the queue to drain, which is never.
+    socket.conn.close(true);
+  }
 }
 
 /**

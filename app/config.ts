@@ -43,8 +43,14 @@ const configSchema = z
     SK_MAX_PACKET_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
     SK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
     SK_MAX_KEEPALIVE_S: z.coerce.number().int().min(10).max(65_535).default(1_200),
+    SK_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
+    SK_MQTT_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+    SK_MQTT_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+    SK_MQTT_BAN_S: z.coerce.number().int().min(0).max(86_400).default(600),
     SK_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+    SK_MAX_LIVE_LAG_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    SK_LIVE_MAX_QUEUED: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     SK_CORS_ORIGINS: list,
     SK_RULE_PACK: z.enum(RULE_PACK_IDS).default('cn-catering'),
@@ -76,7 +82,13 @@ const configSchema = z
 export interface Config {
   dataDir: string;
   http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[] };
-  mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  mqtt: {
+    host: string;
+    port: number;
+    tls?: { port: number; certFile: string; keyFile: string };
+    /** Connect-flood and brute-force limits per client address (broker/address-guard.ts). */
+    admission: { maxPendingPerAddress: number; maxPending: number; failureLimit: number; failureWindowMs: number; banMs: number; maxTracked: number };
+  };
   /** Break-glass admin bearer token; none unless set. */
   adminToken?: string;
   auth: {
@@ -89,8 +101,8 @@ export interface Config {
     loginRateLimitPerMinute: number;
   };
   sqlite: { synchronous: 'full' | 'normal' };
-  limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number };
-  live: { throttleMs: number; recheckMs: number };
+  limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number; maxLiveLagMs: number };
+  live: { throttleMs: number; recheckMs: number; maxQueuedPackets: number };
   alerts: {
     rulePack: string;
     tickMs: number;
@@ -122,6 +134,15 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       host: c.SK_MQTT_HOST,
       port: c.SK_MQTT_PORT,
       ...(c.SK_TLS_CERT_FILE && c.SK_TLS_KEY_FILE ? { tls: { port: c.SK_MQTTS_PORT, certFile: c.SK_TLS_CERT_FILE, keyFile: c.SK_TLS_KEY_FILE } } : {}),
+      admission: {
+        maxPendingPerAddress: c.SK_MQTT_MAX_PENDING_PER_ADDRESS,
+        maxPending: c.SK_MQTT_MAX_PENDING,
+        failureLimit: c.SK_MQTT_LOGIN_FAILURE_LIMIT,
+        // Failures are counted over as long a window as the ban lasts (at least a minute).
+        failureWindowMs: Math.max(60, c.SK_MQTT_BAN_S) * 1_000,
+        banMs: c.SK_MQTT_BAN_S * 1_000,
+        maxTracked: 10_000,
+      },
     },
     ...(c.SK_ADMIN_TOKEN ? { adminToken: c.SK_ADMIN_TOKEN } : {}),
     auth: {
@@ -139,8 +160,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       connectTimeoutMs: c.SK_CONNECT_TIMEOUT_MS,
       maxKeepaliveS: c.SK_MAX_KEEPALIVE_S,
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
+      maxLiveLagMs: c.SK_MAX_LIVE_LAG_MS,
     },
-    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS },
+    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, recheckMs: c.SK_LIVE_RECHECK_MS, maxQueuedPackets: c.SK_LIVE_MAX_QUEUED },
     alerts: {
       rulePack: c.SK_RULE_PACK,
       tickMs: c.SK_ALERT_TICK_MS,

@@ -9,7 +9,7 @@ import { Ingest } from '../ingest/ingest.js';
 import type { EvaluatorFactory } from '../alerts/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { Store } from '../store/index.js';
+import type { IngestSink, Store } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { startAlerting, type Alerting } from './alerting.js';
 import type { Config } from './config.js';
@@ -39,6 +39,8 @@ export interface ServerOverrides {
   clock?: () => number;
   /** Tests may drive the alert engine with their own rules. */
   createEvaluator?: EvaluatorFactory;
+  /** Tests put a fault injector between ingest and the store here (a full disk, say). */
+  wrapIngestSink?: (sink: IngestSink) => IngestSink;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,7 +55,7 @@ function dashboardDir(): string {
  * ingest → store and ingest → API. `npm start`, the demo, the tests and the
  * benchmark all start the system through here.
  */
-export async function startServer(config: Readonly<Config>, { logger, clock = Date.now, createEvaluator }: ServerOverrides): Promise<RunningServer> {
+export async function startServer(config: Readonly<Config>, { logger, clock = Date.now, createEvaluator, wrapIngestSink }: ServerOverrides): Promise<RunningServer> {
   const metrics = createMetrics();
   const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
   // No MQTT connection survives a restart: whoever was online must reconnect to be online again.
@@ -61,11 +63,12 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
   if (wasOnline > 0) logger.info({ devices: wasOnline }, 'devices marked offline at start');
   const ingest = new Ingest({
     registry: store.registry,
-    sink: store.ingestSink,
+    sink: wrapIngestSink ? wrapIngestSink(store.ingestSink) : store.ingestSink,
     metrics,
     logger: logger.child({ component: 'ingest' }),
     clock,
     maxFutureSkewMs: config.limits.maxFutureSkewMs,
+    maxLiveLagMs: config.limits.maxLiveLagMs,
   });
   const alerting = await startAlerting({ config, store, ingest, metrics, logger, clock, ...(createEvaluator ? { createEvaluator } : {}) });
   const brokerLogger = logger.child({ component: 'broker' });
@@ -76,6 +79,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     maxPacketBytes: config.limits.maxPacketBytes,
     connectTimeoutMs: config.limits.connectTimeoutMs,
     maxKeepaliveS: config.limits.maxKeepaliveS,
+    admission: config.mqtt.admission,
     ports: {
       authenticateDevice: (id, secret) => store.registry.authenticateDevice(id, secret),
       deliver: (message) => ingest.handle(message),
@@ -120,9 +124,12 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     latest: (id) => ingest.latest.get(id),
     ready: async () => {
       if (!mqttListening) throw new Error('mqtt listener not started');
+      const failingSince = ingest.storeFailingSince;
+      if (failingSince !== undefined) throw new Error(`store writes failing since ${new Date(failingSince).toISOString()}; readings are not acknowledged`);
     },
     dashboardDir: dashboardDir(),
     liveThrottleMs: config.live.throttleMs,
+    liveMaxQueuedPackets: config.live.maxQueuedPackets,
     corsOrigins: config.http.corsOrigins,
     bodyLimitBytes: config.http.bodyLimitBytes,
     clock,

@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { AddressGuard, addressKey, type AddressGuardOptions } from './address-guard.js';
 import { FrameError, FrameGuard } from './frame-guard.js';
 import { createHooks } from './hooks.js';
 import type { BrokerPorts } from './ports.js';
@@ -18,7 +19,25 @@ export interface BrokerOptions {
   connectTimeoutMs: number;
   /** Largest keepalive a device may ask for; 0 (no keepalive) is refused. */
   maxKeepaliveS: number;
+  /** Connect-flood and brute-force limits per client address; {@link DEFAULT_ADMISSION} unless given. */
+  admission?: Omit<AddressGuardOptions, 'clock'>;
   clock?: () => number;
+}
+
+export const DEFAULT_ADMISSION: Omit<AddressGuardOptions, 'clock'> = {
+  maxPendingPerAddress: 64,
+  maxPending: 5_000,
+  failureLimit: 20,
+  failureWindowMs: 10 * 60_000,
+  banMs: 10 * 60_000,
+  maxTracked: 10_000,
+};
+
+/** What the broker knows of one connection before aedes does: where it comes from. */
+interface Connection {
+  address: string;
+  /** Called once the device authenticated (or the connection closed): it stops counting as pending. */
+  settle(): void;
 }
 
 export interface ListenOptions {
@@ -42,11 +61,15 @@ export class DeviceBroker {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly current = new Map<string, Client>();
+  /** The connection behind each stream handed to aedes (aedes's `client.conn`). */
+  private readonly connections = new WeakMap<object, Connection>();
+  readonly admission: AddressGuard;
   private started: Promise<void> | undefined;
 
   constructor(private readonly options: BrokerOptions) {
     const { logger, metrics, ports } = options;
     const clock = options.clock ?? Date.now;
+    this.admission = new AddressGuard({ ...(options.admission ?? DEFAULT_ADMISSION), clock });
     const hooks = createHooks({
       ports,
       logger,
@@ -54,6 +77,16 @@ export class DeviceBroker {
       clock,
       maxKeepaliveS: options.maxKeepaliveS,
       isCurrent: (client) => this.current.get(client.id) === client,
+      isBanned: (client) => {
+        const address = this.connections.get(client.conn)?.address;
+        return address !== undefined && this.admission.isBanned(address);
+      },
+      loginFailed: (client) => {
+        const address = this.connections.get(client.conn)?.address;
+        if (address === undefined || !this.admission.failed(address)) return;
+        metrics.addressBans.inc();
+        logger.warn({ address }, 'mqtt address banned after repeated failed logins');
+      },
     });
     this.aedes = new Aedes({
       ...hooks,
@@ -64,6 +97,7 @@ export class DeviceBroker {
       maxTopicLevels: 8,
     });
     this.aedes.on('clientReady', (client) => {
+      this.connections.get(client.conn)?.settle();
       this.current.set(client.id, client);
       metrics.devicesConnected.set(this.current.size);
       ports.presence(client.id, true, clock());
@@ -104,7 +138,7 @@ export class DeviceBroker {
    * Serves one connection: the raw stream passes the frame guard, then aedes.
    * Tests call this with in-memory duplex streams.
    */
-  handle(connection: Duplex): void {
+  handle(connection: Duplex, origin?: Connection): void {
     const guard = new FrameGuard(this.options.maxPacketBytes);
     pipeline(connection, guard, (error) => {
       if (error instanceof FrameError) {
@@ -113,7 +147,9 @@ export class DeviceBroker {
         connection.destroy();
       }
     });
-    this.aedes.handle(Duplex.from({ readable: guard, writable: batchedWriter(connection) }));
+    const stream = Duplex.from({ readable: guard, writable: batchedWriter(connection) });
+    if (origin) this.connections.set(stream, origin);
+    this.aedes.handle(stream);
   }
 
   /** Prepares aedes (its persistence); {@link listen} calls it, tests using {@link handle} call it first. */
@@ -125,11 +161,28 @@ export class DeviceBroker {
   async listen(options: ListenOptions): Promise<BrokerAddresses> {
     await this.start();
     const onSocket = (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
       // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
       socket.on('error', () => undefined);
-      this.handle(socket);
+      const address = addressKey(socket.remoteAddress);
+      const refusal = this.admission.admit(address);
+      if (refusal) {
+        // Closed before a byte is read: a flood costs an accept and a close, and connected devices keep their share.
+        this.options.metrics.connectionsClosed.inc({ reason: refusal });
+        socket.destroy();
+        return;
+      }
+      let pending = true;
+      const settle = () => {
+        if (!pending) return;
+        pending = false;
+        this.admission.settle(address);
+      };
+      this.sockets.add(socket);
+      socket.once('close', () => {
+        settle();
+        this.sockets.delete(socket);
+      });
+      this.handle(socket, { address, settle });
     };
     const mqtt = await listenOn(createTcpServer({ noDelay: true }, onSocket), options.host, options.port);
     this.servers.push(mqtt.server);

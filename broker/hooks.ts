@@ -22,6 +22,10 @@ export interface HookContext {
   clock: () => number;
   /** The live connection of each device; a will from a replaced session is ignored. */
   isCurrent(client: Client): boolean;
+  /** Whether the client's address is banned for repeated failed logins (it may have connected before the ban). */
+  isBanned(client: Client): boolean;
+  /** A login with a bad device id or secret: counts against the client's address. */
+  loginFailed(client: Client): void;
 }
 
 /**
@@ -48,7 +52,9 @@ export function createHooks(ctx: HookContext) {
         ctx.logger.warn({ clientId: client.id, username, reason }, 'mqtt connection refused');
         done(refusal(code, message), false);
       };
+      if (ctx.isBanned(client)) return refuse(NOT_AUTHORIZED, 'address_banned', 'too many failed logins from this address; try later');
       if (!username || !password || !ID_PATTERN.test(username)) {
+        ctx.loginFailed(client);
         return refuse(BAD_USERNAME_OR_PASSWORD, 'no_credentials', 'username (device id) and password (device secret) are required');
       }
       // The client id must be the device id, so a device can only ever take over its own session.
@@ -63,6 +69,7 @@ export function createHooks(ctx: HookContext) {
           if (result === 'ok') return done(null, true);
           if (result === 'revoked') return refuse(NOT_AUTHORIZED, 'revoked', 'device revoked');
           if (result === 'site_inactive') return refuse(NOT_AUTHORIZED, 'site_inactive', "device's site is deactivated");
+          ctx.loginFailed(client);
           refuse(BAD_USERNAME_OR_PASSWORD, 'bad_credentials', 'bad device id or secret');
         },
         (error: unknown) => {
@@ -77,6 +84,11 @@ export function createHooks(ctx: HookContext) {
       if (client === null) {
         // Server-originated publishes (commands) only.
         return done(topic?.channel === 'commands' ? null : new Error('server may only publish commands'));
+      }
+      // [MQTT-2.3.1-1] A QoS 1 or 2 PUBLISH carries a non-zero packet id; with id 0 its PUBACK could not be matched.
+      if (packet.qos > 0 && !packet.messageId) {
+        ctx.metrics.connectionsClosed.inc({ reason: 'protocol_violation' });
+        return done(new Error('QoS > 0 PUBLISH without a packet identifier'));
       }
       if (!topic || topic.deviceId !== client.id || !isUplinkChannel(topic.channel)) {
         ctx.metrics.aclDenials.inc({ action: 'publish' });
@@ -99,6 +111,11 @@ export function createHooks(ctx: HookContext) {
     },
 
     authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void) {
+      // [MQTT-1.5.3-2] A string holding U+0000 closes the connection (a refused topic alone would only get SUBACK 0x80).
+      if (subscription.topic.includes('\u0000')) {
+        ctx.metrics.connectionsClosed.inc({ reason: 'protocol_violation' });
+        return done(new Error('U+0000 in a topic filter'));
+      }
       if (subscription.topic !== deviceTopic(client.id, 'commands')) {
         ctx.metrics.aclDenials.inc({ action: 'subscribe' });
         ctx.logger.warn({ clientId: client.id, topic: subscription.topic }, 'subscription outside own command topic refused');

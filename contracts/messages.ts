@@ -24,6 +24,7 @@ export const QUARANTINE_REASONS = [
   'not_json',
   'invalid_payload',
   'timestamp_in_future',
+  'clock_behind',
   'unknown_device',
   'wrong_kind',
 ] as const;

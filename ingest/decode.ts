@@ -17,6 +17,13 @@ import type { DeviceInfo } from './device-directory.js';
 export interface DecodeOptions {
   nowMs: number;
   maxFutureSkewMs: number;
+  /**
+   * Most a reading on the live `telemetry` channel may lag the server clock
+   * (0: no limit). A device sends live readings as it takes them and buffered
+   * ones as `telemetry-batch`, so a live reading hours old means the device's
+   * clock is behind: stored, it would land hours early on every chart.
+   */
+  maxLiveLagMs?: number;
 }
 
 /** What a message turns into: writes for the store, and a presence change for status messages. */
@@ -53,6 +60,13 @@ export function decodeMessage(msg: DeviceMessage, device: DeviceInfo | undefined
       if (!parsed.success) return reject('invalid_payload', describe(parsed.error));
       const { ts, seq, boot, ...values } = parsed.data;
       if (!checkDeviceClock(ts, options.nowMs, options.maxFutureSkewMs)) return reject('timestamp_in_future', futureDetail(ts, options));
+      const lag = msg.receivedAt - ts;
+      if (options.maxLiveLagMs && lag > options.maxLiveLagMs) {
+        return reject(
+          'clock_behind',
+          `device time ${new Date(ts).toISOString()} is ${Math.round(lag / 1000)} s behind the server clock on the live channel (limit ${options.maxLiveLagMs / 1000} s); send buffered readings as telemetry-batch`,
+        );
+      }
       return { write: { readings: [record(msg, device, { ts, seq, boot, values: values as FieldValues })], findings: [], quarantine: [] } };
     }
     case 'telemetry-batch':

@@ -24,6 +24,8 @@ export interface IngestOptions {
   /** Server clock, epoch ms; injectable for tests. */
   clock?: () => number;
   maxFutureSkewMs: number;
+  /** See DecodeOptions.maxLiveLagMs. */
+  maxLiveLagMs?: number;
   /** Most messages in one group commit. */
   maxBatch?: number;
 }
@@ -41,6 +43,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private readonly clock: () => number;
   /** Messages between hand-over and commit, so close() can wait for every one. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  private failingSince: number | undefined;
 
   constructor(private readonly options: IngestOptions) {
     super();
@@ -54,10 +57,21 @@ export class Ingest extends EventEmitter<IngestEvents> {
         metrics.storeWriteSeconds.observe(seconds);
         if (error) {
           metrics.storeWriteFailures.inc();
-          options.logger.error({ err: error, messages: size }, 'store write failed; messages not acknowledged');
+          metrics.storeFailing.set(1);
+          this.failingSince ??= this.clock();
+          options.logger.error({ err: error, messages: size, failingSince: new Date(this.failingSince).toISOString() }, 'store write failed; messages not acknowledged');
+        } else if (this.failingSince !== undefined) {
+          metrics.storeFailing.set(0);
+          options.logger.warn({ failedForMs: this.clock() - this.failingSince }, 'store writes succeed again');
+          this.failingSince = undefined;
         }
       },
     });
+  }
+
+  /** Since when the last group commits have failed (epoch ms), or undefined while writes succeed. */
+  get storeFailingSince(): number | undefined {
+    return this.failingSince;
   }
 
   /**
@@ -77,7 +91,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const { metrics } = this.options;
     metrics.messagesReceived.inc({ channel: msg.channel });
     const device = await this.directory.get(msg.deviceId);
-    const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs: this.options.maxFutureSkewMs });
+    const decoded = decodeMessage(msg, device, {
+      nowMs: this.clock(),
+      maxFutureSkewMs: this.options.maxFutureSkewMs,
+      ...(this.options.maxLiveLagMs ? { maxLiveLagMs: this.options.maxLiveLagMs } : {}),
+    });
     const { write } = decoded;
 
     if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);

@@ -52,8 +52,13 @@ export function createMetrics() {
     }),
     connectionsClosed: new Counter({
       name: 'sk_mqtt_connections_closed_total',
-      help: 'Connections closed by the broker for a protocol or size violation',
+      help: 'Connections closed by the broker: a protocol or size violation, or turned away at accept (flood, ban)',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    addressBans: new Counter({
+      name: 'sk_mqtt_address_bans_total',
+      help: 'Client addresses banned for a while after repeated failed MQTT logins',
       registers,
     }),
     storeWriteSeconds: new Histogram({
@@ -83,6 +88,11 @@ export function createMetrics() {
       name: 'sk_notifications_total',
       help: 'Alert notifications by channel and outcome (sent, failed after retries, suppressed by cap or flapping)',
       labelNames: ['channel', 'outcome'] as const,
+      registers,
+    }),
+    storeFailing: new Gauge({
+      name: 'sk_store_failing',
+      help: '1 while group commits fail (disk full, database locked): devices get no PUBACK and resend; 0 once a commit succeeds',
       registers,
     }),
     storeWriteFailures: new Counter({

@@ -5,7 +5,9 @@ describe('configuration', () => {
   it('starts with safe defaults from an empty environment', () => {
     const config = loadConfig({});
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config.mqtt).toEqual({ host: '127.0.0.1', port: 1883 });
+    expect(config.mqtt).toMatchObject({ host: '127.0.0.1', port: 1883 });
+    expect(config.mqtt.tls).toBeUndefined();
+    expect(config.mqtt.admission).toMatchObject({ maxPendingPerAddress: 64, failureLimit: 20, banMs: 600_000 });
     expect(config.sqlite.synchronous).toBe('full');
     expect(config.adminToken).toBeUndefined();
   });

@@ -56,6 +56,8 @@ export async function startTestServer(
     SK_LOG_LEVEL: 'silent',
     SK_SQLITE_SYNCHRONOUS: 'normal',
     SK_LIVE_THROTTLE_MS: '0',
+    // Tests replay hours of synthetic history as live readings; the clock_behind rule has its own test.
+    SK_MAX_LIVE_LAG_MS: '0',
     // Cheap password hashes (2^10) and no rate limits, so tests can log in often; tests of those set their own.
     SK_PASSWORD_SCRYPT_LOG_N: '10',
     SK_RATE_LIMIT_PER_MINUTE: '1000000',
