@@ -1,7 +1,7 @@
 import type { Store } from '../index.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAudit } from './audit.js';
-import { openDatabase, type SqliteOptions } from './database.js';
+import { openDatabase, type SqliteDatabase, type SqliteOptions } from './database.js';
 import { DeviceKeys } from './device-keys.js';
 import { SqliteAlerts } from './alerts.js';
 import { SqliteFindings } from './findings.js';
@@ -12,12 +12,23 @@ import { SqliteTelemetry } from './telemetry.js';
 
 export type { SqliteOptions, SqliteSynchronous } from './database.js';
 
+export interface SqliteParts {
+  store: Store;
+  db: SqliteDatabase;
+  keys: DeviceKeys;
+}
+
 /** The embedded store: one SQLite file in WAL mode holds everything. */
 export function openSqliteStore(options: SqliteOptions): Store {
+  return openSqliteParts(options).store;
+}
+
+/** The store and the database under it, for adapters that keep part of the data elsewhere (InfluxDB). */
+export function openSqliteParts(options: SqliteOptions): SqliteParts {
   const db = openDatabase(options);
   const keys = new DeviceKeys(db);
   const telemetry = new SqliteTelemetry(db, keys);
-  return {
+  const store: Store = {
     registry: new SqliteRegistry(db),
     alerts: new SqliteAlerts(db),
     ruleState: new SqliteRuleState(db),
@@ -34,4 +45,5 @@ export function openSqliteStore(options: SqliteOptions): Store {
       if (db.open) db.close();
     },
   };
+  return { store, db, keys };
 }

@@ -10,6 +10,7 @@ import type {
 } from '../index.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
+import { IngestExtras } from './ingest-extras.js';
 import type Database from 'better-sqlite3';
 
 export type Row = Record<string, number | string | null>;
@@ -53,7 +54,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
   private readonly insertReading: Record<DeviceKind, Database.Statement>;
   private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
   private readonly historyOf = new Map<string, Database.Statement>();
-  private readonly stmt;
+  private readonly extras: IngestExtras;
   private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
 
   constructor(
@@ -71,16 +72,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     this.latestOf = mk((_k, table) =>
       db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
     );
-    this.stmt = {
-      insertQuarantine: db.prepare(
-        `INSERT INTO quarantine (device_id, channel, reason, detail, payload, received_at)
-         VALUES (@deviceId, @channel, @reason, @detail, @payload, @receivedAt)`,
-      ),
-      insertFinding: db.prepare(
-        `INSERT OR IGNORE INTO camera_findings (device_key, ts, boot, seq, type, confidence, zone, snapshot_url, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    };
+    this.extras = new IngestExtras(db, keys);
     this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
   }
 
@@ -93,12 +85,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
       const key = this.keys.require(r.deviceId);
       return this.insertReading[r.kind].run(key, r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)).changes > 0;
     });
-    const findingsInserted = write.findings.map(
-      (f) =>
-        this.stmt.insertFinding.run(this.keys.require(f.deviceId), f.ts, f.boot, f.seq, f.type, f.confidence, f.zone ?? null, f.snapshotUrl ?? null, f.receivedAt)
-          .changes > 0,
-    );
-    for (const q of write.quarantine) this.stmt.insertQuarantine.run(q);
+    const findingsInserted = this.extras.apply(write);
     return { readingsInserted, findingsInserted };
   }
 
