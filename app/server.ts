@@ -10,8 +10,8 @@ import type { EvaluatorFactory } from '../alerts/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 import { startAlerting, type Alerting } from './alerting.js';
+import { openConfiguredStore } from './open-store.js';
 import type { Config } from './config.js';
 import { ensureBootstrapAdmin, resolveTokenSecret } from './secrets.js';
 
@@ -55,7 +55,8 @@ function dashboardDir(): string {
  */
 export async function startServer(config: Readonly<Config>, { logger, clock = Date.now, createEvaluator }: ServerOverrides): Promise<RunningServer> {
   const metrics = createMetrics();
-  const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
+  const opened = await openConfiguredStore({ config, metrics, logger, clock });
+  const { store } = opened;
   // No MQTT connection survives a restart: whoever was online must reconnect to be online again.
   const wasOnline = await store.registry.markAllOffline(clock());
   if (wasOnline > 0) logger.info({ devices: wasOnline }, 'devices marked offline at start');
@@ -120,6 +121,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     latest: (id) => ingest.latest.get(id),
     ready: async () => {
       if (!mqttListening) throw new Error('mqtt listener not started');
+      return opened.warnings();
     },
     dashboardDir: dashboardDir(),
     liveThrottleMs: config.live.throttleMs,
@@ -161,7 +163,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
           await broker.close();
           await ingest.close();
           await alerting.close();
-          await store.close();
+          await opened.close();
         })();
         return closing;
       },
@@ -170,7 +172,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     await api.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await alerting.close().catch(() => undefined);
-    await store.close();
+    await opened.close();
     throw error;
   }
 }

@@ -66,6 +66,8 @@ export class Victoria {
         `-storageDataPath=${join(this.dataDir, 'data')}`,
         '-retentionPeriod=100y',
         '-dedup.minScrapeInterval=1ms',
+        // Recent samples are searchable at once (the default hides the last 30 s).
+        '-search.latencyOffset=0s',
         '-loggerLevel=ERROR',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -73,6 +75,10 @@ export class Victoria {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.child = child;
+    // A test worker that dies must not leave its server behind.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     for (let attempt = 0; ; attempt++) {
       if (child.exitCode !== null) throw new Error(`victoria-metrics exited with ${child.exitCode}: ${stderr}`);
       const healthy = await fetch(`${this.url}/health`).then((r) => r.ok, () => false);
@@ -97,14 +103,24 @@ export class Victoria {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  /** Every sample of the series matching `selector`, after making recent writes searchable. */
+  /**
+   * Every sample of the series matching `selector`. New series become searchable
+   * a moment after their write even after a force_flush, so this reads until two
+   * reads a little apart agree and are not empty (or gives the last read after ~10 s).
+   */
   async export(selector: string): Promise<ExportedSeries[]> {
-    const flushed = await fetch(`${this.url}/internal/force_flush`);
-    if (!flushed.ok) throw new Error(`force_flush: HTTP ${flushed.status}`);
-    const response = await fetch(`${this.url}/api/v1/export`, { method: 'POST', body: new URLSearchParams({ 'match[]': selector }) });
-    if (!response.ok) throw new Error(`export: HTTP ${response.status} ${await response.text()}`);
-    const text = await response.text();
-    return text
+    let previous: string | undefined;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const flushed = await fetch(`${this.url}/internal/force_flush`);
+      if (!flushed.ok) throw new Error(`force_flush: HTTP ${flushed.status}`);
+      const response = await fetch(`${this.url}/api/v1/export`, { method: 'POST', body: new URLSearchParams({ 'match[]': selector }) });
+      if (!response.ok) throw new Error(`export: HTTP ${response.status} ${await response.text()}`);
+      const text = await response.text();
+      if (text !== '' && text === previous) break;
+      previous = text;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return (previous ?? '')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as ExportedSeries);

@@ -43,9 +43,12 @@ describe.skipIf(missing)('outbox and forwarder through a VictoriaMetrics outage'
     await s.registry.createDevice(newDevice('fridge-1', 'site-ft'), 'secret-1', T0);
   });
   afterEach(async () => {
-    await store?.close();
-    await vm.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await store?.close();
+    } finally {
+      await vm.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** The seq of every stored reading of fridge-1, one entry per sample. */

@@ -47,9 +47,12 @@ describe.skipIf(missing)('InfluxDB write path against VictoriaMetrics', () => {
     await store.registry.createDevice(newDevice('trap-1', 'site-ns', 'oil_separator'), 'secret-2', T0);
   });
   afterEach(async () => {
-    await store.close();
-    await vm.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await store?.close();
+    } finally {
+      await vm.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes each reading as a point of its kind, tagged with region path, site, device and kind, at the device time', async () => {
