@@ -3,10 +3,12 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { checkInflux, openInfluxStore } from '../store/influx/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
+import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
+import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
 import { BacklogMonitor } from './influx-backlog.js';
 
+const HOUR_MS = 3_600_000;
 const DAY = 86_400_000;
 
 export interface OpenedStore {
@@ -29,8 +31,49 @@ export async function openConfiguredStore(options: OpenStoreOptions): Promise<Op
   const { config } = options;
   const file = join(config.dataDir, 'sunshine-kitchen.db');
   if (config.store.kind === 'influx') return openInflux(options, config.store, file);
-  const store = openSqliteStore({ file, synchronous: config.sqlite.synchronous });
-  return { store, warnings: () => [], close: () => store.close() };
+  return openSqlite(options, file);
+}
+
+/** Time in range is measured against the active rule pack's limits for the device's profile (site and device overrides aside). */
+function bandsOf(packId: string): (profile: string) => TemperatureBand | undefined {
+  const limits = getRulePack(packId).settings.temperature;
+  return (profile) => {
+    if (!(TEMPERATURE_PROFILES as readonly string[]).includes(profile)) return undefined;
+    const l = limits[profile as TemperatureProfile];
+    return { minC: l.minC?.value ?? null, maxC: l.maxC?.value ?? null };
+  };
+}
+
+function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
+  const { config, clock } = options;
+  const logger = options.logger.child({ component: 'retention' });
+  const { store, rollups } = openSqliteParts({ file, synchronous: config.sqlite.synchronous, rollups: { bandOf: bandsOf(config.alerts.rulePack) } });
+  // Off the ingest path: the rollup job reads what ingest committed since its last run.
+  const guard = (job: string, work: () => void) => () => {
+    try {
+      work();
+    } catch (error) {
+      logger.error({ err: error, job }, 'telemetry upkeep failed; it runs again at the next tick');
+    }
+  };
+  const rollUp = setInterval(guard('rollup', () => rollups.run()), config.retention.rollupIntervalMs);
+  const prune = guard('prune', () => {
+    const removed = rollups.prune(clock(), config.retention);
+    if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
+  });
+  const pruner = setInterval(prune, HOUR_MS);
+  rollUp.unref();
+  pruner.unref();
+  prune();
+  return {
+    store,
+    warnings: () => [],
+    async close() {
+      clearInterval(rollUp);
+      clearInterval(pruner);
+      await store.close();
+    },
+  };
 }
 
 async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreConfig, file: string): Promise<OpenedStore> {

@@ -11,6 +11,8 @@ import type {
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
 import { IngestExtras } from './ingest-extras.js';
+import { rollupHistory } from './rollup-history.js';
+import { HOUR_MS, type Rollups } from './rollups.js';
 import type Database from 'better-sqlite3';
 
 export type Row = Record<string, number | string | null>;
@@ -60,6 +62,8 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
+    /** With rollups, history in buckets of an hour or more reads them. */
+    private readonly rollups?: Rollups,
   ) {
     const mk = <T>(make: (kind: DeviceKind, table: string, cols: KindColumns) => T) =>
       Object.fromEntries(DEVICE_KINDS.map((k) => [k, make(k, telemetryTable(k), COLUMNS[k])])) as Record<DeviceKind, T>;
@@ -95,6 +99,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     const bucketMs = Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
     const key = this.keys.find(q.deviceId);
     if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
+    if (this.rollups && bucketMs >= HOUR_MS) return rollupHistory(this.db, this.rollups, { kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs });
     const sqlKey = `${q.kind}.${q.field}`;
     let stmt = this.historyOf.get(sqlKey);
     if (!stmt) {
