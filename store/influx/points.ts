@@ -3,11 +3,13 @@ import { FIELDS_BY_KIND, type DeviceKind, type FieldValues } from '../../contrac
 import type { TelemetryRecord } from '../index.js';
 import { SEQ_FIELD } from './flux.js';
 
-/** Where a device is, as tags: all bounded by the registry (never a sequence number or a time). */
+/** Where a device is and what it is, as tags: all bounded by the registry (never a sequence number or a time). */
 export interface DeviceTags {
   /** Materialised region path of the device's site, `/city/district/township/`. */
   region: string;
   site: string;
+  /** chilled, frozen, hot_holding, …: lets a downsampling task measure time in the profile's band. */
+  profile: string;
 }
 
 /** Fields that identify a reading besides its time; fields, never tags, since they are unbounded. */
@@ -16,7 +18,7 @@ export const RECEIVED_FIELD = 'received_at';
 
 /**
  * One reading as one line of line protocol: measurement = device kind, tags =
- * region, site, device and kind, point time = the device's timestamp in ms. A
+ * region, site, device, kind and profile, point time = the device's timestamp in ms. A
  * resend of the same reading is the same series at the same time, so InfluxDB
  * overwrites instead of duplicating. Numbers are always written as floats so a
  * field never changes type (InfluxDB refuses a float after an integer in a shard).
@@ -27,6 +29,7 @@ export function readingLine(record: TelemetryRecord, tags: DeviceTags): string {
     .tag('site', tags.site)
     .tag('device', record.deviceId)
     .tag('kind', record.kind)
+    .tag('profile', tags.profile)
     .intField(SEQ_FIELD, record.seq)
     .stringField(BOOT_FIELD, record.boot)
     .intField(RECEIVED_FIELD, record.receivedAt)

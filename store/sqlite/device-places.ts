@@ -5,10 +5,12 @@ export interface DevicePlace {
   site: string;
   /** Materialised path of the site's region. */
   region: string;
+  /** The device's profile (chilled, frozen, …): bounded, and what its temperature band depends on. */
+  profile: string;
 }
 
 /**
- * Where each device is (its site and the site's region path), for tagging points
+ * Where each device is (its site and the site's region path) and its profile, for tagging points
  * sent to InfluxDB. Cached briefly: a site moved to another region is tagged with
  * its new place within `ttlMs`, without a registry lookup per reading.
  */
@@ -22,7 +24,7 @@ export class DevicePlaces {
     private readonly clock: () => number = Date.now,
   ) {
     this.lookup = db.prepare<[string], DevicePlace>(
-      `SELECT s.id AS site, r.path AS region FROM devices d JOIN sites s ON s.id = d.site_id JOIN regions r ON r.id = s.region_id WHERE d.id = ?`,
+      `SELECT s.id AS site, r.path AS region, d.profile AS profile FROM devices d JOIN sites s ON s.id = d.site_id JOIN regions r ON r.id = s.region_id WHERE d.id = ?`,
     );
   }
 

@@ -55,7 +55,7 @@ describe.skipIf(missing)('InfluxDB write path against VictoriaMetrics', () => {
     }
   });
 
-  it('writes each reading as a point of its kind, tagged with region path, site, device and kind, at the device time', async () => {
+  it('writes each reading as a point of its kind, tagged with region path, site, device, kind and profile, at the device time', async () => {
     const fridge = [1, 2, 3].map((seq) => reading('fridge-1', seq, { temperatureC: 3 + seq / 4, doorOpen: seq === 2 }));
     const trap = reading('trap-1', 1, { greaseMm: 41.5, fillPct: 12, overflow: false }, 'oil_separator');
     const results = await store.ingestSink.writeBatch([write(fridge), write([trap])]);
@@ -68,7 +68,7 @@ describe.skipIf(missing)('InfluxDB write path against VictoriaMetrics', () => {
 
     const series = await vm.export('{__name__=~"temperature_.*|oil_separator_.*"}');
     const temperature = series.find((s) => s.metric.__name__ === 'temperature_temperatureC')!;
-    expect(temperature.metric).toEqual({ __name__: 'temperature_temperatureC', region: '/sz/sz-ft/sz-ft-xm/', site: 'site-xm', device: 'fridge-1', kind: 'temperature' });
+    expect(temperature.metric).toEqual({ __name__: 'temperature_temperatureC', region: '/sz/sz-ft/sz-ft-xm/', site: 'site-xm', device: 'fridge-1', kind: 'temperature', profile: 'chilled' });
     expect(temperature.timestamps).toEqual(fridge.map((r) => r.ts));
     expect(temperature.values).toEqual([3.25, 3.5, 3.75]);
     expect([...samples(series, 'temperature_doorOpen', 'fridge-1')]).toEqual([[1, 0], [2, 1], [3, 0]]);
@@ -76,7 +76,7 @@ describe.skipIf(missing)('InfluxDB write path against VictoriaMetrics', () => {
     expect([...samples(series, 'oil_separator_greaseMm', 'trap-1')]).toEqual([[1, 41.5]]);
     expect(series.find((s) => s.metric.__name__ === 'oil_separator_fillPct')?.metric).toMatchObject({ region: '/sz/sz-ns/', site: 'site-ns' });
     // No unbounded tag: the sequence number is a field (its own series), never a label.
-    for (const s of series) expect(Object.keys(s.metric).sort()).toEqual(['__name__', 'device', 'kind', 'region', 'site']);
+    for (const s of series) expect(Object.keys(s.metric).sort()).toEqual(['__name__', 'device', 'kind', 'profile', 'region', 'site']);
   });
 
   it('reports a resend as a duplicate and does not send it again, also after its row left the outbox', async () => {
