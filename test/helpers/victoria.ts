@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openInfluxStore, type InfluxStore, type InfluxStoreOptions } from '../../store/influx/index.js';
+import type { LineWriter } from '../../store/influx/line-writer.js';
 
 /**
  * A real VictoriaMetrics (Debian's `victoria-metrics` package) on a loopback port
@@ -133,5 +135,46 @@ export class Victoria {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;
+  }
+}
+
+/**
+ * A VictoriaMetrics and an InfluxDB store writing to it, for one test: `open`
+ * (re)opens the store on the same SQLite file, `close` stops both and removes their data.
+ */
+export class VictoriaStoreFixture {
+  store: InfluxStore | undefined;
+
+  private constructor(
+    readonly vm: Victoria,
+    private readonly dir: string,
+    private readonly forwarder: InfluxStoreOptions['forwarder'],
+  ) {}
+
+  static async start(forwarder: InfluxStoreOptions['forwarder'] = {}): Promise<VictoriaStoreFixture> {
+    return new VictoriaStoreFixture(await Victoria.start(), mkdtempSync(join(tmpdir(), 'sk-influx-')), { baseDelayMs: 20, maxDelayMs: 200, ...forwarder });
+  }
+
+  get connection() {
+    return { url: this.vm.url, org: 'sk', bucket: 'telemetry', token: 'test-token' };
+  }
+
+  open(writer?: LineWriter): InfluxStore {
+    this.store = openInfluxStore({
+      sqlite: { file: join(this.dir, 'store.db'), synchronous: 'normal' },
+      influx: this.connection,
+      forwarder: this.forwarder,
+      ...(writer ? { writer } : {}),
+    });
+    return this.store;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.store?.close();
+    } finally {
+      await this.vm.destroy();
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,8 +79,13 @@ describe('InfluxDB startup check', () => {
   it('refuses to start the server when InfluxDB is unreachable, before anything listens', async () => {
     const { url, server } = await fakeInflux(() => undefined);
     await new Promise((r) => server.close(r));
-    const start = startTestServer({ SK_STORE: 'influx', SK_INFLUX_URL: url, SK_INFLUX_ORG: 'o', SK_INFLUX_BUCKET: 'b', SK_INFLUX_TOKEN: 't' });
-    expect((await failure(start)).code).toBe('unreachable');
+    const dataDir = mkdtempSync(join(tmpdir(), 'sk-influx-start-'));
+    try {
+      const start = startTestServer({ SK_STORE: 'influx', SK_INFLUX_URL: url, SK_INFLUX_ORG: 'o', SK_INFLUX_BUCKET: 'b', SK_INFLUX_TOKEN: 't' }, dataDir);
+      expect((await failure(start)).code).toBe('unreachable');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   describe.skipIf(victoriaMissing())('against VictoriaMetrics (no bucket API)', () => {

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TelemetryRecord } from '../../../store/index.js';
-import { openInfluxStore, type InfluxStore } from '../../../store/influx/index.js';
+import type { InfluxStore } from '../../../store/influx/index.js';
 import { InfluxLineWriter, type LineWriter } from '../../../store/influx/line-writer.js';
-import { Victoria, victoriaMissing } from '../../helpers/victoria.js';
+import { Victoria, VictoriaStoreFixture, victoriaMissing } from '../../helpers/victoria.js';
 import { newDevice, seedTree, T0 } from '../store-contract.js';
 
 const missing = victoriaMissing();
@@ -21,34 +18,20 @@ const reading = (seq: number): TelemetryRecord => ({
 });
 
 describe.skipIf(missing)('outbox and forwarder through a VictoriaMetrics outage', () => {
+  let fixture: VictoriaStoreFixture;
   let vm: Victoria;
-  let dir: string;
   let store: InfluxStore | undefined;
-  const open = (writer?: LineWriter) => {
-    const influx = { url: vm.url, org: 'sk', bucket: 'telemetry', token: 'test-token' };
-    store = openInfluxStore({
-      sqlite: { file: join(dir, 'store.db'), synchronous: 'normal' },
-      influx,
-      forwarder: { baseDelayMs: 20, maxDelayMs: 200, batchSize: 25 },
-      ...(writer ? { writer: writer } : {}),
-    });
-    return store;
-  };
+  const open = (writer?: LineWriter) => (store = fixture.open(writer));
 
   beforeEach(async () => {
-    vm = await Victoria.start();
-    dir = mkdtempSync(join(tmpdir(), 'sk-influx-outage-'));
+    fixture = await VictoriaStoreFixture.start({ batchSize: 25 });
+    vm = fixture.vm;
     const s = open();
     await seedTree(s.registry);
     await s.registry.createDevice(newDevice('fridge-1', 'site-ft'), 'secret-1', T0);
   });
   afterEach(async () => {
-    try {
-      await store?.close();
-    } finally {
-      await vm.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await fixture.close();
   });
 
   /** The seq of every stored reading of fridge-1, one entry per sample. */
@@ -109,7 +92,7 @@ describe.skipIf(missing)('outbox and forwarder through a VictoriaMetrics outage'
 
   it('stores a batch once when its confirmation was lost and the forwarder sent it again', async () => {
     await store!.close();
-    const real = new InfluxLineWriter({ url: vm.url, org: 'sk', bucket: 'telemetry', token: 'test-token' }, 25);
+    const real = new InfluxLineWriter(fixture.connection, 25);
     let calls = 0;
     // The server stores the first batch, but the answer never reaches us.
     const lossy: LineWriter = {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestWrite, TelemetryRecord } from '../../../store/index.js';
-import { openInfluxStore, type InfluxStore } from '../../../store/influx/index.js';
-import { Victoria, victoriaMissing, type ExportedSeries } from '../../helpers/victoria.js';
+import type { InfluxStore } from '../../../store/influx/index.js';
+import { Victoria, VictoriaStoreFixture, victoriaMissing, type ExportedSeries } from '../../helpers/victoria.js';
 import { newDevice, seedTree, T0 } from '../store-contract.js';
 
 const missing = victoriaMissing();
@@ -30,29 +27,20 @@ function samples(series: ExportedSeries[], name: string, device: string): Map<nu
 }
 
 describe.skipIf(missing)('InfluxDB write path against VictoriaMetrics', () => {
+  let fixture: VictoriaStoreFixture;
   let vm: Victoria;
-  let dir: string;
   let store: InfluxStore;
 
   beforeEach(async () => {
-    vm = await Victoria.start();
-    dir = mkdtempSync(join(tmpdir(), 'sk-influx-'));
-    store = openInfluxStore({
-      sqlite: { file: join(dir, 'store.db'), synchronous: 'normal' },
-      influx: { url: vm.url, org: 'sk', bucket: 'telemetry', token: 'test-token' },
-      forwarder: { baseDelayMs: 20, maxDelayMs: 200 },
-    });
+    fixture = await VictoriaStoreFixture.start();
+    vm = fixture.vm;
+    store = fixture.open();
     await seedTree(store.registry);
     await store.registry.createDevice(newDevice('fridge-1', 'site-xm'), 'secret-1', T0);
     await store.registry.createDevice(newDevice('trap-1', 'site-ns', 'oil_separator'), 'secret-2', T0);
   });
   afterEach(async () => {
-    try {
-      await store?.close();
-    } finally {
-      await vm.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await fixture.close();
   });
 
   it('writes each reading as a point of its kind, tagged with region path, site, device, kind and profile, at the device time', async () => {
