@@ -93,6 +93,8 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
         // The first failure and then every tenth: an outage must not flood the log.
         if (failures === 1 || failures % 10 === 0) logger.warn({ err: error, failures }, 'InfluxDB write failed; retrying from the outbox');
       },
+      onSetAside: (row, error) =>
+        logger.error({ err: error, outboxId: row.id, line: row.line }, 'InfluxDB refuses this reading on its own; kept in telemetry_outbox_refused'),
       onRecovered: (failures) => logger.info({ failures }, 'InfluxDB writes succeed again; replaying the outbox'),
     },
   });

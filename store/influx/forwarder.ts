@@ -1,4 +1,4 @@
-import type { OutboxQueue } from '../sqlite/outbox.js';
+import type { OutboxQueue, OutboxRow } from '../sqlite/outbox.js';
 import { InfluxWriteError, type LineWriter } from './line-writer.js';
 
 export interface ForwarderOptions {
@@ -11,6 +11,8 @@ export interface ForwarderOptions {
   maxDelayMs?: number;
   /** Told about each failed write (for logs); the forwarder retries anyway. */
   onError?: (error: InfluxWriteError, consecutiveFailures: number) => void;
+  /** Told about a line InfluxDB refuses on its own (moved out of the queue, kept in SQLite). */
+  onSetAside?: (row: OutboxRow, error: InfluxWriteError) => void;
   /** Told when writes succeed again after failures. */
   onRecovered?: (failures: number) => void;
   random?: () => number;
@@ -27,8 +29,8 @@ export interface ForwarderStatus {
 
 /**
  * Sends the outbox to InfluxDB: the oldest rows first, a batch at a time, and
- * deletes a batch only after the server confirmed it. On any failure (5xx, 429,
- * refused connection, timeout) it waits — exponential backoff with full jitter,
+ * deletes a batch only after the server confirmed it. On a failure (5xx, 429,
+ * refused connection, timeout, a refused token) it waits — exponential backoff with full jitter,
  * at least the server's Retry-After — and sends the same batch again, so after an
  * outage the backlog replays in order. A batch written but not confirmed (the
  * connection died after the server stored it) is sent again: the points have the
@@ -36,6 +38,8 @@ export interface ForwarderStatus {
  */
 export class InfluxForwarder {
   private readonly batchSize: number;
+  /** The batch size of the next attempt: smaller while narrowing down a refused line. */
+  private limit: number;
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -46,6 +50,7 @@ export class InfluxForwarder {
 
   constructor(private readonly options: ForwarderOptions) {
     this.batchSize = options.batchSize ?? 5_000;
+    this.limit = this.batchSize;
   }
 
   start(): void {
@@ -83,7 +88,7 @@ export class InfluxForwarder {
   private async loop(): Promise<void> {
     const { outbox, writer } = this.options;
     while (!this.stopped) {
-      const batch = outbox.peek(this.batchSize);
+      const batch = outbox.peek(this.limit);
       if (batch.length === 0) {
         for (const resolve of this.drainedWaiters.splice(0)) resolve();
         await this.pause(undefined);
@@ -95,14 +100,36 @@ export class InfluxForwarder {
         if (this.failures > 0) this.options.onRecovered?.(this.failures);
         this.failures = 0;
         this.lastError = undefined;
+        this.limit = Math.min(this.batchSize, this.limit * 2);
       } catch (caught) {
         const error = caught instanceof InfluxWriteError ? caught : new InfluxWriteError(String(caught), undefined, undefined, { cause: caught });
         this.failures++;
         this.lastError = error.message;
         this.options.onError?.(error, this.failures);
-        await this.pause(this.retryDelay(error));
+        if (!this.narrowDown(batch, error)) await this.pause(this.retryDelay(error));
       }
     }
+  }
+
+  /**
+   * A batch the server refuses for its content (400, 422: a line it cannot take,
+   * such as a field whose type changed; 413: too large) would block the outbox for
+   * good if resent as it is. Halve it until the refused line stands alone, then set
+   * that line aside (kept in SQLite with the reason, never silently dropped) and go
+   * on. Lines of a refused batch that InfluxDB did store are resent and overwrite.
+   * Returns true when the next attempt can follow at once.
+   */
+  private narrowDown(batch: readonly OutboxRow[], error: InfluxWriteError): boolean {
+    const refusedContent = error.statusCode === 400 || error.statusCode === 413 || error.statusCode === 422;
+    if (!refusedContent) return false;
+    if (batch.length > 1) {
+      this.limit = Math.ceil(batch.length / 2);
+      return true;
+    }
+    if (error.statusCode === 413) return false;
+    this.options.outbox.setAside(batch[0]!.id, error.message);
+    this.options.onSetAside?.(batch[0]!, error);
+    return true;
   }
 
   /** Equal jitter (half the exponential cap plus a random half) keeps many servers from retrying in step. */

@@ -22,6 +22,13 @@ CREATE TABLE IF NOT EXISTS telemetry_outbox (
   line TEXT NOT NULL,
   enqueued_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS telemetry_outbox_refused (
+  id INTEGER PRIMARY KEY,
+  line TEXT NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  refused_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS telemetry_seen (
   device_key INTEGER NOT NULL,
   boot TEXT NOT NULL,
@@ -47,6 +54,8 @@ export interface OutboxQueue {
   peek(limit: number): OutboxRow[];
   /** Deletes every row up to and including this id (after a confirmed write). */
   remove(throughId: number): void;
+  /** Moves one row the server refuses on its own to `telemetry_outbox_refused`, with the reason. */
+  setAside(id: number, reason: string): void;
   /** Rows waiting. */
   size(): number;
   /** When the oldest waiting row was enqueued (server clock), if any. */
@@ -61,7 +70,7 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
     private readonly encode: LineEncoder,
     private readonly clock: () => number = Date.now,
@@ -72,8 +81,12 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
       enqueue: db.prepare('INSERT INTO telemetry_outbox (line, enqueued_at) VALUES (?, ?)'),
       peek: db.prepare<[number], { id: number; line: string; enqueued_at: number }>('SELECT id, line, enqueued_at FROM telemetry_outbox ORDER BY id LIMIT ?'),
       remove: db.prepare('DELETE FROM telemetry_outbox WHERE id <= ?'),
+      removeOne: db.prepare('DELETE FROM telemetry_outbox WHERE id = ?'),
       oldest: db.prepare<[], { enqueued_at: number }>('SELECT enqueued_at FROM telemetry_outbox ORDER BY id LIMIT 1'),
       forget: db.prepare('DELETE FROM telemetry_seen WHERE received_at < ?'),
+      refuse: db.prepare(
+        'INSERT INTO telemetry_outbox_refused (id, line, enqueued_at, refused_at, reason) SELECT id, line, enqueued_at, ?, ? FROM telemetry_outbox WHERE id = ?',
+      ),
     };
     this.extras = new IngestExtras(db, keys);
     this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.apply(w)));
@@ -117,6 +130,18 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
 
   remove(throughId: number): void {
     this.rows = Math.max(0, this.rows - this.stmt.remove.run(throughId).changes);
+  }
+
+  setAside(id: number, reason: string): void {
+    this.db.transaction(() => {
+      this.stmt.refuse.run(this.clock(), reason, id);
+      this.rows = Math.max(0, this.rows - this.stmt.removeOne.run(id).changes);
+    })();
+  }
+
+  /** Rows InfluxDB refused, oldest first (for an operator to look at). */
+  refused(): { id: number; line: string; reason: string; refusedAt: number }[] {
+    return this.db.prepare<[], { id: number; line: string; reason: string; refusedAt: number }>('SELECT id, line, reason, refused_at AS refusedAt FROM telemetry_outbox_refused ORDER BY id').all();
   }
 
   size(): number {

@@ -4,10 +4,17 @@ import { InfluxWriteError, type LineWriter } from '../../../store/influx/line-wr
 import type { OutboxQueue, OutboxRow } from '../../../store/sqlite/outbox.js';
 
 /** The outbox as the forwarder sees it, in memory (the SQLite one is tested with a real server in victoria-*.test.ts). */
-function memoryOutbox(lines: string[]): OutboxQueue & { rows: OutboxRow[] } {
+function memoryOutbox(lines: string[]): OutboxQueue & { rows: OutboxRow[]; setAsideRows: { line: string; reason: string }[] } {
   const rows = lines.map((line, i) => ({ id: i + 1, line, enqueuedAt: 1000 + i }));
+  const setAsideRows: { line: string; reason: string }[] = [];
   return {
     rows,
+    setAsideRows,
+    setAside: (id, reason) => {
+      const i = rows.findIndex((r) => r.id === id);
+      setAsideRows.push({ line: rows[i]!.line, reason });
+      rows.splice(i, 1);
+    },
     peek: (limit) => rows.slice(0, limit),
     remove: (throughId) => {
       while (rows.length > 0 && rows[0]!.id <= throughId) rows.shift();
@@ -94,5 +101,41 @@ describe('InfluxDB forwarder', () => {
     forwarder.notify();
     expect(outbox.size()).toBe(1);
     forwarder = undefined;
+  });
+
+  it('narrows a refused batch down to the line InfluxDB cannot take, sets that line aside and carries on at once', async () => {
+    vi.useFakeTimers();
+    const outbox = memoryOutbox(['a', 'b', 'bad', 'c', 'd', 'e', 'f']);
+    const stored = new Set<string>();
+    const attempts: string[][] = [];
+    // Like InfluxDB 2.x on a partial write: the good lines are stored, the answer is 400.
+    const writer: LineWriter = {
+      async write(lines) {
+        attempts.push([...lines]);
+        for (const line of lines) if (line !== 'bad') stored.add(line);
+        if (lines.includes('bad')) throw new InfluxWriteError('HTTP 400 field type conflict', 400, undefined);
+      },
+      close: async () => undefined,
+    };
+    forwarder = new InfluxForwarder({ outbox, writer, batchSize: 4, baseDelayMs: 60_000 });
+    forwarder.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.size()).toBe(0);
+    expect(outbox.setAsideRows).toEqual([{ line: 'bad', reason: 'HTTP 400 field type conflict' }]);
+    expect([...stored].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(attempts[0]).toEqual(['a', 'b', 'bad', 'c']);
+    expect(attempts).toContainEqual(['bad']);
+  });
+
+  it('keeps retrying, never setting aside, when the server is down or refuses the token', async () => {
+    vi.useFakeTimers();
+    const outbox = memoryOutbox(['a']);
+    const writer = scriptedWriter([new InfluxWriteError('HTTP 401', 401, undefined), new InfluxWriteError('unreachable', undefined, undefined)]);
+    forwarder = new InfluxForwarder({ outbox, writer, baseDelayMs: 10, maxDelayMs: 10 });
+    forwarder.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(outbox.setAsideRows).toEqual([]);
+    expect(writer.batches).toEqual([['a'], ['a'], ['a']]);
+    expect(outbox.size()).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryRecord } from '../../../store/index.js';
-import { openInfluxStore, type InfluxStore } from '../../../store/influx/index.js';
+import { InfluxWriteError, openInfluxStore, type InfluxStore } from '../../../store/influx/index.js';
 import { newDevice, seedTree, T0 } from '../store-contract.js';
 
 const DAY = 86_400_000;
@@ -15,16 +15,25 @@ const reading = (seq: number, receivedAt: number): TelemetryRecord => ({
   values: { temperatureC: 4.5, doorOpen: false },
 });
 
-describe('outbox de-duplication window', () => {
+describe('outbox', () => {
   let store: InfluxStore;
   const sent: string[] = [];
+  /** Lines containing this are refused as InfluxDB refuses a field type conflict (HTTP 400). */
+  let poison: string | undefined;
 
   beforeEach(async () => {
     sent.length = 0;
+    poison = undefined;
     store = openInfluxStore({
       sqlite: { file: ':memory:' },
       influx: { url: 'http://127.0.0.1:9', org: 'o', bucket: 'b', token: 't' },
-      writer: { write: async (lines) => void sent.push(...lines), close: async () => undefined },
+      writer: {
+        write: async (lines) => {
+          if (poison && lines.some((l) => l.includes(poison!))) throw new InfluxWriteError('HTTP 400 field type conflict', 400, undefined);
+          sent.push(...lines);
+        },
+        close: async () => undefined,
+      },
     });
     await seedTree(store.registry);
     await store.registry.createDevice(newDevice('fridge-1', 'site-ft'), 'pw', T0);
@@ -49,5 +58,14 @@ describe('outbox de-duplication window', () => {
     await store.forwarder.drained();
     expect(sent).toHaveLength(3);
     expect(sent[2]).toBe(sent[0]);
+  });
+
+  it('keeps a reading InfluxDB refuses in telemetry_outbox_refused and delivers the rest', async () => {
+    poison = 'seq=2i';
+    await store.ingestSink.writeBatch([{ readings: [1, 2, 3].map((seq) => reading(seq, T0)), findings: [], quarantine: [] }]);
+    await store.forwarder.drained();
+    expect(sent.map((l) => l.match(/seq=(\d+)i/)![1])).toEqual(['1', '3']);
+    expect(store.outbox.refused()).toEqual([{ id: 2, line: expect.stringContaining('seq=2i'), reason: 'HTTP 400 field type conflict', refusedAt: expect.any(Number) }]);
+    expect(store.outbox.size()).toBe(0);
   });
 });
