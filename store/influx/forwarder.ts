@@ -30,8 +30,8 @@ export interface ForwarderStatus {
 /**
  * Sends the outbox to InfluxDB: the oldest rows first, a batch at a time, and
  * deletes a batch only after the server confirmed it. On a failure (5xx, 429,
- * refused connection, timeout, a refused token) it waits — exponential backoff with full jitter,
- * at least the server's Retry-After — and sends the same batch again, so after an
+ * refused connection, timeout, a refused token) it waits — exponential backoff
+ * with jitter, at least the server's Retry-After — and sends the same batch again, so after an
  * outage the backlog replays in order. A batch written but not confirmed (the
  * connection died after the server stored it) is sent again: the points have the
  * same series and time, so InfluxDB overwrites them and nothing is doubled.
@@ -62,7 +62,7 @@ export class InfluxForwarder {
     this.wake?.();
   }
 
-  /** Resolves once the outbox is empty (tests and shutdown use it). */
+  /** Resolves once the outbox is empty (for tests and tools; it may wait as long as an outage lasts). */
   drained(): Promise<void> {
     if (this.options.outbox.size() === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainedWaiters.push(resolve));
