@@ -181,14 +181,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         tags: ['ops'],
         summary: 'Readiness: the store answers and the MQTT listener is up',
         security: [],
-        response: { 200: z.object({ status: z.literal('ready') }), 503: z.object({ status: z.literal('unavailable'), reason: z.string() }) },
+        response: { 200: z.object({ status: z.literal('ready'), warnings: z.array(z.string()).optional() }), 503: z.object({ status: z.literal('unavailable'), reason: z.string() }) },
       },
     },
     async (_request, reply) => {
       try {
         await options.store.ping();
-        await options.ready?.();
-        return { status: 'ready' as const };
+        const warnings = (await options.ready?.()) ?? [];
+        return { status: 'ready' as const, ...(warnings.length > 0 ? { warnings } : {}) };
       } catch (error) {
         return reply.status(503).send({ status: 'unavailable' as const, reason: (error as Error).message });
       }

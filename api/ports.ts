@@ -15,8 +15,11 @@ export interface LiveFeed {
 /** Newest reading of a device from memory, when the process has one. */
 export type LatestLookup = (deviceId: DeviceId) => TelemetryRecord | undefined;
 
-/** Readiness of the parts the API does not own (the MQTT listener). */
-export type ReadinessCheck = () => Promise<void>;
+/**
+ * Readiness of the parts the API does not own (the MQTT listener): throws when not
+ * ready; may return warnings (ready, but an operator should look, e.g. an outbox backlog).
+ */
+export type ReadinessCheck = () => Promise<string[] | void>;
 
 export type AlertLiveEvent = 'alert:raised' | 'alert:updated' | 'alert:resolved';
 

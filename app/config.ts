@@ -68,11 +68,33 @@ const configSchema = z
     SK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     SK_WEBHOOK_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
     SK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(2_000),
+    SK_STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+    SK_INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    SK_INFLUX_ORG: z.string().min(1).optional(),
+    SK_INFLUX_BUCKET: z.string().min(1).optional(),
+    SK_INFLUX_TOKEN: z.string().min(1).optional(),
+    SK_INFLUX_BATCH_LINES: z.coerce.number().int().min(1).max(100_000).default(5_000),
+    SK_INFLUX_BACKLOG_ALERT_ROWS: z.coerce.number().int().min(1).default(100_000),
+    SK_INFLUX_DEDUP_DAYS: z.coerce.number().min(1).max(3_650).default(7),
+    // Two years: cold-chain temperature records are commonly kept that long (issue 6; confirm against the local rule).
+    SK_RAW_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(730),
+    SK_ROLLUP_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(3_650),
+    SK_ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
     SK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.SK_ALERT_ESCALATE_CITY_MIN >= c.SK_ALERT_ESCALATE_DISTRICT_MIN, {
     message: 'the city is told no earlier than the district',
     path: ['SK_ALERT_ESCALATE_CITY_MIN'],
+  })
+  .refine((c) => c.SK_ROLLUP_RETENTION_DAYS >= c.SK_RAW_RETENTION_DAYS, {
+    message: 'hourly rollups are kept at least as long as raw readings',
+    path: ['SK_ROLLUP_RETENTION_DAYS'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.SK_STORE !== 'influx') return;
+    for (const key of ['SK_INFLUX_URL', 'SK_INFLUX_ORG', 'SK_INFLUX_BUCKET', 'SK_INFLUX_TOKEN'] as const) {
+      if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required with SK_STORE=influx' });
+    }
   })
   .refine((c) => Boolean(c.SK_TLS_CERT_FILE) === Boolean(c.SK_TLS_KEY_FILE), {
     message: 'set both SK_TLS_CERT_FILE and SK_TLS_KEY_FILE, or neither',
@@ -101,6 +123,10 @@ export interface Config {
     loginRateLimitPerMinute: number;
   };
   sqlite: { synchronous: 'full' | 'normal' };
+  /** Where telemetry goes; everything else is always in SQLite. */
+  store: SqliteStoreConfig | InfluxStoreConfig;
+  /** SQLite telemetry: raw readings and hourly rollups, and how long each is kept. */
+  retention: { rawDays: number; rollupDays: number; rollupIntervalMs: number };
   limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number; maxLiveLagMs: number };
   live: { throttleMs: number; recheckMs: number; maxQueuedPackets: number };
   alerts: {
@@ -111,6 +137,23 @@ export interface Config {
     webhook: { urls: string[]; secret?: string; timeoutMs: number; retry: RetryPolicy };
   };
   logLevel: string;
+}
+
+export interface SqliteStoreConfig {
+  kind: 'sqlite';
+}
+
+export interface InfluxStoreConfig {
+  kind: 'influx';
+  url: string;
+  org: string;
+  bucket: string;
+  token: string;
+  batchLines: number;
+  /** An admin is alerted (error log, metric, /ready warning) when the outbox holds this many rows. */
+  backlogAlertRows: number;
+  /** How long accepted (device, boot, seq) keys are remembered to recognise resends. */
+  dedupDays: number;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +198,20 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       loginRateLimitPerMinute: c.SK_LOGIN_RATE_LIMIT_PER_MINUTE,
     },
     sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS },
+    store:
+      c.SK_STORE === 'influx'
+        ? {
+            kind: 'influx',
+            url: c.SK_INFLUX_URL!,
+            org: c.SK_INFLUX_ORG!,
+            bucket: c.SK_INFLUX_BUCKET!,
+            token: c.SK_INFLUX_TOKEN!,
+            batchLines: c.SK_INFLUX_BATCH_LINES,
+            backlogAlertRows: c.SK_INFLUX_BACKLOG_ALERT_ROWS,
+            dedupDays: c.SK_INFLUX_DEDUP_DAYS,
+          }
+        : { kind: 'sqlite' },
+    retention: { rawDays: c.SK_RAW_RETENTION_DAYS, rollupDays: c.SK_ROLLUP_RETENTION_DAYS, rollupIntervalMs: c.SK_ROLLUP_INTERVAL_S * 1_000 },
     limits: {
       maxPacketBytes: c.SK_MAX_PACKET_BYTES,
       connectTimeoutMs: c.SK_CONNECT_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { createLogger } from '../observability/logger.js';
+import { InfluxStartupError } from '../store/influx/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
 import { installShutdown } from './shutdown.js';
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A store that cannot start says what is wrong in one line; anything else keeps its stack.
+  if (error instanceof InfluxStartupError) {
+    console.error(`cannot start: ${error.message}`);
+    process.exit(2);
+  }
   console.error(error);
   process.exit(1);
 });

@@ -10,8 +10,8 @@ import type { EvaluatorFactory } from '../alerts/engine.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { IngestSink, Store } from '../store/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 import { startAlerting, type Alerting } from './alerting.js';
+import { openConfiguredStore } from './open-store.js';
 import type { Config } from './config.js';
 import { ensureBootstrapAdmin, resolveTokenSecret } from './secrets.js';
 
@@ -57,7 +57,8 @@ function dashboardDir(): string {
  */
 export async function startServer(config: Readonly<Config>, { logger, clock = Date.now, createEvaluator, wrapIngestSink }: ServerOverrides): Promise<RunningServer> {
   const metrics = createMetrics();
-  const store = openSqliteStore({ file: join(config.dataDir, 'sunshine-kitchen.db'), synchronous: config.sqlite.synchronous });
+  const opened = await openConfiguredStore({ config, metrics, logger, clock });
+  const { store } = opened;
   // No MQTT connection survives a restart: whoever was online must reconnect to be online again.
   const wasOnline = await store.registry.markAllOffline(clock());
   if (wasOnline > 0) logger.info({ devices: wasOnline }, 'devices marked offline at start');
@@ -126,6 +127,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
       if (!mqttListening) throw new Error('mqtt listener not started');
       const failingSince = ingest.storeFailingSince;
       if (failingSince !== undefined) throw new Error(`store writes failing since ${new Date(failingSince).toISOString()}; readings are not acknowledged`);
+      return opened.warnings();
     },
     dashboardDir: dashboardDir(),
     liveThrottleMs: config.live.throttleMs,
@@ -168,7 +170,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
           await broker.close();
           await ingest.close();
           await alerting.close();
-          await store.close();
+          await opened.close();
         })();
         return closing;
       },
@@ -177,7 +179,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     await api.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await alerting.close().catch(() => undefined);
-    await store.close();
+    await opened.close();
     throw error;
   }
 }

@@ -95,6 +95,27 @@ export function createMetrics() {
       help: '1 while group commits fail (disk full, database locked): devices get no PUBACK and resend; 0 once a commit succeeds',
       registers,
     }),
+    outboxBacklogRows: new Gauge({
+      name: 'sk_influx_outbox_rows',
+      help: 'Readings acknowledged and waiting in the durable outbox for InfluxDB',
+      registers,
+    }),
+    outboxOldestSeconds: new Gauge({
+      name: 'sk_influx_outbox_oldest_seconds',
+      help: 'Age of the oldest reading waiting in the outbox (0 when empty)',
+      registers,
+    }),
+    outboxBacklogAlarm: new Gauge({
+      name: 'sk_influx_outbox_alarm',
+      help: '1 while the outbox backlog is above SK_INFLUX_BACKLOG_ALERT_ROWS',
+      registers,
+    }),
+    influxWriteFailures: new Counter({
+      name: 'sk_influx_write_failures_total',
+      help: 'Writes to InfluxDB that failed and will be retried, by HTTP status (none: unreachable)',
+      labelNames: ['status'] as const,
+      registers,
+    }),
     storeWriteFailures: new Counter({
       name: 'sk_store_write_failures_total',
       help: 'Group commits that failed; their messages were not acknowledged',

@@ -1,7 +1,7 @@
 import type { Store } from '../index.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAudit } from './audit.js';
-import { openDatabase, type SqliteOptions } from './database.js';
+import { openDatabase, type SqliteDatabase, type SqliteOptions } from './database.js';
 import { DeviceKeys } from './device-keys.js';
 import { SqliteAlerts } from './alerts.js';
 import { SqliteFindings } from './findings.js';
@@ -9,16 +9,36 @@ import { SqliteOverview } from './overview.js';
 import { SqliteQuarantine } from './quarantine.js';
 import { SqliteRegistry } from './registry.js';
 import { SqliteRuleState } from './rule-state.js';
+import { Rollups, type RollupOptions } from './rollups.js';
 import { SqliteTelemetry } from './telemetry.js';
 
 export type { SqliteOptions, SqliteSynchronous } from './database.js';
+export { Rollups, type HourlyRollup, type RollupOptions, type TemperatureBand } from './rollups.js';
+
+export interface SqliteParts {
+  store: Store;
+  db: SqliteDatabase;
+  keys: DeviceKeys;
+  /** Hourly rollups of the telemetry; the owner runs {@link Rollups.run} and {@link Rollups.prune} on a timer. */
+  rollups: Rollups;
+}
+
+export interface SqliteStoreOptions extends SqliteOptions {
+  rollups?: RollupOptions;
+}
 
 /** The embedded store: one SQLite file in WAL mode holds everything. */
-export function openSqliteStore(options: SqliteOptions): Store {
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  return openSqliteParts(options).store;
+}
+
+/** The store and the database under it, for adapters that keep part of the data elsewhere (InfluxDB). */
+export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const db = openDatabase(options);
   const keys = new DeviceKeys(db);
-  const telemetry = new SqliteTelemetry(db, keys);
-  return {
+  const rollups = new Rollups(db, options.rollups);
+  const telemetry = new SqliteTelemetry(db, keys, rollups);
+  const store: Store = {
     registry: new SqliteRegistry(db),
     alerts: new SqliteAlerts(db),
     overview: new SqliteOverview(db),
@@ -36,4 +56,5 @@ export function openSqliteStore(options: SqliteOptions): Store {
       if (db.open) db.close();
     },
   };
+  return { store, db, keys, rollups };
 }

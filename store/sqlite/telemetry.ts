@@ -10,6 +10,9 @@ import type {
 } from '../index.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
+import { IngestExtras } from './ingest-extras.js';
+import { rollupHistory } from './rollup-history.js';
+import { HOUR_MS, type Rollups } from './rollups.js';
 import type Database from 'better-sqlite3';
 
 export type Row = Record<string, number | string | null>;
@@ -53,12 +56,14 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
   private readonly insertReading: Record<DeviceKind, Database.Statement>;
   private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
   private readonly historyOf = new Map<string, Database.Statement>();
-  private readonly stmt;
+  private readonly extras: IngestExtras;
   private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
+    /** With rollups, history in buckets of an hour or more reads them. */
+    private readonly rollups?: Rollups,
   ) {
     const mk = <T>(make: (kind: DeviceKind, table: string, cols: KindColumns) => T) =>
       Object.fromEntries(DEVICE_KINDS.map((k) => [k, make(k, telemetryTable(k), COLUMNS[k])])) as Record<DeviceKind, T>;
@@ -71,16 +76,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     this.latestOf = mk((_k, table) =>
       db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
     );
-    this.stmt = {
-      insertQuarantine: db.prepare(
-        `INSERT INTO quarantine (device_id, channel, reason, detail, payload, received_at)
-         VALUES (@deviceId, @channel, @reason, @detail, @payload, @receivedAt)`,
-      ),
-      insertFinding: db.prepare(
-        `INSERT OR IGNORE INTO camera_findings (device_key, ts, boot, seq, type, confidence, zone, snapshot_url, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    };
+    this.extras = new IngestExtras(db, keys);
     this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
   }
 
@@ -93,12 +89,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
       const key = this.keys.require(r.deviceId);
       return this.insertReading[r.kind].run(key, r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)).changes > 0;
     });
-    const findingsInserted = write.findings.map(
-      (f) =>
-        this.stmt.insertFinding.run(this.keys.require(f.deviceId), f.ts, f.boot, f.seq, f.type, f.confidence, f.zone ?? null, f.snapshotUrl ?? null, f.receivedAt)
-          .changes > 0,
-    );
-    for (const q of write.quarantine) this.stmt.insertQuarantine.run(q);
+    const findingsInserted = this.extras.apply(write);
     return { readingsInserted, findingsInserted };
   }
 
@@ -108,6 +99,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     const bucketMs = Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
     const key = this.keys.find(q.deviceId);
     if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
+    if (this.rollups && bucketMs >= HOUR_MS) return rollupHistory(this.db, this.rollups, { kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs });
     const sqlKey = `${q.kind}.${q.field}`;
     let stmt = this.historyOf.get(sqlKey);
     if (!stmt) {

@@ -36,4 +36,29 @@ describe('configuration', () => {
       (config.http as { port: number }).port = 1;
     }).toThrow(TypeError);
   });
+
+  it('keeps telemetry in SQLite for two years by default, and rollups at least as long', () => {
+    const config = loadConfig({});
+    expect(config.store).toEqual({ kind: 'sqlite' });
+    expect(config.retention.rawDays).toBeGreaterThanOrEqual(730);
+    expect(config.retention.rollupDays).toBeGreaterThanOrEqual(config.retention.rawDays);
+    expect(() => loadConfig({ SK_RAW_RETENTION_DAYS: '800', SK_ROLLUP_RETENTION_DAYS: '400' })).toThrow(/SK_ROLLUP_RETENTION_DAYS/);
+  });
+
+  it('selects InfluxDB only with its URL, org, bucket and token, naming each missing one and never echoing the token', () => {
+    let error: unknown;
+    try {
+      loadConfig({ SK_STORE: 'influx', SK_INFLUX_ORG: 'kitchens' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const keys = (error as ConfigError).problems.map((p) => p.split(':')[0]).sort();
+    expect(keys).toEqual(['SK_INFLUX_BUCKET', 'SK_INFLUX_TOKEN', 'SK_INFLUX_URL']);
+    expect(() => loadConfig({ SK_STORE: 'influx', SK_INFLUX_URL: 'ftp://x', SK_INFLUX_ORG: 'o', SK_INFLUX_BUCKET: 'b', SK_INFLUX_TOKEN: 'secret-token-QQQ' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('QQQ') }),
+    );
+    const config = loadConfig({ SK_STORE: 'influx', SK_INFLUX_URL: 'http://influx:8086', SK_INFLUX_ORG: 'o', SK_INFLUX_BUCKET: 'b', SK_INFLUX_TOKEN: 't' });
+    expect(config.store).toMatchObject({ kind: 'influx', url: 'http://influx:8086', org: 'o', bucket: 'b', token: 't', batchLines: 5000 });
+  });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../store/sqlite/index.js';
+import { openSqliteParts, type SqliteParts } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/index.js';
 import { describeAlertStoreContract } from './alert-store-contract.js';
 import { describeStoreContract, type StoreHandle } from './store-contract.js';
@@ -9,13 +9,19 @@ import { describeStoreContract, type StoreHandle } from './store-contract.js';
 async function openSqliteFile(): Promise<StoreHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-store-'));
   const file = join(dir, 'store.db');
-  let current: Store = openSqliteStore({ file, synchronous: 'normal' });
+  const open = () => openSqliteParts({ file, synchronous: 'normal', rollups: { bandOf: () => ({ minC: 0, maxC: 8 }) } });
+  let parts: SqliteParts = open();
+  let current: Store = parts.store;
   return {
     store: current,
     reopen: async () => {
       await current.close();
-      current = openSqliteStore({ file, synchronous: 'normal' });
+      parts = open();
+      current = parts.store;
       return current;
+    },
+    maintain: async () => {
+      parts.rollups.run();
     },
     cleanup: async () => {
       await current.close();

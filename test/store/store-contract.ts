@@ -24,6 +24,8 @@ export interface StoreHandle {
   reopen?: () => Promise<Store>;
   /** Closes whatever store is current and removes its data. */
   cleanup: () => Promise<void>;
+  /** Runs the adapter's background upkeep now (SQLite: the hourly rollup job); absent when it has none. */
+  maintain?: () => Promise<void>;
 }
 
 export interface StoreContractOptions {
@@ -577,6 +579,44 @@ export function describeStoreContract(
             checkBuckets(readings, field, from, to, result);
           }
         }
+      });
+
+      test('answers long ranges in buckets of hours exactly, whether readings are rolled up yet or not', async () => {
+        await seedDevices();
+        const random = seededRandom(7);
+        const readings: TelemetryRecord[] = [];
+        let ts = T0 + 1234;
+        for (let seq = 0; ts < T0 + 72 * HOUR; seq++) {
+          const values: FieldValues = { temperatureC: Math.round((random() * 14 - 2) * 100) / 100, doorOpen: random() < 0.2 };
+          if (random() < 0.5) values.humidityPct = Math.round(random() * 1000) / 10;
+          readings.push(reading('fridge-1', ts, seq, values));
+          ts += 60_000 + Math.floor(random() * 600_000);
+        }
+        // Two days arrive and are rolled up; then the third day, and a buffered batch from the first day, are not yet.
+        const early = readings.filter((r) => r.ts < T0 + 48 * HOUR && r.seq % 10 !== 3);
+        const late = readings.filter((r) => !early.includes(r));
+        await store.ingestSink.writeBatch([write({ readings: early })]);
+        await handle.maintain?.();
+        await store.ingestSink.writeBatch([write({ readings: late })]);
+        const ranges = [
+          [T0, T0 + 72 * HOUR, 3],
+          [T0 + 1_234_567, T0 + 72 * HOUR - 98_765, 10],
+          [T0 - 5 * HOUR, T0 + 96 * HOUR, 101],
+          [T0 + 30 * 60_000, T0 + 50 * HOUR + 1, 7],
+        ] as const;
+        const check = async () => {
+          for (const [from, to, maxPoints] of ranges) {
+            for (const field of ['temperatureC', 'humidityPct', 'doorOpen']) {
+              const result = await store.telemetry.history({ deviceId: 'fridge-1', kind: 'temperature', field, from, to, maxPoints });
+              expect(result.points.length).toBeLessThanOrEqual(maxPoints);
+              expect(result.bucketMs).toBeGreaterThanOrEqual(HOUR);
+              checkBuckets(readings, field, from, to, result);
+            }
+          }
+        };
+        await check();
+        await handle.maintain?.();
+        await check();
       });
 
       test('aggregates a boolean field as 0/1', async () => {

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Store } from '../store/index.js';
+import { checkInflux, openInfluxStore } from '../store/influx/index.js';
+import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
+import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
+import type { Config, InfluxStoreConfig } from './config.js';
+import { BacklogMonitor } from './influx-backlog.js';
+
+const HOUR_MS = 3_600_000;
+const DAY = 86_400_000;
+
+export interface OpenedStore {
+  store: Store;
+  /** Problems an operator should see on `/ready` while the service still works. */
+  warnings(): string[];
+  /** Stops background jobs, then closes the store. */
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  config: Readonly<Config>;
+  metrics: Metrics;
+  logger: Logger;
+  clock: () => number;
+}
+
+/** Opens the store the configuration selects (SQLite by default) with its background jobs. */
+export async function openConfiguredStore(options: OpenStoreOptions): Promise<OpenedStore> {
+  const { config } = options;
+  const file = join(config.dataDir, 'sunshine-kitchen.db');
+  if (config.store.kind === 'influx') return openInflux(options, config.store, file);
+  return openSqlite(options, file);
+}
+
+/** Time in range is measured against the active rule pack's limits for the device's profile (site and device overrides aside). */
+function bandsOf(packId: string): (profile: string) => TemperatureBand | undefined {
+  const limits = getRulePack(packId).settings.temperature;
+  return (profile) => {
+    if (!(TEMPERATURE_PROFILES as readonly string[]).includes(profile)) return undefined;
+    const l = limits[profile as TemperatureProfile];
+    return { minC: l.minC?.value ?? null, maxC: l.maxC?.value ?? null };
+  };
+}
+
+function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
+  const { config, clock } = options;
+  const logger = options.logger.child({ component: 'retention' });
+  const { store, rollups } = openSqliteParts({ file, synchronous: config.sqlite.synchronous, rollups: { bandOf: bandsOf(config.alerts.rulePack) } });
+  // Off the ingest path: the rollup job reads what ingest committed since its last run.
+  const guard = (job: string, work: () => void) => () => {
+    try {
+      work();
+    } catch (error) {
+      logger.error({ err: error, job }, 'telemetry upkeep failed; it runs again at the next tick');
+    }
+  };
+  const rollUp = setInterval(guard('rollup', () => rollups.run()), config.retention.rollupIntervalMs);
+  const prune = guard('prune', () => {
+    const removed = rollups.prune(clock(), config.retention);
+    if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
+  });
+  const pruner = setInterval(prune, HOUR_MS);
+  rollUp.unref();
+  pruner.unref();
+  prune();
+  return {
+    store,
+    warnings: () => [],
+    async close() {
+      clearInterval(rollUp);
+      clearInterval(pruner);
+      await store.close();
+    },
+  };
+}
+
+async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreConfig, file: string): Promise<OpenedStore> {
+  const { config, metrics, clock } = options;
+  const logger = options.logger.child({ component: 'influx' });
+  const influx = { url: influxConfig.url, org: influxConfig.org, bucket: influxConfig.bucket, token: influxConfig.token };
+  // Fail at start with a message naming what is wrong, rather than piling up an outbox for a server that will never take it.
+  await checkInflux(influx);
+  const store = openInfluxStore({
+    sqlite: { file, synchronous: config.sqlite.synchronous },
+    influx,
+    clock,
+    forwarder: {
+      batchSize: influxConfig.batchLines,
+      onError: (error, failures) => {
+        metrics.influxWriteFailures.inc({ status: error.statusCode === undefined ? 'none' : String(error.statusCode) });
+        // The first failure and then every tenth: an outage must not flood the log.
+        if (failures === 1 || failures % 10 === 0) logger.warn({ err: error, failures }, 'InfluxDB write failed; retrying from the outbox');
+      },
+      onSetAside: (row, error) =>
+        logger.error({ err: error, outboxId: row.id, line: row.line }, 'InfluxDB refuses this reading on its own; kept in telemetry_outbox_refused'),
+      onRecovered: (failures) => logger.info({ failures }, 'InfluxDB writes succeed again; replaying the outbox'),
+    },
+  });
+  const monitor = new BacklogMonitor({ status: () => store.forwarder.status(), metrics, logger, clock, alertRows: influxConfig.backlogAlertRows });
+  const forgetSeen = () => {
+    const removed = store.outbox.forgetSeenBefore(clock() - influxConfig.dedupDays * DAY);
+    if (removed > 0) logger.debug({ removed }, 'forgot old de-duplication keys');
+  };
+  forgetSeen();
+  const pruner = setInterval(forgetSeen, 3_600_000);
+  pruner.unref();
+  logger.info({ url: influx.url, org: influx.org, bucket: influx.bucket, backlog: store.outbox.size() }, 'telemetry goes to InfluxDB through the outbox');
+  return {
+    store,
+    warnings: () => monitor.warnings(),
+    async close() {
+      clearInterval(pruner);
+      monitor.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import type { IngestSink, IngestWrite, IngestWriteResult, TelemetryRecord } from '../index.js';
+import type { SqliteDatabase } from './database.js';
+import type { DeviceKeys } from './device-keys.js';
+import { IngestExtras } from './ingest-extras.js';
+
+/**
+ * The durable outbox for a remote telemetry store (InfluxDB). Ingest's group
+ * commit writes readings here, in the same SQLite transaction as findings and
+ * quarantine, so PUBACK still waits for an fsync on this machine; a forwarder
+ * sends the rows on in id order and deletes them only once the remote write is
+ * confirmed. AUTOINCREMENT: ids are never reused, so "in order" holds even after
+ * the outbox was empty.
+ *
+ * `telemetry_seen` remembers which (device, boot, seq) were accepted, so a resend
+ * is still reported as a duplicate (and raises no second alert) after its row left
+ * the outbox. It is kept for a de-duplication window only: past it, a replay is
+ * written again and InfluxDB overwrites the point (same series, same time).
+ */
+const OUTBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS telemetry_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  line TEXT NOT NULL,
+  enqueued_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telemetry_outbox_refused (
+  id INTEGER PRIMARY KEY,
+  line TEXT NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  refused_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telemetry_seen (
+  device_key INTEGER NOT NULL,
+  boot TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (device_key, boot, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS telemetry_seen_received ON telemetry_seen(received_at);
+`;
+
+export interface OutboxRow {
+  id: number;
+  line: string;
+  enqueuedAt: number;
+}
+
+/** Turns an accepted reading into the line the remote store receives; may throw for an unknown device. */
+export type LineEncoder = (record: TelemetryRecord) => string;
+
+/** The queue side, for the forwarder. */
+export interface OutboxQueue {
+  /** The oldest rows, in order. */
+  peek(limit: number): OutboxRow[];
+  /** Deletes every row up to and including this id (after a confirmed write). */
+  remove(throughId: number): void;
+  /** Moves one row the server refuses on its own to `telemetry_outbox_refused`, with the reason. */
+  setAside(id: number, reason: string): void;
+  /** Rows waiting. */
+  size(): number;
+  /** When the oldest waiting row was enqueued (server clock), if any. */
+  oldestEnqueuedAt(): number | undefined;
+}
+
+export class SqliteOutbox implements IngestSink, OutboxQueue {
+  private readonly stmt;
+  private readonly extras: IngestExtras;
+  private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
+  private rows: number;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly keys: DeviceKeys,
+    private readonly encode: LineEncoder,
+    private readonly clock: () => number = Date.now,
+  ) {
+    db.exec(OUTBOX_SCHEMA);
+    this.stmt = {
+      seen: db.prepare('INSERT OR IGNORE INTO telemetry_seen (device_key, boot, seq, received_at) VALUES (?, ?, ?, ?)'),
+      enqueue: db.prepare('INSERT INTO telemetry_outbox (line, enqueued_at) VALUES (?, ?)'),
+      peek: db.prepare<[number], { id: number; line: string; enqueued_at: number }>('SELECT id, line, enqueued_at FROM telemetry_outbox ORDER BY id LIMIT ?'),
+      remove: db.prepare('DELETE FROM telemetry_outbox WHERE id <= ?'),
+      removeOne: db.prepare('DELETE FROM telemetry_outbox WHERE id = ?'),
+      oldest: db.prepare<[], { enqueued_at: number }>('SELECT enqueued_at FROM telemetry_outbox ORDER BY id LIMIT 1'),
+      forget: db.prepare('DELETE FROM telemetry_seen WHERE received_at < ?'),
+      refuse: db.prepare(
+        'INSERT INTO telemetry_outbox_refused (id, line, enqueued_at, refused_at, reason) SELECT id, line, enqueued_at, ?, ? FROM telemetry_outbox WHERE id = ?',
+      ),
+    };
+    this.extras = new IngestExtras(db, keys);
+    this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.apply(w)));
+    this.rows = (db.prepare('SELECT count(*) AS n FROM telemetry_outbox').get() as { n: number }).n;
+  }
+
+  async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
+    const before = this.rows;
+    try {
+      return this.transaction(writes);
+    } catch (error) {
+      this.rows = before;
+      throw error;
+    } finally {
+      if (this.rows > before) for (const listener of this.listeners) listener();
+    }
+  }
+
+  /** Called after each commit that enqueued rows (the forwarder wakes up). */
+  onEnqueued(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private apply(write: IngestWrite): IngestWriteResult {
+    const now = this.clock();
+    const readingsInserted = write.readings.map((r) => {
+      const fresh = this.stmt.seen.run(this.keys.require(r.deviceId), r.boot, r.seq, r.receivedAt).changes > 0;
+      if (fresh) {
+        this.stmt.enqueue.run(this.encode(r), now);
+        this.rows++;
+      }
+      return fresh;
+    });
+    return { readingsInserted, findingsInserted: this.extras.apply(write) };
+  }
+
+  peek(limit: number): OutboxRow[] {
+    return this.stmt.peek.all(limit).map((r) => ({ id: r.id, line: r.line, enqueuedAt: r.enqueued_at }));
+  }
+
+  remove(throughId: number): void {
+    this.rows = Math.max(0, this.rows - this.stmt.remove.run(throughId).changes);
+  }
+
+  setAside(id: number, reason: string): void {
+    this.db.transaction(() => {
+      this.stmt.refuse.run(this.clock(), reason, id);
+      this.rows = Math.max(0, this.rows - this.stmt.removeOne.run(id).changes);
+    })();
+  }
+
+  /** Rows InfluxDB refused, oldest first (for an operator to look at). */
+  refused(): { id: number; line: string; reason: string; refusedAt: number }[] {
+    return this.db.prepare<[], { id: number; line: string; reason: string; refusedAt: number }>('SELECT id, line, reason, refused_at AS refusedAt FROM telemetry_outbox_refused ORDER BY id').all();
+  }
+
+  size(): number {
+    return this.rows;
+  }
+
+  oldestEnqueuedAt(): number | undefined {
+    return this.stmt.oldest.get()?.enqueued_at;
+  }
+
+  /** Forgets de-duplication keys received before `before` (epoch ms); returns how many. */
+  forgetSeenBefore(before: number): number {
+    return this.stmt.forget.run(before).changes;
+  }
+}

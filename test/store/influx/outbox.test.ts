@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TelemetryRecord } from '../../../store/index.js';
+import { InfluxWriteError, openInfluxStore, type InfluxStore } from '../../../store/influx/index.js';
+import { newDevice, seedTree, T0 } from '../store-contract.js';
+
+const DAY = 86_400_000;
+
+const reading = (seq: number, receivedAt: number): TelemetryRecord => ({
+  deviceId: 'fridge-1',
+  kind: 'temperature',
+  ts: T0 + seq * 1000,
+  seq,
+  boot: 'b1',
+  receivedAt,
+  values: { temperatureC: 4.5, doorOpen: false },
+});
+
+describe('outbox', () => {
+  let store: InfluxStore;
+  const sent: string[] = [];
+  /** Lines containing this are refused as InfluxDB refuses a field type conflict (HTTP 400). */
+  let poison: string | undefined;
+
+  beforeEach(async () => {
+    sent.length = 0;
+    poison = undefined;
+    store = openInfluxStore({
+      sqlite: { file: ':memory:' },
+      influx: { url: 'http://127.0.0.1:9', org: 'o', bucket: 'b', token: 't' },
+      writer: {
+        write: async (lines) => {
+          if (poison && lines.some((l) => l.includes(poison!))) throw new InfluxWriteError('HTTP 400 field type conflict', 400, undefined);
+          sent.push(...lines);
+        },
+        close: async () => undefined,
+      },
+    });
+    await seedTree(store.registry);
+    await store.registry.createDevice(newDevice('fridge-1', 'site-ft'), 'pw', T0);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('recognises a resend inside the window and sends it again after the window (InfluxDB overwrites it)', async () => {
+    const old = reading(1, T0);
+    const recent = reading(2, T0 + 8 * DAY);
+    await store.ingestSink.writeBatch([{ readings: [old, recent], findings: [], quarantine: [] }]);
+    await store.forwarder.drained();
+    expect(sent).toEqual([
+      `temperature,device=fridge-1,kind=temperature,profile=chilled,region=/sz/sz-ft/,site=site-ft boot="b1",doorOpen=F,received_at=${T0}i,seq=1i,temperatureC=4.5 ${old.ts}`,
+      `temperature,device=fridge-1,kind=temperature,profile=chilled,region=/sz/sz-ft/,site=site-ft boot="b1",doorOpen=F,received_at=${T0 + 8 * DAY}i,seq=2i,temperatureC=4.5 ${recent.ts}`,
+    ]);
+
+    expect(store.outbox.forgetSeenBefore(T0 + 7 * DAY)).toBe(1);
+    const [result] = await store.ingestSink.writeBatch([{ readings: [old, recent], findings: [], quarantine: [] }]);
+    expect(result!.readingsInserted).toEqual([true, false]);
+    await store.forwarder.drained();
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toBe(sent[0]);
+  });
+
+  it('keeps a reading InfluxDB refuses in telemetry_outbox_refused and delivers the rest', async () => {
+    poison = 'seq=2i';
+    await store.ingestSink.writeBatch([{ readings: [1, 2, 3].map((seq) => reading(seq, T0)), findings: [], quarantine: [] }]);
+    await store.forwarder.drained();
+    expect(sent.map((l) => l.match(/seq=(\d+)i/)![1])).toEqual(['1', '3']);
+    expect(store.outbox.refused()).toEqual([{ id: 2, line: expect.stringContaining('seq=2i'), reason: 'HTTP 400 field type conflict', refusedAt: expect.any(Number) }]);
+    expect(store.outbox.size()).toBe(0);
+  });
+});
