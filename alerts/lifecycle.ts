@@ -179,7 +179,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       const { policy } = this.options;
       for (const alert of [...this.active.values()]) {
         if (alert.flapping && alert.clearedAt !== null && now - alert.clearedAt >= policy.flapQuietMs) {
-          await this.resolveCleared(alert, now);
+          await this.resolveCleared(alert, now, alert.clearedAt);
           continue;
         }
         if (alert.severity === 'info') continue;
@@ -316,14 +316,15 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       await this.save(alert, { clearedAt: at, updatedAt: now }, [], 'alert:updated');
       return;
     }
-    await this.resolveCleared(alert, now);
+    await this.resolveCleared(alert, now, at);
   }
 
-  private async resolveCleared(alert: Alert, now: number): Promise<void> {
+  /** `clearedAt`: when the condition cleared (device time for reading-driven rules); `now`: when it is resolved. */
+  private async resolveCleared(alert: Alert, now: number, clearedAt: number): Promise<void> {
     const key = keyOf(alert.deviceId, alert.rule);
     this.recentClears.set(key, [...(this.recentClears.get(key) ?? []), now].slice(-this.options.policy.flapRaises));
     const events: NewAlertEvent[] = [{ at: now, actor: SYSTEM_ACTOR, type: 'resolved', detail: { resolution: 'cleared' } }];
-    const patch: AlertPatch = { state: 'resolved', resolution: 'cleared', resolvedAt: now, resolvedBy: SYSTEM_ACTOR, updatedAt: now };
+    const patch: AlertPatch = { state: 'resolved', resolution: 'cleared', clearedAt, resolvedAt: now, resolvedBy: SYSTEM_ACTOR, updatedAt: now };
     // People who were told it started are told it ended; that message is not counted against the cap.
     const saved = await this.save(alert, patch, events, 'alert:resolved');
     if (alert.notifications > 0) this.emit('alert:notify', 'resolved', saved);

@@ -2,7 +2,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../observability/logger.js';
+import mqtt from 'mqtt';
 import { demoPlan } from '../simulators/demo-plan.js';
+import { publishHistory } from '../simulators/history.js';
+import { createModel } from '../simulators/models/index.js';
+import { deviceSeed } from '../simulators/random.js';
 import { Fleet, type FleetDevice } from '../simulators/fleet.js';
 import { isFaultName, type FaultName } from '../simulators/models/model.js';
 import type { RegistryStore } from '../store/index.js';
@@ -52,7 +56,13 @@ async function main(): Promise<void> {
   const config = loadConfig({ SK_DATA_DIR: './data/demo', ...process.env });
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, { logger });
-  const devices = await provisionDemo(server.store.registry, join(config.dataDir, 'demo-fleet.json'), { seed, sites });
+  const fleetFile = join(config.dataDir, 'demo-fleet.json');
+  const firstRun = !existsSync(fleetFile);
+  const devices = await provisionDemo(server.store.registry, fleetFile, { seed, sites });
+  if (firstRun) {
+    console.log(`\n  first run: uploading ${HISTORY_DAYS} days of simulated history for ${devices.length} devices…`);
+    await backfillDemoHistory(server.mqttUrl, devices, { days: HISTORY_DAYS, seed, now: Date.now() });
+  }
   const fleet = new Fleet({ url: server.mqttUrl, devices, intervalMs, seed, faults });
   fleet.on('device:error', (deviceId, error) => logger.debug({ deviceId, err: error.message }, 'simulated device error'));
   await fleet.start();
@@ -65,7 +75,7 @@ async function main(): Promise<void> {
   if (admin && password) console.log(`  log in as  ${admin.user} / ${password}   (generated; kept in ${admin.passwordFile}, mode 0600)`);
   else console.log('  log in as  an existing user (the generated admin password file is gone)');
   const example = devices[0]?.siteId;
-  if (example) console.log(`  public     ${server.httpUrl}/api/v1/public/sites/${example}   (a transparency page, no login)`);
+  if (example) console.log(`  public     ${server.httpUrl}/p/${example}   (a transparency page for the QR code on the door, no login)`);
   console.log(`  API docs   ${server.httpUrl}/docs`);
   console.log(`  metrics    ${server.httpUrl}/metrics`);
   console.log(`  MQTT       ${server.mqttUrl}\n`);
@@ -80,6 +90,51 @@ async function main(): Promise<void> {
     await fleet.stop();
     await server.close();
   }, logger);
+}
+
+const HISTORY_DAYS = 7;
+/**
+ * A fridge's door opens for a minute or so; a coarser step would see it open for a
+ * whole step and raise door alarms the device never had.
+ */
+const HISTORY_STEP_MS: Readonly<Record<FleetDevice['kind'], number>> = { temperature: 2 * 60_000, oil_separator: 10 * 60_000, camera: 10 * 60_000 };
+const DAY_MS = 86_400_000;
+
+/**
+ * On the first run, every device uploads a week of readings from its model, as a
+ * device uploads its buffer after an outage, so the charts, gauges and forecasts
+ * have something to show at once. The first fridge's compressor fails for three
+ * hours two days ago: the charts show an excursion and the alert history a
+ * raised and cleared `temperature_high`.
+ */
+async function backfillDemoHistory(url: string, devices: readonly FleetDevice[], options: { days: number; seed: number; now: number }): Promise<void> {
+  const from = options.now - options.days * DAY_MS;
+  const to = options.now - 60_000;
+  const failing = devices.find((d) => d.profile === 'chilled')?.id;
+  const queue = [...devices];
+  const worker = async () => {
+    for (let device = queue.shift(); device; device = queue.shift()) {
+      const client = await mqtt.connectAsync(url, { clientId: device.id, username: device.id, password: device.secret, clean: true, reconnectPeriod: 0 });
+      try {
+        const model = createModel(device.kind, device.profile, deviceSeed(options.seed, device.id));
+        const range = { stepMs: HISTORY_STEP_MS[device.kind], boot: 'demo-history' };
+        if (device.id === failing) {
+          const failAt = options.now - 2 * DAY_MS;
+          const recoverAt = failAt + 3 * 3_600_000;
+          let seq = await publishHistory(client, device.id, model, { ...range, from, to: failAt - 1 });
+          model.inject('compressor_failure', failAt);
+          seq = await publishHistory(client, device.id, model, { ...range, from: failAt, to: recoverAt - 1, firstSeq: seq });
+          model.clear('compressor_failure');
+          await publishHistory(client, device.id, model, { ...range, from: recoverAt, to, firstSeq: seq });
+        } else {
+          await publishHistory(client, device.id, model, { ...range, from, to });
+        }
+      } finally {
+        await client.endAsync();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** The demo jurisdiction, registered once; device secrets are kept in a fleet file (mode 0600) so a restarted demo reconnects the same devices. */

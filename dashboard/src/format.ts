@@ -6,7 +6,7 @@ export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-function formatNumber(value: number, digits: number): string {
+export function formatNumber(value: number, digits: number): string {
   const key = `${getLocale()}|${digits}`;
   let format = numberFormats.get(key);
   if (!format) {

@@ -75,9 +75,10 @@ describe('alert lifecycle', () => {
     expect(notified.map(([k, a]) => `${k}:${a.deviceId}`)).toEqual(['raised:fridge-1', 'upgraded:fridge-1', 'raised:fridge-2']);
 
     now += MIN;
-    await lifecycle.applyCondition('fridge-1', 'site-1', cleared(now));
+    // The reading that cleared it was taken 20 s before it arrived: the alert keeps both times.
+    await lifecycle.applyCondition('fridge-1', 'site-1', cleared(now - 20_000));
     const resolved = (await store.alerts.get(alert.id))!;
-    expect(resolved).toMatchObject({ state: 'resolved', resolution: 'cleared', resolvedAt: now, resolvedBy: 'system' });
+    expect(resolved).toMatchObject({ state: 'resolved', resolution: 'cleared', clearedAt: now - 20_000, resolvedAt: now, resolvedBy: 'system' });
     expect(live.at(-1)).toEqual(['alert:resolved', resolved]);
     expect(notified.at(-1)?.[0]).toBe('resolved');
     expect(await history(alert.id)).toEqual(['raised:system:temperature 9.5 °C above 8 °C', 'updated:system:temperature 12 °C above 8 °C', 'resolved:system']);

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { publishHistory } from '../../simulators/history.js';
 import { createModel, type DeviceModel } from '../../simulators/models/index.js';
 import { collectProblems, launchChromium, runBrowser, screenshot } from '../helpers/browser.js';
 import { connectDevice, startTestServer, type TestServer } from '../helpers/server.js';
@@ -27,23 +28,11 @@ interface Provisioned {
   secret: string;
 }
 
-/** Publishes `model`'s readings from `from` to `to` every `stepMs`, as telemetry batches (≤ 500 each). */
+/** Publishes `model`'s readings from `from` to `to` every `stepMs` over a fresh connection, as the device's buffered history. */
 async function backfill(device: Provisioned, model: DeviceModel, from: number, to: number, stepMs: number, boot = 'boot-1'): Promise<MqttClient> {
   const client = await connectDevice(server.mqttUrl, device.id, device.secret);
   clients.push(client);
-  let seq = 0;
-  let batch: object[] = [];
-  const flush = async () => {
-    if (!batch.length) return;
-    await client.publishAsync(`sk/v1/devices/${device.id}/telemetry-batch`, JSON.stringify({ boot, readings: batch }), { qos: 1 });
-    batch = [];
-  };
-  for (let t = from; t <= to; t += stepMs) {
-    const values = model.sample(t);
-    if (values) batch.push({ ts: t, seq: ++seq, ...values });
-    if (batch.length === 500) await flush();
-  }
-  await flush();
+  await publishHistory(client, device.id, model, { from, to, stepMs, boot });
   return client;
 }
 

@@ -1,4 +1,5 @@
 import type { Alert, AlertState, ConditionRuleId, Resolution, Severity } from '../../../contracts/alerts.js';
+import { formatConfidence, formatDuration, formatNumber, formatPercent, formatTemperature } from '../format.js';
 import { defineMessages, lookup } from '../i18n.js';
 
 /**
@@ -70,6 +71,9 @@ export const alertText = defineMessages(
     verdict_pending: '待核实',
     verdict_confirmed: '已确认',
     verdict_dismissed: '已驳回',
+    unit_days: '{n} 天',
+    unit_mgL: '{n} mg/L',
+    unit_score: '异常分 {n}',
   },
   {
     severity_critical: 'Critical',
@@ -87,6 +91,9 @@ export const alertText = defineMessages(
     verdict_pending: 'To verify',
     verdict_confirmed: 'Confirmed',
     verdict_dismissed: 'Dismissed',
+    unit_days: '{n} days',
+    unit_mgL: '{n} mg/L',
+    unit_score: 'score {n}',
   },
 );
 
@@ -114,4 +121,41 @@ export function ruleName(rule: Alert['rule'] | string): string {
     return alertText('findingRule', { type: lookup(`finding_${type}`) ?? type });
   }
   return rules.lookup(rule) ?? rule;
+}
+
+/**
+ * An alert's value or limit in the unit its rule reports: °C for temperatures,
+ * minutes in the danger zone, seconds of silence, days to a full grease trap, a
+ * finding's confidence. Rules and their units are in `alerts/evaluation/`.
+ */
+export function formatAlertValue(rule: Alert['rule'], value: number): string {
+  if (rule.startsWith('finding.')) return formatConfidence(value);
+  switch (rule) {
+    case 'temperature_high':
+    case 'temperature_low':
+      return formatTemperature(value);
+    case 'danger_zone':
+      return formatDuration(value * 60_000);
+    case 'no_data':
+    case 'device_offline':
+    case 'camera_offline':
+    case 'camera_not_streaming':
+    case 'camera_lens_occluded':
+    case 'camera_lens_moved':
+    case 'door_open':
+      return formatDuration(value * 1000);
+    case 'battery_low':
+    case 'oil_fill_high':
+    case 'camera_storage_low':
+      return formatPercent(value);
+    case 'oil_effluent_high':
+      return alertText('unit_mgL', { n: formatNumber(value, 0) });
+    case 'oil_full_forecast':
+    case 'oil_pump_out_overdue':
+      return alertText('unit_days', { n: formatNumber(value, value < 10 ? 1 : 0) });
+    case 'anomaly':
+      return alertText('unit_score', { n: formatNumber(value, 2) });
+    default:
+      return formatNumber(value, 1);
+  }
 }

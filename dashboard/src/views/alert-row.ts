@@ -2,9 +2,9 @@ import type { Alert } from '../../../contracts/alerts.js';
 import type { Site } from '../../../contracts/registry.js';
 import { ApiError, type ApiClient } from '../api.js';
 import { h } from '../dom.js';
-import { DEFAULT_TIMEZONE, formatDateTime, formatTemperature } from '../format.js';
+import { DEFAULT_TIMEZONE, formatDateTime } from '../format.js';
 import { buildHash } from '../router.js';
-import { resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
+import { formatAlertValue, resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
 import { at } from './alerts.i18n.js';
 
 export type AlertAction = 'acknowledge' | 'comment' | 'assign' | 'resolve';
@@ -16,10 +16,6 @@ export interface AlertRowHost {
   /** The server's answer replaced the alert (the live push will say the same; whichever comes first wins). */
   changed(alert: Alert): void;
   say(message: string, error?: boolean): void;
-}
-
-function reading(alert: Alert, value: number): string {
-  return alert.rule.startsWith('temperature') || alert.rule === 'danger_zone' ? formatTemperature(value) : String(Math.round(value * 100) / 100);
 }
 
 /**
@@ -87,7 +83,7 @@ export class AlertRow {
     head.append(badge, title, where, state);
 
     const facts: string[] = [at('raisedAt', { time: formatDateTime(a.createdAt, tz) })];
-    if (a.value !== null) facts.push(a.limit !== null ? at('valueLimit', { value: reading(a, a.value), limit: reading(a, a.limit) }) : at('value', { value: reading(a, a.value) }));
+    if (a.value !== null) facts.push(a.limit !== null ? at('valueLimit', { value: formatAlertValue(a.rule, a.value), limit: formatAlertValue(a.rule, a.limit) }) : at('value', { value: formatAlertValue(a.rule, a.value) }));
     if (a.acknowledgedBy && a.state !== 'resolved') facts.push(at('acknowledgedBy', { who: a.acknowledgedBy }));
     if (a.assignee) facts.push(at('assignedTo', { who: a.assignee }));
     if (a.escalation !== 'township') facts.push(at(`escalated_${a.escalation}`));

@@ -3,7 +3,7 @@ import type { QuarantineEntryView } from '../../../contracts/api.js';
 import { timeElement } from '../dates.js';
 import { h } from '../dom.js';
 import { formatDateTime } from '../format.js';
-import { resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
+import { formatAlertValue, resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
 import { dt } from './device.i18n.js';
 
 /** A payload excerpt longer than this is cut in the table; the cell's title has the whole preview. */
@@ -32,8 +32,8 @@ function cell(...content: Array<Node | string>): HTMLTableCellElement {
   return td;
 }
 
-function number(v: number | null): string {
-  return v === null ? '—' : String(Math.round(v * 10) / 10);
+function alertValue(a: Alert, v: number | null): string {
+  return v === null ? '—' : formatAlertValue(a.rule, v);
 }
 
 /**
@@ -56,7 +56,7 @@ export function alertTable(alerts: readonly Alert[], timezone: string): HTMLElem
       cell(ruleName(a.rule)),
       cell(h('span', `severity severity-${a.severity}`, severityName(a.severity))),
       cell(stateName(a.state)),
-      cell(`${number(a.value)} / ${number(a.limit)}`),
+      cell(`${alertValue(a, a.value)} / ${alertValue(a, a.limit)}`),
       cell(handling.join(' · ') || '—'),
     );
     return tr;
