@@ -6,15 +6,19 @@ import { checkInflux, openInfluxStore } from '../store/influx/index.js';
 import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
 import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../contracts/index.js';
 import { BacklogMonitor } from './influx-backlog.js';
+import { StoreUpkeep } from './store-upkeep.js';
 
-const HOUR_MS = 3_600_000;
-const DAY = 86_400_000;
+/** How often old de-duplication keys are forgotten: often, so each run has few rows to delete. */
+const FORGET_SEEN_EVERY_MS = 5 * MINUTE_MS;
 
 export interface OpenedStore {
   store: Store;
   /** Problems an operator should see on `/ready` while the service still works. */
   warnings(): string[];
+  /** Starts the background jobs (rollups, pruning); called once the server listens, so start-up never waits for them. */
+  startJobs(): void;
   /** Stops background jobs, then closes the store. */
   close(): Promise<void>;
 }
@@ -49,29 +53,30 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
   const logger = options.logger.child({ component: 'retention' });
   const { store, rollups } = openSqliteParts({ file, synchronous: config.sqlite.synchronous, rollups: { bandOf: bandsOf(config.alerts.rulePack) } });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
-  const guard = (job: string, work: () => void) => () => {
-    try {
-      work();
-    } catch (error) {
-      logger.error({ err: error, job }, 'telemetry upkeep failed; it runs again at the next tick');
-    }
-  };
-  const rollUp = setInterval(guard('rollup', () => rollups.run()), config.retention.rollupIntervalMs);
-  const prune = guard('prune', () => {
-    const removed = rollups.prune(clock(), config.retention);
-    if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
-  });
-  const pruner = setInterval(prune, HOUR_MS);
-  rollUp.unref();
-  pruner.unref();
-  prune();
+  const upkeep = new StoreUpkeep(
+    [
+      { name: 'rollup', everyMs: config.retention.rollupIntervalMs, work: () => rollups.run() },
+      {
+        name: 'prune',
+        everyMs: HOUR_MS,
+        atStart: true,
+        work: async () => {
+          const removed = await rollups.prune(clock(), config.retention);
+          if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
+        },
+      },
+    ],
+    logger,
+  );
   return {
     store,
     warnings: () => [],
+    startJobs: () => upkeep.start(),
     async close() {
-      clearInterval(rollUp);
-      clearInterval(pruner);
+      const idle = upkeep.close();
+      // Closing the store stops a rollup or prune under way after its current slice.
       await store.close();
+      await idle;
     },
   };
 }
@@ -99,19 +104,29 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
     },
   });
   const monitor = new BacklogMonitor({ status: () => store.forwarder.status(), metrics, logger, clock, alertRows: influxConfig.backlogAlertRows });
-  const forgetSeen = () => {
-    const removed = store.outbox.forgetSeenBefore(clock() - influxConfig.dedupDays * DAY);
-    if (removed > 0) logger.debug({ removed }, 'forgot old de-duplication keys');
-  };
-  forgetSeen();
-  const pruner = setInterval(forgetSeen, 3_600_000);
-  pruner.unref();
+  let closing = false;
+  const upkeep = new StoreUpkeep(
+    [
+      {
+        name: 'forget-seen',
+        everyMs: FORGET_SEEN_EVERY_MS,
+        atStart: true,
+        work: async () => {
+          const removed = await store.outbox.forgetSeenBefore(clock() - influxConfig.dedupDays * DAY_MS, { stopped: () => closing });
+          if (removed > 0) logger.debug({ removed }, 'forgot old de-duplication keys');
+        },
+      },
+    ],
+    logger,
+  );
   logger.info({ url: influx.url, org: influx.org, bucket: influx.bucket, backlog: store.outbox.size() }, 'telemetry goes to InfluxDB through the outbox');
   return {
     store,
     warnings: () => monitor.warnings(),
+    startJobs: () => upkeep.start(),
     async close() {
-      clearInterval(pruner);
+      closing = true;
+      await upkeep.close();
       monitor.close();
       await store.close();
     },

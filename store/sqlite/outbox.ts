@@ -1,4 +1,5 @@
 import type { IngestSink, IngestWrite, IngestWriteResult, TelemetryRecord } from '../index.js';
+import { deleteInChunks } from './chunked-delete.js';
 import type { SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
 import { IngestExtras } from './ingest-extras.js';
@@ -83,7 +84,10 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
       remove: db.prepare('DELETE FROM telemetry_outbox WHERE id <= ?'),
       removeOne: db.prepare('DELETE FROM telemetry_outbox WHERE id = ?'),
       oldest: db.prepare<[], { enqueued_at: number }>('SELECT enqueued_at FROM telemetry_outbox ORDER BY id LIMIT 1'),
-      forget: db.prepare('DELETE FROM telemetry_seen WHERE received_at < ?'),
+      forget: db.prepare<[number, number]>(
+        `DELETE FROM telemetry_seen WHERE (device_key, boot, seq) IN
+           (SELECT device_key, boot, seq FROM telemetry_seen WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+      ),
       refuse: db.prepare(
         'INSERT INTO telemetry_outbox_refused (id, line, enqueued_at, refused_at, reason) SELECT id, line, enqueued_at, ?, ? FROM telemetry_outbox WHERE id = ?',
       ),
@@ -152,8 +156,15 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
     return this.stmt.oldest.get()?.enqueued_at;
   }
 
-  /** Forgets de-duplication keys received before `before` (epoch ms); returns how many. */
-  forgetSeenBefore(before: number): number {
-    return this.stmt.forget.run(before).changes;
+  /**
+   * Forgets de-duplication keys received before `before` (epoch ms), `chunkRows`
+   * per transaction with the event loop free in between (a day of a large fleet's
+   * keys is millions of rows); resolves to how many.
+   */
+  forgetSeenBefore(before: number, options: { chunkRows?: number; stopped?: () => boolean } = {}): Promise<number> {
+    return deleteInChunks(this.db, [(limit) => this.stmt.forget.run(before, limit).changes], {
+      chunkRows: options.chunkRows ?? 5_000,
+      ...(options.stopped ? { stopped: options.stopped } : {}),
+    });
   }
 }

@@ -52,7 +52,7 @@ describe('outbox', () => {
       `temperature,device=fridge-1,kind=temperature,profile=chilled,region=/sz/sz-ft/,site=site-ft boot="b1",doorOpen=F,received_at=${T0 + 8 * DAY}i,seq=2i,temperatureC=4.5 ${recent.ts}`,
     ]);
 
-    expect(store.outbox.forgetSeenBefore(T0 + 7 * DAY)).toBe(1);
+    expect(await store.outbox.forgetSeenBefore(T0 + 7 * DAY)).toBe(1);
     const [result] = await store.ingestSink.writeBatch([{ readings: [old, recent], findings: [], quarantine: [] }]);
     expect(result!.readingsInserted).toEqual([true, false]);
     await store.forwarder.drained();
