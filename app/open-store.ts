@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
-import { checkInflux, openInfluxStore } from '../store/influx/index.js';
+import { checkInflux, openInfluxStore, type ForwarderOptions } from '../store/influx/index.js';
 import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
 import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../contracts/index.js';
 import { BacklogMonitor } from './influx-backlog.js';
-import { StoreUpkeep } from './store-upkeep.js';
+import { StoreUpkeep, type UpkeepJob } from './store-upkeep.js';
 
 /** How often old de-duplication keys are forgotten: often, so each run has few rows to delete. */
 const FORGET_SEEN_EVERY_MS = 5 * MINUTE_MS;
@@ -98,24 +98,29 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
         // The first failure and then every tenth: an outage must not flood the log.
         if (failures === 1 || failures % 10 === 0) logger.warn({ err: error, failures }, 'InfluxDB write failed; retrying from the outbox');
       },
-      onSetAside: (row, error) =>
-        logger.error({ err: error, outboxId: row.id, line: row.line }, 'InfluxDB refuses this reading on its own; kept in telemetry_outbox_refused'),
+      onSetAside: refusedLog(logger, clock),
+      onOutboxError: (error, failures) => {
+        if (failures === 1 || failures % 10 === 0) logger.error({ err: error, failures }, 'the outbox cannot be read or updated; the forwarder retries');
+      },
       onRecovered: (failures) => logger.info({ failures }, 'InfluxDB writes succeed again; replaying the outbox'),
     },
   });
   const monitor = new BacklogMonitor({ status: () => store.forwarder.status(), metrics, logger, clock, alertRows: influxConfig.backlogAlertRows });
   let closing = false;
+  /** A job that deletes outbox bookkeeping older than `days`, in chunks, stopping when the store closes. */
+  const forgetting = (name: string, everyMs: number, days: number, forget: typeof store.outbox.forgetSeenBefore, what: string): UpkeepJob => ({
+    name,
+    everyMs,
+    atStart: true,
+    work: async () => {
+      const removed = await forget.call(store.outbox, clock() - days * DAY_MS, { stopped: () => closing });
+      if (removed > 0) logger.info({ removed }, what);
+    },
+  });
   const upkeep = new StoreUpkeep(
     [
-      {
-        name: 'forget-seen',
-        everyMs: FORGET_SEEN_EVERY_MS,
-        atStart: true,
-        work: async () => {
-          const removed = await store.outbox.forgetSeenBefore(clock() - influxConfig.dedupDays * DAY_MS, { stopped: () => closing });
-          if (removed > 0) logger.debug({ removed }, 'forgot old de-duplication keys');
-        },
-      },
+      forgetting('forget-seen', FORGET_SEEN_EVERY_MS, influxConfig.dedupDays, store.outbox.forgetSeenBefore, 'forgot old de-duplication keys'),
+      forgetting('forget-refused', HOUR_MS, influxConfig.refusedDays, store.outbox.forgetRefusedBefore, 'deleted refused lines past SK_INFLUX_REFUSED_DAYS'),
     ],
     logger,
   );
@@ -130,5 +135,22 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
       monitor.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * Logs lines InfluxDB refuses (set aside in telemetry_outbox_refused) at most once
+ * a minute, with how many were refused since the last report: points beyond the
+ * bucket's retention (422) come by the thousand after a long outage.
+ */
+function refusedLog(logger: Logger, clock: () => number): NonNullable<ForwarderOptions['onSetAside']> {
+  let since = 0;
+  let loggedAt = -Infinity;
+  return (row, error) => {
+    since++;
+    if (clock() - loggedAt < MINUTE_MS) return;
+    logger.error({ err: error, outboxId: row.id, line: row.line, refused: since }, 'InfluxDB refuses readings on their own (this line and the count since the last report); kept in telemetry_outbox_refused');
+    loggedAt = clock();
+    since = 0;
   };
 }

@@ -39,15 +39,14 @@ export class StoreUpkeep {
   runJob(job: UpkeepJob): Promise<void> {
     const under = this.running.get(job.name);
     if (under || this.closed) return under ?? Promise.resolve();
-    const run = (async () => {
-      try {
-        await job.work();
-      } catch (error) {
-        this.logger.error({ err: error, job: job.name }, 'store upkeep failed; it runs again at the next tick');
-      } finally {
-        this.running.delete(job.name);
-      }
-    })();
+    // The work starts in a microtask, after the run is registered: a job that throws at once must still be unregistered at its end.
+    const run = Promise.resolve()
+      .then(() => job.work())
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.error({ err: error, job: job.name }, 'store upkeep failed; it runs again at the next tick'),
+      )
+      .finally(() => this.running.delete(job.name));
     this.running.set(job.name, run);
     return run;
   }

@@ -38,7 +38,8 @@ export class InfluxTelemetryReader implements TelemetryReader {
     for (const [kind, ids] of byKind) {
       const rows = await this.query.collectRows(latestFlux({ bucket: this.connection.bucket, measurement: kind, devices: ids }), (values, meta) => {
         const row = meta.toObject(values);
-        return { device: String(row.device), field: String(row._field), time: Date.parse(String(row._time)), value: row._value as unknown };
+        // The time as the server wrote it (ns): two readings of one device in the same ms have different point times.
+        return { device: String(row.device), field: String(row._field), time: String(row._time), value: row._value as unknown };
       });
       for (const id of ids) {
         const own = rows.filter((r) => r.device === id);
@@ -49,7 +50,7 @@ export class InfluxTelemetryReader implements TelemetryReader {
         out.push({
           deviceId: id,
           kind,
-          ts: newest.time,
+          ts: Date.parse(newest.time),
           seq: Number(fields.get(SEQ_FIELD)),
           boot: String(fields.get(BOOT_FIELD) ?? ''),
           receivedAt: Number(fields.get(RECEIVED_FIELD)),
