@@ -75,7 +75,8 @@ const configSchema = z
     SK_INFLUX_TOKEN: z.string().min(1).optional(),
     SK_INFLUX_BATCH_LINES: z.coerce.number().int().min(1).max(100_000).default(5_000),
     SK_INFLUX_BACKLOG_ALERT_ROWS: z.coerce.number().int().min(1).default(100_000),
-    SK_INFLUX_DEDUP_DAYS: z.coerce.number().min(1).max(3_650).default(7),
+    SK_INFLUX_DEDUP_DAYS: z.coerce.number().min(1).max(3_650).default(2),
+    SK_INFLUX_REFUSED_DAYS: z.coerce.number().min(1).max(3_650).default(30),
     // Two years: cold-chain temperature records are commonly kept that long (issue 6; confirm against the local rule).
     SK_RAW_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(730),
     SK_ROLLUP_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(3_650),
@@ -154,6 +155,8 @@ export interface InfluxStoreConfig {
   backlogAlertRows: number;
   /** How long accepted (device, boot, seq) keys are remembered to recognise resends. */
   dedupDays: number;
+  /** How long lines InfluxDB refused stay in telemetry_outbox_refused for an operator to look at. */
+  refusedDays: number;
 }
 
 export class ConfigError extends Error {
@@ -209,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             batchLines: c.SK_INFLUX_BATCH_LINES,
             backlogAlertRows: c.SK_INFLUX_BACKLOG_ALERT_ROWS,
             dedupDays: c.SK_INFLUX_DEDUP_DAYS,
+            refusedDays: c.SK_INFLUX_REFUSED_DAYS,
           }
         : { kind: 'sqlite' },
     retention: { rawDays: c.SK_RAW_RETENTION_DAYS, rollupDays: c.SK_ROLLUP_RETENTION_DAYS, rollupIntervalMs: c.SK_ROLLUP_INTERVAL_S * 1_000 },

@@ -2,19 +2,23 @@ import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
-import { checkInflux, openInfluxStore } from '../store/influx/index.js';
+import { checkInflux, openInfluxStore, type ForwarderOptions } from '../store/influx/index.js';
 import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
 import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../contracts/index.js';
 import { BacklogMonitor } from './influx-backlog.js';
+import { StoreUpkeep, type UpkeepJob } from './store-upkeep.js';
 
-const HOUR_MS = 3_600_000;
-const DAY = 86_400_000;
+/** How often old de-duplication keys are forgotten: often, so each run has few rows to delete. */
+const FORGET_SEEN_EVERY_MS = 5 * MINUTE_MS;
 
 export interface OpenedStore {
   store: Store;
   /** Problems an operator should see on `/ready` while the service still works. */
   warnings(): string[];
+  /** Starts the background jobs (rollups, pruning); called once the server listens, so start-up never waits for them. */
+  startJobs(): void;
   /** Stops background jobs, then closes the store. */
   close(): Promise<void>;
 }
@@ -49,29 +53,30 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
   const logger = options.logger.child({ component: 'retention' });
   const { store, rollups } = openSqliteParts({ file, synchronous: config.sqlite.synchronous, rollups: { bandOf: bandsOf(config.alerts.rulePack) } });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
-  const guard = (job: string, work: () => void) => () => {
-    try {
-      work();
-    } catch (error) {
-      logger.error({ err: error, job }, 'telemetry upkeep failed; it runs again at the next tick');
-    }
-  };
-  const rollUp = setInterval(guard('rollup', () => rollups.run()), config.retention.rollupIntervalMs);
-  const prune = guard('prune', () => {
-    const removed = rollups.prune(clock(), config.retention);
-    if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
-  });
-  const pruner = setInterval(prune, HOUR_MS);
-  rollUp.unref();
-  pruner.unref();
-  prune();
+  const upkeep = new StoreUpkeep(
+    [
+      { name: 'rollup', everyMs: config.retention.rollupIntervalMs, work: () => rollups.run() },
+      {
+        name: 'prune',
+        everyMs: HOUR_MS,
+        atStart: true,
+        work: async () => {
+          const removed = await rollups.prune(clock(), config.retention);
+          if (removed.raw + removed.rollups > 0) logger.info(removed, 'pruned telemetry past its retention');
+        },
+      },
+    ],
+    logger,
+  );
   return {
     store,
     warnings: () => [],
+    startJobs: () => upkeep.start(),
     async close() {
-      clearInterval(rollUp);
-      clearInterval(pruner);
+      const idle = upkeep.close();
+      // Closing the store stops a rollup or prune under way after its current slice.
       await store.close();
+      await idle;
     },
   };
 }
@@ -93,27 +98,59 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
         // The first failure and then every tenth: an outage must not flood the log.
         if (failures === 1 || failures % 10 === 0) logger.warn({ err: error, failures }, 'InfluxDB write failed; retrying from the outbox');
       },
-      onSetAside: (row, error) =>
-        logger.error({ err: error, outboxId: row.id, line: row.line }, 'InfluxDB refuses this reading on its own; kept in telemetry_outbox_refused'),
+      onSetAside: refusedLog(logger, clock),
+      onOutboxError: (error, failures) => {
+        if (failures === 1 || failures % 10 === 0) logger.error({ err: error, failures }, 'the outbox cannot be read or updated; the forwarder retries');
+      },
       onRecovered: (failures) => logger.info({ failures }, 'InfluxDB writes succeed again; replaying the outbox'),
     },
   });
   const monitor = new BacklogMonitor({ status: () => store.forwarder.status(), metrics, logger, clock, alertRows: influxConfig.backlogAlertRows });
-  const forgetSeen = () => {
-    const removed = store.outbox.forgetSeenBefore(clock() - influxConfig.dedupDays * DAY);
-    if (removed > 0) logger.debug({ removed }, 'forgot old de-duplication keys');
-  };
-  forgetSeen();
-  const pruner = setInterval(forgetSeen, 3_600_000);
-  pruner.unref();
+  let closing = false;
+  /** A job that deletes outbox bookkeeping older than `days`, in chunks, stopping when the store closes. */
+  const forgetting = (name: string, everyMs: number, days: number, forget: typeof store.outbox.forgetSeenBefore, what: string): UpkeepJob => ({
+    name,
+    everyMs,
+    atStart: true,
+    work: async () => {
+      const removed = await forget.call(store.outbox, clock() - days * DAY_MS, { stopped: () => closing });
+      if (removed > 0) logger.info({ removed }, what);
+    },
+  });
+  const upkeep = new StoreUpkeep(
+    [
+      forgetting('forget-seen', FORGET_SEEN_EVERY_MS, influxConfig.dedupDays, store.outbox.forgetSeenBefore, 'forgot old de-duplication keys'),
+      forgetting('forget-refused', HOUR_MS, influxConfig.refusedDays, store.outbox.forgetRefusedBefore, 'deleted refused lines past SK_INFLUX_REFUSED_DAYS'),
+    ],
+    logger,
+  );
   logger.info({ url: influx.url, org: influx.org, bucket: influx.bucket, backlog: store.outbox.size() }, 'telemetry goes to InfluxDB through the outbox');
   return {
     store,
     warnings: () => monitor.warnings(),
+    startJobs: () => upkeep.start(),
     async close() {
-      clearInterval(pruner);
+      closing = true;
+      await upkeep.close();
       monitor.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * Logs lines InfluxDB refuses (set aside in telemetry_outbox_refused) at most once
+ * a minute, with how many were refused since the last report: points beyond the
+ * bucket's retention (422) come by the thousand after a long outage.
+ */
+function refusedLog(logger: Logger, clock: () => number): NonNullable<ForwarderOptions['onSetAside']> {
+  let since = 0;
+  let loggedAt = -Infinity;
+  return (row, error) => {
+    since++;
+    if (clock() - loggedAt < MINUTE_MS) return;
+    logger.error({ err: error, outboxId: row.id, line: row.line, refused: since }, 'InfluxDB refuses readings on their own (this line and the count since the last report); kept in telemetry_outbox_refused');
+    loggedAt = clock();
+    since = 0;
   };
 }

@@ -146,6 +146,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     const brokerAddresses = await broker.listen({ host: config.mqtt.host, port: config.mqtt.port, ...(tls ? { tls } : {}) });
     mqttListening = true;
     await api.listen({ host: config.http.host, port: config.http.port });
+    opened.startJobs();
     const http = api.server.address() as AddressInfo;
     const addresses = { ...brokerAddresses, http };
     const hostOf = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);

@@ -12,3 +12,4 @@ export * from './alerts.js';
 export * from './rule-settings.js';
 export * from './accounts.js';
 export * from './overview.js';
+export * from './time.js';

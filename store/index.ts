@@ -119,6 +119,11 @@ export interface HistoryQuery {
   maxPoints: number;
 }
 
+/** The bucket width of a history query, the same in every adapter: the range in at most `maxPoints` buckets of whole ms. */
+export function historyBucketMs(q: Pick<HistoryQuery, 'from' | 'to' | 'maxPoints'>): number {
+  return Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
+}
+
 /** One downsampling bucket: readings with `t <= ts < t + bucketMs`. Booleans aggregate as 0/1. */
 export interface HistoryPoint {
   t: number;

@@ -15,6 +15,8 @@ export interface ForwarderOptions {
   onSetAside?: (row: OutboxRow, error: InfluxWriteError) => void;
   /** Told when writes succeed again after failures. */
   onRecovered?: (failures: number) => void;
+  /** Told when the outbox itself fails (SQLite full, an I/O error); the forwarder backs off and tries again. */
+  onOutboxError?: (error: unknown, consecutiveFailures: number) => void;
   random?: () => number;
 }
 
@@ -85,30 +87,55 @@ export class InfluxForwarder {
     await this.options.writer.close();
   }
 
+  /**
+   * Never rejects: a failure of the outbox itself (reading, deleting or setting
+   * aside rows in SQLite) is reported and retried after a backoff like a failed
+   * write; the rows stay where they are, so nothing is lost or sent out of order.
+   */
   private async loop(): Promise<void> {
-    const { outbox, writer } = this.options;
     while (!this.stopped) {
-      const batch = outbox.peek(this.limit);
-      if (batch.length === 0) {
-        for (const resolve of this.drainedWaiters.splice(0)) resolve();
-        await this.pause(undefined);
-        continue;
-      }
       try {
-        await writer.write(batch.map((row) => row.line));
-        outbox.remove(batch[batch.length - 1]!.id);
-        if (this.failures > 0) this.options.onRecovered?.(this.failures);
-        this.failures = 0;
-        this.lastError = undefined;
-        this.limit = Math.min(this.batchSize, this.limit * 2);
+        await this.step();
       } catch (caught) {
-        const error = caught instanceof InfluxWriteError ? caught : new InfluxWriteError(String(caught), undefined, undefined, { cause: caught });
         this.failures++;
-        this.lastError = error.message;
-        this.options.onError?.(error, this.failures);
-        if (!this.narrowDown(batch, error)) await this.pause(this.retryDelay(error));
+        this.lastError = `outbox: ${caught instanceof Error ? caught.message : String(caught)}`;
+        try {
+          this.options.onOutboxError?.(caught, this.failures);
+        } catch {
+          // A throwing listener must not end the loop; the failure is in status() anyway.
+        }
+        await this.pause(this.retryDelay(undefined));
       }
     }
+  }
+
+  /** One batch: read it, write it, delete it (or narrow it down, or wait before the retry). */
+  private async step(): Promise<void> {
+    const { outbox, writer } = this.options;
+    const batch = outbox.peek(this.limit);
+    if (batch.length === 0) {
+      for (const resolve of this.drainedWaiters.splice(0)) resolve();
+      await this.pause(undefined);
+      return;
+    }
+    let error: InfluxWriteError | undefined;
+    try {
+      await writer.write(batch.map((row) => row.line));
+    } catch (caught) {
+      error = caught instanceof InfluxWriteError ? caught : new InfluxWriteError(String(caught), undefined, undefined, { cause: caught });
+    }
+    if (error === undefined) {
+      outbox.remove(batch[batch.length - 1]!.id);
+      if (this.failures > 0) this.options.onRecovered?.(this.failures);
+      this.failures = 0;
+      this.lastError = undefined;
+      this.limit = Math.min(this.batchSize, this.limit * 2);
+      return;
+    }
+    this.failures++;
+    this.lastError = error.message;
+    this.options.onError?.(error, this.failures);
+    if (!this.narrowDown(batch, error)) await this.pause(this.retryDelay(error));
   }
 
   /**
@@ -128,17 +155,19 @@ export class InfluxForwarder {
     }
     if (error.statusCode === 413) return false;
     this.options.outbox.setAside(batch[0]!.id, error.message);
+    // The refused line is out of the way: back to full batches (one bad line among thousands must not slow the rest to one line per request).
+    this.limit = this.batchSize;
     this.options.onSetAside?.(batch[0]!, error);
     return true;
   }
 
   /** Equal jitter (half the exponential cap plus a random half) keeps many servers from retrying in step. */
-  private retryDelay(error: InfluxWriteError): number {
+  private retryDelay(error: InfluxWriteError | undefined): number {
     const base = this.options.baseDelayMs ?? 500;
     const max = this.options.maxDelayMs ?? 30_000;
     const cap = Math.min(max, base * 2 ** Math.min(this.failures - 1, 30));
     const jittered = cap / 2 + (this.options.random ?? Math.random)() * (cap / 2);
-    return Math.max(jittered, error.retryAfterMs ?? 0);
+    return Math.max(jittered, error?.retryAfterMs ?? 0);
   }
 
   /** Waits for `ms`, or without `ms` until new rows arrive; close() ends any wait. */

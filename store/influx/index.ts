@@ -7,7 +7,7 @@ import { InfluxLineWriter, type InfluxConnection, type LineWriter } from './line
 import { readingLine } from './points.js';
 import { InfluxTelemetryReader } from './reader.js';
 
-export { InfluxForwarder, type ForwarderStatus } from './forwarder.js';
+export { InfluxForwarder, type ForwarderOptions, type ForwarderStatus } from './forwarder.js';
 export { InfluxWriteError, type InfluxConnection } from './line-writer.js';
 export { checkInflux, InfluxStartupError } from './startup-check.js';
 

@@ -42,7 +42,8 @@ export class InfluxLineWriter implements LineWriter {
     private readonly maxLines = 5_000,
   ) {
     const client = new InfluxDB({ url: connection.url, token: connection.token, timeout: connection.timeoutMs ?? 10_000 });
-    this.api = client.getWriteApi(connection.org, connection.bucket, 'ms', {
+    // ns: point times carry the sequence number below the ms (points.ts).
+    this.api = client.getWriteApi(connection.org, connection.bucket, 'ns', {
       maxRetries: 0,
       maxBufferLines: 0,
       // Never flush on a timer or on size (the client would swallow the error of such a

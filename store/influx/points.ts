@@ -17,8 +17,21 @@ export const BOOT_FIELD = 'boot';
 export const RECEIVED_FIELD = 'received_at';
 
 /**
+ * The point time of a reading, in ns: the device's timestamp (ms) plus its
+ * sequence number modulo 10⁶ as ns. InfluxDB identifies a point by series and
+ * time, so two readings of one device in the same ms must not share a time (the
+ * second would overwrite the first, both acknowledged); a resend has the same
+ * seq, so it still overwrites itself. Readers truncate to ms. A string: ns since
+ * 1970 are past 2^53.
+ */
+export function pointTimeNs(record: Pick<TelemetryRecord, 'ts' | 'seq'>): string {
+  const offset = ((record.seq % 1_000_000) + 1_000_000) % 1_000_000;
+  return (BigInt(record.ts) * 1_000_000n + BigInt(offset)).toString();
+}
+
+/**
  * One reading as one line of line protocol: measurement = device kind, tags =
- * region, site, device, kind and profile, point time = the device's timestamp in ms. A
+ * region, site, device, kind and profile, point time = {@link pointTimeNs}. A
  * resend of the same reading is the same series at the same time, so InfluxDB
  * overwrites instead of duplicating. Numbers are always written as floats so a
  * field never changes type (InfluxDB refuses a float after an integer in a shard).
@@ -33,7 +46,7 @@ export function readingLine(record: TelemetryRecord, tags: DeviceTags): string {
     .intField(SEQ_FIELD, record.seq)
     .stringField(BOOT_FIELD, record.boot)
     .intField(RECEIVED_FIELD, record.receivedAt)
-    .timestamp(record.ts);
+    .timestamp(pointTimeNs(record));
   for (const [name, value] of Object.entries(record.values)) {
     if (typeof value === 'boolean') point.booleanField(name, value);
     else if (typeof value === 'number') point.floatField(name, value);

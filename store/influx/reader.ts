@@ -1,6 +1,6 @@
 import { InfluxDB, type QueryApi } from '@influxdata/influxdb-client';
 import { FIELDS_BY_KIND, type DeviceKind } from '../../contracts/index.js';
-import type { HistoryPoint, HistoryQuery, HistoryResult, TelemetryReader, TelemetryRecord } from '../index.js';
+import { historyBucketMs, type HistoryPoint, type HistoryQuery, type HistoryResult, type TelemetryReader, type TelemetryRecord } from '../index.js';
 import { countFlux, historyFlux, latestFlux, SEQ_FIELD } from './flux.js';
 import type { InfluxConnection } from './line-writer.js';
 import { BOOT_FIELD, catalogueValues, RECEIVED_FIELD } from './points.js';
@@ -19,7 +19,7 @@ export class InfluxTelemetryReader implements TelemetryReader {
 
   async history(q: HistoryQuery): Promise<HistoryResult> {
     if (!Object.hasOwn(FIELDS_BY_KIND[q.kind], q.field)) throw new RangeError(`${q.kind} devices have no field ${q.field}`);
-    const bucketMs = Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
+    const bucketMs = historyBucketMs(q);
     if (q.to <= q.from) return { bucketMs, points: [] };
     const flux = historyFlux({ bucket: this.connection.bucket, measurement: q.kind, device: q.deviceId, field: q.field, from: q.from, to: q.to, bucketMs });
     const points = await this.query.collectRows<HistoryPoint>(flux, (values, meta) => {
@@ -38,7 +38,8 @@ export class InfluxTelemetryReader implements TelemetryReader {
     for (const [kind, ids] of byKind) {
       const rows = await this.query.collectRows(latestFlux({ bucket: this.connection.bucket, measurement: kind, devices: ids }), (values, meta) => {
         const row = meta.toObject(values);
-        return { device: String(row.device), field: String(row._field), time: Date.parse(String(row._time)), value: row._value as unknown };
+        // The time as the server wrote it (ns): two readings of one device in the same ms have different point times.
+        return { device: String(row.device), field: String(row._field), time: String(row._time), value: row._value as unknown };
       });
       for (const id of ids) {
         const own = rows.filter((r) => r.device === id);
@@ -49,7 +50,7 @@ export class InfluxTelemetryReader implements TelemetryReader {
         out.push({
           deviceId: id,
           kind,
-          ts: newest.time,
+          ts: Date.parse(newest.time),
           seq: Number(fields.get(SEQ_FIELD)),
           boot: String(fields.get(BOOT_FIELD) ?? ''),
           receivedAt: Number(fields.get(RECEIVED_FIELD)),

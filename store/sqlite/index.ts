@@ -19,7 +19,7 @@ export interface SqliteParts {
   store: Store;
   db: SqliteDatabase;
   keys: DeviceKeys;
-  /** Hourly rollups of the telemetry; the owner runs {@link Rollups.run} and {@link Rollups.prune} on a timer. */
+  /** Hourly rollups of the telemetry; the owner runs {@link Rollups.run} and {@link Rollups.prune} on a timer; closing the store stops them. */
   rollups: Rollups;
 }
 
@@ -53,6 +53,7 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
       db.prepare('SELECT 1').get();
     },
     async close() {
+      await rollups.stop();
       if (db.open) db.close();
     },
   };

@@ -1,7 +1,9 @@
 import type { IngestSink, IngestWrite, IngestWriteResult, TelemetryRecord } from '../index.js';
+import { deleteInChunks } from './chunked-delete.js';
 import type { SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
 import { IngestExtras } from './ingest-extras.js';
+import type Database from 'better-sqlite3';
 
 /**
  * The durable outbox for a remote telemetry store (InfluxDB). Ingest's group
@@ -38,6 +40,13 @@ CREATE TABLE IF NOT EXISTS telemetry_seen (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS telemetry_seen_received ON telemetry_seen(received_at);
 `;
+
+export interface ForgetOptions {
+  /** Most rows one transaction deletes (the event loop runs between transactions). */
+  chunkRows?: number;
+  /** Checked between chunks: true stops (the rest goes next time). */
+  stopped?: () => boolean;
+}
 
 export interface OutboxRow {
   id: number;
@@ -76,6 +85,8 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
     private readonly clock: () => number = Date.now,
   ) {
     db.exec(OUTBOX_SCHEMA);
+    // Rows enqueued before point times went to ns end in a ms time (13 digits); the writer now sends ns.
+    db.exec(`UPDATE telemetry_outbox SET line = line || '000000' WHERE length(line) - length(rtrim(line, '0123456789')) BETWEEN 1 AND 16`);
     this.stmt = {
       seen: db.prepare('INSERT OR IGNORE INTO telemetry_seen (device_key, boot, seq, received_at) VALUES (?, ?, ?, ?)'),
       enqueue: db.prepare('INSERT INTO telemetry_outbox (line, enqueued_at) VALUES (?, ?)'),
@@ -83,7 +94,11 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
       remove: db.prepare('DELETE FROM telemetry_outbox WHERE id <= ?'),
       removeOne: db.prepare('DELETE FROM telemetry_outbox WHERE id = ?'),
       oldest: db.prepare<[], { enqueued_at: number }>('SELECT enqueued_at FROM telemetry_outbox ORDER BY id LIMIT 1'),
-      forget: db.prepare('DELETE FROM telemetry_seen WHERE received_at < ?'),
+      forget: db.prepare<[number, number]>(
+        `DELETE FROM telemetry_seen WHERE (device_key, boot, seq) IN
+           (SELECT device_key, boot, seq FROM telemetry_seen WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+      ),
+      forgetRefused: db.prepare<[number, number]>('DELETE FROM telemetry_outbox_refused WHERE id IN (SELECT id FROM telemetry_outbox_refused WHERE refused_at < ? LIMIT ?)'),
       refuse: db.prepare(
         'INSERT INTO telemetry_outbox_refused (id, line, enqueued_at, refused_at, reason) SELECT id, line, enqueued_at, ?, ? FROM telemetry_outbox WHERE id = ?',
       ),
@@ -139,6 +154,11 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
     })();
   }
 
+  /** Deletes refused rows set aside before `before` (epoch ms), in chunks; resolves to how many. */
+  forgetRefusedBefore(before: number, options: ForgetOptions = {}): Promise<number> {
+    return this.forget(this.stmt.forgetRefused, before, options);
+  }
+
   /** Rows InfluxDB refused, oldest first (for an operator to look at). */
   refused(): { id: number; line: string; reason: string; refusedAt: number }[] {
     return this.db.prepare<[], { id: number; line: string; reason: string; refusedAt: number }>('SELECT id, line, reason, refused_at AS refusedAt FROM telemetry_outbox_refused ORDER BY id').all();
@@ -152,8 +172,19 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
     return this.stmt.oldest.get()?.enqueued_at;
   }
 
-  /** Forgets de-duplication keys received before `before` (epoch ms); returns how many. */
-  forgetSeenBefore(before: number): number {
-    return this.stmt.forget.run(before).changes;
+  /**
+   * Forgets de-duplication keys received before `before` (epoch ms), `chunkRows`
+   * per transaction with the event loop free in between (a day of a large fleet's
+   * keys is millions of rows); resolves to how many.
+   */
+  forgetSeenBefore(before: number, options: ForgetOptions = {}): Promise<number> {
+    return this.forget(this.stmt.forget, before, options);
+  }
+
+  private forget(remove: Database.Statement<[number, number]>, before: number, options: ForgetOptions): Promise<number> {
+    return deleteInChunks(this.db, [(limit) => remove.run(before, limit).changes], {
+      chunkRows: options.chunkRows ?? 5_000,
+      ...(options.stopped ? { stopped: options.stopped } : {}),
+    });
   }
 }

@@ -1,11 +1,13 @@
-import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind } from '../../contracts/index.js';
+import { DAY_MS, DEVICE_KINDS, HOUR_MS, type DeviceKind } from '../../contracts/index.js';
+import { deleteInChunks, yieldToEventLoop, type DeleteTarget } from './chunked-delete.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
+import { COLUMNS } from './kind-columns.js';
 import type Database from 'better-sqlite3';
 
-export const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** Row of telemetry_rollup_state that holds the raw cutoff of the last prune (epoch ms), not a rowid. */
 const PRUNED_KEY = '*pruned_before';
+/** Raw rows read per query while finding the hours a run must recompute. */
+const PLAN_ROWS = 20_000;
 
 /** Temperature band of a device profile (°C, inclusive); null: no limit on that side. */
 export interface TemperatureBand {
@@ -16,8 +18,12 @@ export interface TemperatureBand {
 export interface RollupOptions {
   /** The band "time in range" is measured against, per device profile; undefined: not measured. */
   bandOf?: (profile: string) => TemperatureBand | undefined;
-  /** Most raw rows one run takes up per kind, so a run after a long pause stays short. */
+  /** Most raw rows one run takes up per kind, so a run after a long pause stays bounded. */
   maxRowsPerRun?: number;
+  /** Most device-hours recomputed in one transaction; runs yield to the event loop between slices. */
+  sliceDeviceHours?: number;
+  /** Most rows one prune transaction deletes; prunes yield to the event loop between chunks. */
+  pruneChunkRows?: number;
 }
 
 /** One hour of one field of one device. */
@@ -31,6 +37,13 @@ export interface HourlyRollup {
   /** Temperature only: ms of the hour the device was inside its profile's band, and ms it was observed. */
   inRangeMs: number | null;
   observedMs: number | null;
+  /** The rollup holds the raw rows of its hour with a rowid up to this one (null: written before this was recorded). */
+  lastRowid: number | null;
+}
+
+/** How long a temperature reading holds: three expected intervals, at least a minute, at most an hour. */
+function holdMs(expectedIntervalS: number): number {
+  return Math.min(HOUR_MS, Math.max(60_000, 3 * expectedIntervalS * 1000));
 }
 
 /**
@@ -39,22 +52,31 @@ export interface HourlyRollup {
  * profile's band. Kept much longer than raw readings, and read by history queries
  * whose buckets are an hour or more.
  *
- * Maintained off the ingest path by {@link Rollups.run}: every raw row above the
- * kind's watermark (its rowid; rows only get larger rowids) marks its device-hours
- * dirty, and each dirty hour is recomputed from the raw rows, in one transaction
- * with the new watermark. A crash before the commit changes nothing; a second run
- * recomputes the same hours to the same values. Invariant the reader relies on: a
- * rollup row aggregates exactly the raw rows of its hour whose rowid is at or below
- * the watermark.
+ * Maintained off the ingest path by {@link Rollups.run}: the raw rows above the
+ * kind's watermark (its rowid; rows only get larger rowids, see {@link Rollups.prune})
+ * up to a run's end `through` mark their device-hours dirty; each dirty hour is
+ * recomputed from its raw rows with a rowid up to `through`, a slice of hours per
+ * transaction, and the last slice moves the watermark to `through`. Invariants the
+ * reader relies on: a rollup row aggregates exactly the raw rows of its hour whose
+ * rowid is at most its `last_rowid`, and every raw row at or below the watermark is
+ * in its hour's rollup. A crash between slices leaves hours recomputed ahead of
+ * the watermark (their `last_rowid` says so); the next run recomputes them again.
  *
  * Time in range: a reading holds until the next one, for at most three expected
  * intervals (a silent sensor is not counted as in range); `observedMs` says how much
- * of the hour that covers.
+ * of the hour that covers. A new reading therefore changes its own hour, and the
+ * next hour only when its hold reaches past the hour's end; never the hour before.
+ *
+ * Runs and prunes take turns (one at a time) and yield to the event loop between
+ * their transactions, so ingest's commits and the network are never held up for
+ * more than one slice.
  */
 export class Rollups {
   private readonly stmt;
-  private readonly aggregate: Record<DeviceKind, Database.Statement<[number, number, number], Record<string, number | null>>>;
-  private readonly temperatureSpan: Database.Statement<[number, number, number], { ts: number; v: number; next: number | null }>;
+  private readonly aggregate: Record<DeviceKind, Database.Statement<[number, number, number, number], Record<string, number | null>>>;
+  private readonly temperatureSpan: Database.Statement<[number, number, number, number], { ts: number; v: number; next: number | null }>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -76,29 +98,35 @@ export class Rollups {
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS telemetry_rollup_state (kind TEXT PRIMARY KEY, last_rowid INTEGER NOT NULL);
     `);
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(telemetry_rollup_hourly)').all();
+    if (!columns.some((c) => c.name === 'last_rowid')) db.exec('ALTER TABLE telemetry_rollup_hourly ADD COLUMN last_rowid INTEGER');
     this.stmt = {
       watermark: db.prepare<[string], { last_rowid: number }>('SELECT last_rowid FROM telemetry_rollup_state WHERE kind = ?'),
       setWatermark: db.prepare('INSERT INTO telemetry_rollup_state (kind, last_rowid) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET last_rowid = excluded.last_rowid'),
       clearHour: db.prepare('DELETE FROM telemetry_rollup_hourly WHERE device_key = ? AND hour = ?'),
       insert: db.prepare(
-        `INSERT INTO telemetry_rollup_hourly (device_key, field, hour, min, max, sum, count, mean, in_range_ms, observed_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO telemetry_rollup_hourly (device_key, field, hour, min, max, sum, count, mean, in_range_ms, observed_ms, last_rowid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       device: db.prepare<[number], { profile: string; expected_interval_s: number }>('SELECT profile, expected_interval_s FROM devices WHERE key = ?'),
-      deviceKeys: db.prepare<[], { key: number }>('SELECT key FROM devices'),
-      hourly: db.prepare<[number, string, number, number], { hour: number; min: number; max: number; sum: number; mean: number; count: number; in_range_ms: number | null; observed_ms: number | null }>(
-        'SELECT hour, min, max, sum, mean, count, in_range_ms, observed_ms FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour >= ? AND hour < ? ORDER BY hour',
+      devices: db.prepare<[], { key: number; kind: DeviceKind }>('SELECT key, kind FROM devices ORDER BY key'),
+      hourly: db.prepare<[number, string, number, number], { hour: number; min: number; max: number; sum: number; mean: number; count: number; in_range_ms: number | null; observed_ms: number | null; last_rowid: number | null }>(
+        'SELECT hour, min, max, sum, mean, count, in_range_ms, observed_ms, last_rowid FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour >= ? AND hour < ? ORDER BY hour',
+      ),
+      removeRollups: db.prepare(
+        `DELETE FROM telemetry_rollup_hourly WHERE (device_key, field, hour) IN
+           (SELECT device_key, field, hour FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour < ? LIMIT ?)`,
       ),
     };
     this.aggregate = Object.fromEntries(
       DEVICE_KINDS.map((kind) => {
-        const parts = Object.keys(FIELDS_BY_KIND[kind]).map((f, i) => `min("${f}") AS min${i}, max("${f}") AS max${i}, sum("${f}") AS sum${i}, count("${f}") AS count${i}`);
-        return [kind, db.prepare(`SELECT ${parts.join(', ')} FROM ${telemetryTable(kind)} WHERE device_key = ? AND ts >= ? AND ts < ?`)];
+        const parts = COLUMNS[kind].fields.map((f, i) => `min("${f}") AS min${i}, max("${f}") AS max${i}, sum("${f}") AS sum${i}, count("${f}") AS count${i}`);
+        return [kind, db.prepare(`SELECT ${parts.join(', ')} FROM ${telemetryTable(kind)} WHERE device_key = ? AND ts >= ? AND ts < ? AND rowid <= ?`)];
       }),
-    ) as Record<DeviceKind, Database.Statement<[number, number, number], Record<string, number | null>>>;
+    ) as Record<DeviceKind, Database.Statement<[number, number, number, number], Record<string, number | null>>>;
     this.temperatureSpan = db.prepare(
       `SELECT ts, "temperatureC" AS v, lead(ts) OVER (ORDER BY ts) AS next FROM ${telemetryTable('temperature')}
-       WHERE device_key = ? AND ts >= ? AND ts < ? AND "temperatureC" IS NOT NULL ORDER BY ts`,
+       WHERE device_key = ? AND ts >= ? AND ts < ? AND rowid <= ? AND "temperatureC" IS NOT NULL ORDER BY ts`,
     );
   }
 
@@ -107,75 +135,130 @@ export class Rollups {
     return this.stmt.watermark.get(kind)?.last_rowid ?? 0;
   }
 
-  /**
-   * Brings the rollups up to date with the raw rows (at most `maxRowsPerRun` per
-   * kind). Hours before the last prune are left as they are: their raw rows are
-   * gone, so a very late reading there must not replace the hour's rollup with
-   * itself alone. Returns how many device-hours were recomputed.
-   */
-  run(): number {
-    const prunedBefore = this.stmt.watermark.get(PRUNED_KEY)?.last_rowid ?? 0;
-    let hours = 0;
-    for (const kind of DEVICE_KINDS) hours += this.db.transaction(() => this.runKind(kind, prunedBefore))();
-    return hours;
+  /** Raw rows of hours before this (epoch ms) are pruned: those hours exist only as rollups. */
+  prunedBefore(): number {
+    return this.stmt.watermark.get(PRUNED_KEY)?.last_rowid ?? 0;
   }
 
-  /** Raw rows not yet in the rollups. */
-  private pending(kind: DeviceKind): boolean {
-    return this.maxRowid(kind) > this.watermark(kind);
+  /** How many raw rows of a kind are above the watermark, at most (rowids may have gaps). */
+  unrolledRows(kind: DeviceKind): number {
+    return Math.max(0, this.maxRowid(kind) - this.watermark(kind));
+  }
+
+  /** Expected reporting interval of a device, ms (undefined: unknown device). */
+  expectedIntervalMs(key: number): number | undefined {
+    const device = this.stmt.device.get(key);
+    return device && device.expected_interval_s * 1000;
+  }
+
+  /**
+   * Brings the rollups up to date with the raw rows (at most `maxRowsPerRun` per
+   * kind), `sliceDeviceHours` per transaction. Hours before the last prune are left
+   * as they are: their raw rows are gone, so a very late reading there must not
+   * replace the hour's rollup with itself alone. Resolves to how many device-hours
+   * were recomputed.
+   */
+  run(): Promise<number> {
+    return this.exclusive(() => this.runAll());
+  }
+
+  /** Ends the job under way after its current slice (what is left is done by the next start) and refuses new ones. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.queue;
+  }
+
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(job);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runAll(): Promise<number> {
+    const prunedBefore = this.prunedBefore();
+    let hours = 0;
+    for (const kind of DEVICE_KINDS) hours += await this.runKind(kind, prunedBefore);
+    return hours;
   }
 
   private maxRowid(kind: DeviceKind): number {
     return (this.db.prepare(`SELECT max(rowid) AS m FROM ${telemetryTable(kind)}`).get() as { m: number | null }).m ?? 0;
   }
 
-  private runKind(kind: DeviceKind, rawCutoff: number): number {
-    const table = telemetryTable(kind);
+  private async runKind(kind: DeviceKind, rawCutoff: number): Promise<number> {
+    if (this.stopped) return 0;
     let from = this.watermark(kind);
     const max = this.maxRowid(kind);
-    // Only if pruning emptied the table and rowids started again from 1.
+    // Only if the table was emptied by hand and rowids started again from 1 (prune always keeps the newest row).
     if (max < from) from = 0;
     const through = Math.min(max, from + (this.options.maxRowsPerRun ?? 200_000));
     if (through <= from) return 0;
-    const touched = this.db
-      .prepare(`SELECT DISTINCT device_key AS key, (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour FROM ${table} WHERE rowid > ? AND rowid <= ?`)
-      .all(from, through) as { key: number; hour: number }[];
-    const dirty = new Map<string, { key: number; hour: number }>();
-    for (const t of touched) {
-      // A temperature reading also changes how long its neighbours held: the hours before and after.
-      for (const hour of kind === 'temperature' ? [t.hour - HOUR_MS, t.hour, t.hour + HOUR_MS] : [t.hour]) {
-        if (hour >= rawCutoff) dirty.set(`${t.key}:${hour}`, { key: t.key, hour });
-      }
+    const dirty = await this.dirtyHours(kind, from, through, rawCutoff);
+    const slice = this.options.sliceDeviceHours ?? 200;
+    for (let i = 0; i < Math.max(1, dirty.length); i += slice) {
+      if (this.stopped) return i;
+      const last = i + slice >= dirty.length;
+      this.db.transaction(() => {
+        for (const { key, hour } of dirty.slice(i, i + slice)) this.recompute(kind, key, hour, through);
+        // Only the last slice moves the watermark: until then the reader tells recomputed hours by their own last_rowid.
+        if (last) this.stmt.setWatermark.run(kind, through);
+      })();
+      if (!last) await yieldToEventLoop();
     }
-    for (const { key, hour } of dirty.values()) this.recompute(kind, key, hour);
-    this.stmt.setWatermark.run(kind, through);
-    return dirty.size;
+    return dirty.length;
   }
 
-  private recompute(kind: DeviceKind, key: number, hour: number): void {
+  /** The device-hours that rows `from < rowid <= through` change, read a bounded range at a time. */
+  private async dirtyHours(kind: DeviceKind, from: number, through: number, rawCutoff: number): Promise<{ key: number; hour: number }[]> {
+    const touched = this.db.prepare<[number, number], { key: number; hour: number; last: number }>(
+      `SELECT device_key AS key, (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour, max(ts) AS last FROM ${telemetryTable(kind)}
+       WHERE rowid > ? AND rowid <= ? GROUP BY device_key, hour`,
+    );
+    const holds = new Map<number, number>();
+    const holdOf = (key: number) => {
+      let hold = holds.get(key);
+      if (hold === undefined) holds.set(key, (hold = holdMs((this.expectedIntervalMs(key) ?? 0) / 1000)));
+      return hold;
+    };
+    const dirty = new Map<string, { key: number; hour: number }>();
+    const mark = (key: number, hour: number) => {
+      if (hour >= rawCutoff) dirty.set(`${key}:${hour}`, { key, hour });
+    };
+    for (let start = from; start < through; start += PLAN_ROWS) {
+      if (start > from) await yieldToEventLoop();
+      for (const t of touched.all(start, Math.min(through, start + PLAN_ROWS))) {
+        mark(t.key, t.hour);
+        // A temperature reading holds into the next hour only if it came within one hold of the hour's end.
+        if (kind === 'temperature' && t.last + holdOf(t.key) > t.hour + HOUR_MS) mark(t.key, t.hour + HOUR_MS);
+      }
+    }
+    return [...dirty.values()];
+  }
+
+  private recompute(kind: DeviceKind, key: number, hour: number, through: number): void {
     this.stmt.clearHour.run(key, hour);
-    const row = this.aggregate[kind].get(key, hour, hour + HOUR_MS)!;
-    Object.keys(FIELDS_BY_KIND[kind]).forEach((field, i) => {
+    const row = this.aggregate[kind].get(key, hour, hour + HOUR_MS, through)!;
+    COLUMNS[kind].fields.forEach((field, i) => {
       const count = row[`count${i}`] ?? 0;
       if (count === 0) return;
       const sum = row[`sum${i}`]!;
-      const range = kind === 'temperature' && field === 'temperatureC' ? this.timeInRange(key, hour) : undefined;
-      this.stmt.insert.run(key, field, hour, row[`min${i}`], row[`max${i}`], sum, count, sum / count, range?.inRangeMs ?? null, range?.observedMs ?? null);
+      const range = kind === 'temperature' && field === 'temperatureC' ? this.timeInRange(key, hour, through) : undefined;
+      this.stmt.insert.run(key, field, hour, row[`min${i}`], row[`max${i}`], sum, count, sum / count, range?.inRangeMs ?? null, range?.observedMs ?? null, through);
     });
   }
 
-  private timeInRange(key: number, hour: number): { inRangeMs: number; observedMs: number } | undefined {
+  private timeInRange(key: number, hour: number, through: number): { inRangeMs: number; observedMs: number } | undefined {
     const device = this.stmt.device.get(key);
     const band = device && this.options.bandOf?.(device.profile);
     if (!device || !band) return undefined;
-    const holdMs = Math.min(HOUR_MS, Math.max(60_000, 3 * device.expected_interval_s * 1000));
+    const hold = holdMs(device.expected_interval_s);
     const end = hour + HOUR_MS;
     let inRangeMs = 0;
     let observedMs = 0;
     // Readings from one hold before the hour (they may reach into it) to one hold after (the last one's successor).
-    for (const r of this.temperatureSpan.all(key, hour - holdMs, end + holdMs)) {
+    for (const r of this.temperatureSpan.all(key, hour - hold, end + hold, through)) {
       const start = Math.max(r.ts, hour);
-      const stop = Math.min(r.next ?? Infinity, r.ts + holdMs, end);
+      const stop = Math.min(r.next ?? Infinity, r.ts + hold, end);
       if (stop <= start) continue;
       observedMs += stop - start;
       if ((band.minC === null || r.v >= band.minC) && (band.maxC === null || r.v <= band.maxC)) inRangeMs += stop - start;
@@ -194,33 +277,47 @@ export class Rollups {
       count: r.count,
       inRangeMs: r.in_range_ms,
       observedMs: r.observed_ms,
+      lastRowid: r.last_rowid,
     }));
   }
 
   /**
-   * Deletes raw readings older than `rawDays` and rollups older than `rollupDays`
-   * (only once the rollups have caught up, so no hour is lost between the two).
-   * Device by device, so each delete walks an index range. Returns the rows removed.
+   * Deletes raw readings older than `rawDays` and rollups older than `rollupDays`,
+   * in chunks of `pruneChunkRows` rows per transaction, yielding between them.
+   * Raw rows go only once the rollups have caught up (so no hour is lost between
+   * the two), and only rows at or below the watermark (rows committed while the
+   * prune runs wait for the next one). The newest row of each table is kept:
+   * telemetry tables have no AUTOINCREMENT, so deleting it would let the next
+   * insert reuse its rowid, at or below the watermark, and never be rolled up.
+   * Resolves to the rows removed.
    */
-  prune(now: number, retention: { rawDays: number; rollupDays: number }): { raw: number; rollups: number } {
-    // Whole hours only, so no hour is left with part of its raw rows.
-    const rawCutoff = Math.floor((now - retention.rawDays * DAY_MS) / HOUR_MS) * HOUR_MS;
-    // Raw rows go only once every hour is rolled up. Catching up after a long pause
-    // (or on the first start with old data) is left to the periodic runs, a bounded
-    // slice each, so a prune never blocks ingest for long.
-    this.run();
-    if (DEVICE_KINDS.some((kind) => this.pending(kind))) return { raw: 0, rollups: 0 };
-    this.stmt.setWatermark.run(PRUNED_KEY, rawCutoff);
-    let raw = 0;
-    let rollups = 0;
-    const keys = this.stmt.deviceKeys.all().map((d) => d.key);
-    for (const kind of DEVICE_KINDS) {
-      const remove = this.db.prepare(`DELETE FROM ${telemetryTable(kind)} WHERE device_key = ? AND ts < ?`);
-      for (const key of keys) raw += remove.run(key, rawCutoff).changes;
-    }
-    const removeRollups = this.db.prepare('DELETE FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour < ?');
-    const fields = [...new Set(DEVICE_KINDS.flatMap((k) => Object.keys(FIELDS_BY_KIND[k])))];
-    for (const key of keys) for (const field of fields) rollups += removeRollups.run(key, field, now - retention.rollupDays * DAY_MS).changes;
-    return { raw, rollups };
+  prune(now: number, retention: { rawDays: number; rollupDays: number }): Promise<{ raw: number; rollups: number }> {
+    return this.exclusive(async () => {
+      // Whole hours only, so no hour is left with part of its raw rows.
+      const rawCutoff = Math.floor((now - retention.rawDays * DAY_MS) / HOUR_MS) * HOUR_MS;
+      // Catching up after a long pause (or on the first start with old data) is left to
+      // the periodic runs, a bounded slice each.
+      await this.runAll();
+      if (this.stopped || DEVICE_KINDS.some((kind) => this.unrolledRows(kind) > 0)) return { raw: 0, rollups: 0 };
+      this.stmt.setWatermark.run(PRUNED_KEY, rawCutoff);
+      const devices = this.stmt.devices.all();
+      const chunks = { chunkRows: this.options.pruneChunkRows ?? 5_000, stopped: () => this.stopped };
+      let raw = 0;
+      for (const kind of DEVICE_KINDS) {
+        const table = telemetryTable(kind);
+        const below = Math.min(this.watermark(kind), this.maxRowid(kind) - 1);
+        const remove = this.db.prepare<[number, number, number, number]>(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE device_key = ? AND ts < ? AND rowid <= ? LIMIT ?)`,
+        );
+        const targets = devices.filter((d) => d.kind === kind).map((d): DeleteTarget => (limit) => remove.run(d.key, rawCutoff, below, limit).changes);
+        raw += await deleteInChunks(this.db, targets, chunks);
+      }
+      const rollupCutoff = now - retention.rollupDays * DAY_MS;
+      const rollupTargets = devices.flatMap((d) =>
+        COLUMNS[d.kind].fields.map((field): DeleteTarget => (limit) => this.stmt.removeRollups.run(d.key, field, rollupCutoff, limit).changes),
+      );
+      const rollups = await deleteInChunks(this.db, rollupTargets, chunks);
+      return { raw, rollups };
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { DEVICE_KINDS, FIELDS_BY_KIND, type DeviceKind, type FieldValues } from '../../contracts/index.js';
+import { DEVICE_KINDS, HOUR_MS, type DeviceKind } from '../../contracts/index.js';
 import type {
   HistoryQuery,
   HistoryResult,
@@ -8,44 +8,14 @@ import type {
   TelemetryReader,
   TelemetryRecord,
 } from '../index.js';
+import { historyBucketMs } from '../index.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
+import { COLUMNS, type KindColumns, type Row } from './kind-columns.js';
 import type { DeviceKeys } from './device-keys.js';
 import { IngestExtras } from './ingest-extras.js';
 import { rollupHistory } from './rollup-history.js';
-import { HOUR_MS, type Rollups } from './rollups.js';
+import type { Rollups } from './rollups.js';
 import type Database from 'better-sqlite3';
-
-export type Row = Record<string, number | string | null>;
-
-/** Field values ↔ REAL columns; booleans are stored as 0/1 and read back as booleans. */
-class KindColumns {
-  readonly fields: string[];
-  private readonly booleans: Set<string>;
-
-  constructor(readonly kind: DeviceKind) {
-    const catalogue = FIELDS_BY_KIND[kind];
-    this.fields = Object.keys(catalogue);
-    this.booleans = new Set(this.fields.filter((f) => catalogue[f]!.type === 'boolean'));
-  }
-
-  toParams(values: FieldValues): (number | null)[] {
-    return this.fields.map((f) => {
-      const v = values[f];
-      return v === undefined ? null : typeof v === 'boolean' ? Number(v) : v;
-    });
-  }
-
-  fromRow(row: Row): FieldValues {
-    const values: FieldValues = {};
-    for (const f of this.fields) {
-      const v = row[f];
-      if (typeof v === 'number') values[f] = this.booleans.has(f) ? v !== 0 : v;
-    }
-    return values;
-  }
-}
-
-const COLUMNS = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindColumns(k)])) as Record<DeviceKind, KindColumns>;
 
 /**
  * Telemetry in SQLite, and the ingest sink: all writes of a group commit
@@ -96,7 +66,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
   async history(q: HistoryQuery): Promise<HistoryResult> {
     const cols = COLUMNS[q.kind];
     if (!cols.fields.includes(q.field)) throw new RangeError(`${q.kind} devices have no field ${q.field}`);
-    const bucketMs = Math.max(1, Math.ceil((q.to - q.from) / Math.max(1, q.maxPoints)));
+    const bucketMs = historyBucketMs(q);
     const key = this.keys.find(q.deviceId);
     if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
     if (this.rollups && bucketMs >= HOUR_MS) return rollupHistory(this.db, this.rollups, { kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryRecord } from '../../store/index.js';
-import { openSqliteParts, type SqliteParts } from '../../store/sqlite/index.js';
+import { openSqliteParts, type RollupOptions, type SqliteParts } from '../../store/sqlite/index.js';
 import { newDevice, seedTree, T0 } from './store-contract.js';
 
 const MIN = 60_000;
@@ -21,15 +21,19 @@ describe('SQLite hourly rollups and retention', () => {
   let parts: SqliteParts;
   let key: number;
 
-  beforeEach(async () => {
+  /** A fresh in-memory store with one chilled fridge (30 s interval: a reading holds 90 s). */
+  const open = async (options: RollupOptions = {}) => {
+    await parts?.store.close();
     // Chilled: 0–8 °C, as the active rule pack would say.
-    parts = openSqliteParts({ file: ':memory:', rollups: { bandOf: (profile) => (profile === 'chilled' ? { minC: 0, maxC: 8 } : undefined) } });
+    parts = openSqliteParts({ file: ':memory:', rollups: { bandOf: (profile) => (profile === 'chilled' ? { minC: 0, maxC: 8 } : undefined), ...options } });
     await seedTree(parts.store.registry);
     await parts.store.registry.createDevice(newDevice('fridge-1', 'site-ft'), 'pw', T0);
     key = parts.keys.require('fridge-1');
-  });
+  };
+  beforeEach(() => open());
   afterEach(async () => {
     await parts.store.close();
+    parts = undefined!;
   });
 
   const write = (readings: TelemetryRecord[]) => parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
@@ -42,7 +46,7 @@ describe('SQLite hourly rollups and retention', () => {
       readings.push(reading(T0 + m * MIN, m + 1, m < 30 ? 4 : 10));
     }
     await write(readings);
-    parts.rollups.run();
+    await parts.rollups.run();
     const [hour] = parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR);
     const inHour = readings.filter((r) => r.ts >= T0 && r.ts < T0 + HOUR).map((r) => r.values.temperatureC as number);
     expect(hour).toMatchObject({ hour: T0, min: 4, max: 10, count: inHour.length });
@@ -52,20 +56,20 @@ describe('SQLite hourly rollups and retention', () => {
     expect(hour!.observedMs).toBe(HOUR - 9.5 * MIN);
     // Fields without a band get no time in range.
     await write([{ ...reading(T0 + 2 * HOUR, 100, 5), values: { temperatureC: 5, humidityPct: 40 } }]);
-    parts.rollups.run();
+    await parts.rollups.run();
     expect(parts.rollups.hourly(key, 'humidityPct', T0, T0 + 3 * HOUR)).toEqual([
-      { hour: T0 + 2 * HOUR, min: 40, max: 40, sum: 40, mean: 40, count: 1, inRangeMs: null, observedMs: null },
+      { hour: T0 + 2 * HOUR, min: 40, max: 40, sum: 40, mean: 40, count: 1, inRangeMs: null, observedMs: null, lastRowid: expect.any(Number) },
     ]);
   });
 
   it('recomputes an hour when a late reading arrives, and a second run changes nothing', async () => {
     await write([reading(T0 + 10 * MIN, 1, 3), reading(T0 + 20 * MIN, 2, 5)]);
-    expect(parts.rollups.run()).toBeGreaterThan(0);
+    expect(await parts.rollups.run()).toBeGreaterThan(0);
     await write([reading(T0 + 15 * MIN, 3, 11)]);
-    parts.rollups.run();
+    await parts.rollups.run();
     const once = parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR);
     expect(once).toMatchObject([{ min: 3, max: 11, count: 3 }]);
-    expect(parts.rollups.run()).toBe(0);
+    expect(await parts.rollups.run()).toBe(0);
     expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR)).toEqual(once);
   });
 
@@ -73,7 +77,7 @@ describe('SQLite hourly rollups and retention', () => {
     const readings = Array.from({ length: 10 * 24 }, (_, i) => reading(T0 + i * HOUR + 5 * MIN, i, i % 9));
     await write(readings);
     const now = T0 + 10 * DAY;
-    const removed = parts.rollups.prune(now, { rawDays: 3, rollupDays: 8 });
+    const removed = await parts.rollups.prune(now, { rawDays: 3, rollupDays: 8 });
     expect(removed.raw).toBe(7 * 24);
     expect(await parts.store.telemetry.count('fridge-1')).toBe(3 * 24);
     // Days 3–7 have no raw rows left, but daily buckets still count every reading from the rollups.
@@ -83,5 +87,128 @@ describe('SQLite hourly rollups and retention', () => {
     // Rollups older than their own retention go too.
     expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + 2 * DAY)).toEqual([]);
     expect(removed.rollups).toBe(2 * 24);
+  });
+
+  const hourly = (from: number, to: number) =>
+    parts.store.telemetry.history({ deviceId: 'fridge-1', kind: 'temperature', field: 'temperatureC', from, to, maxPoints: Math.round((to - from) / HOUR) });
+
+  it('recomputes only the hours a reading changes: its own, and the next one only when its hold reaches into it', async () => {
+    await write([reading(T0 + 10 * MIN, 1, 4)]);
+    await parts.rollups.run();
+    // Mid-hour: the hour before and the hour after keep their rollups.
+    await write([reading(T0 + 30 * MIN, 2, 5)]);
+    expect(await parts.rollups.run()).toBe(1);
+    // 30 s before the hour's end, with a 90 s hold: the reading also covers the first minute of the next hour.
+    await write([reading(T0 + HOUR - 30_000, 3, 5)]);
+    expect(await parts.rollups.run()).toBe(2);
+    expect(parts.rollups.hourly(key, 'temperatureC', T0 + HOUR, T0 + 2 * HOUR)).toEqual([]);
+    await write([reading(T0 + HOUR + 5 * MIN, 4, 20)]);
+    await parts.rollups.run();
+    expect(parts.rollups.hourly(key, 'temperatureC', T0 + HOUR, T0 + 2 * HOUR)).toMatchObject([{ count: 1, observedMs: 60_000 + 90_000, inRangeMs: 60_000 }]);
+  });
+
+  it('recomputes in slices, letting the event loop run between them, and history stays exact between slices', async () => {
+    await open({ sliceDeviceHours: 1 });
+    const readings = Array.from({ length: 6 }, (_, i) => reading(T0 + i * HOUR + 10 * MIN, i + 1, 3));
+    await write(readings);
+    let turns = 0;
+    const counts: number[] = [];
+    const run = parts.rollups.run();
+    // Each turn of the event loop between slices: count it and read the history as the API would.
+    const watch = async () => {
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (settled) return;
+        turns++;
+        counts.push((await hourly(T0, T0 + 6 * HOUR)).points.reduce((n, p) => n + p.count, 0));
+      }
+    };
+    let settled = false;
+    const watching = watch();
+    expect(await run).toBe(6);
+    settled = true;
+    await watching;
+    expect(turns).toBeGreaterThanOrEqual(5);
+    // Hours already recomputed (ahead of the watermark) are not counted a second time from the raw rows.
+    expect(new Set(counts)).toEqual(new Set([6]));
+  });
+
+  it('a run capped by maxRowsPerRun counts each reading once', async () => {
+    await open({ maxRowsPerRun: 3 });
+    await write(Array.from({ length: 10 }, (_, i) => reading(T0 + i * MIN, i + 1, i)));
+    await parts.rollups.run();
+    expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR)).toMatchObject([{ count: 3, sum: 0 + 1 + 2 }]);
+    expect((await hourly(T0, T0 + HOUR)).points).toMatchObject([{ count: 10, min: 0, max: 9 }]);
+    while ((await parts.rollups.run()) > 0);
+    expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR)).toMatchObject([{ count: 10, sum: 45 }]);
+  });
+
+  it('never lets a new reading reuse the rowid of a pruned one (it would never be rolled up)', async () => {
+    const now = T0 + 10 * DAY;
+    // A recent reading, then a late buffered one from long ago: the newest rowid holds the oldest reading.
+    await write([reading(now - 2 * HOUR, 1, 4), reading(T0, 2, 4)]);
+    await parts.rollups.prune(now, { rawDays: 3, rollupDays: 3650 });
+    await write([reading(now - HOUR + 5 * MIN, 3, 6)]);
+    await parts.rollups.run();
+    expect((await hourly(now - 2 * HOUR, now)).points).toMatchObject([{ count: 1, min: 4 }, { count: 1, min: 6 }]);
+    expect(parts.rollups.hourly(key, 'temperatureC', now - HOUR, now)).toMatchObject([{ count: 1, min: 6 }]);
+  });
+
+  it('reads the raw rows above the watermark through the (device, time) index when many are waiting', async () => {
+    // An upgraded database: a large backlog of another fridge's rows that no run has rolled up yet.
+    await parts.store.registry.createDevice(newDevice('fridge-2', 'site-ft'), 'pw', T0);
+    const other = Array.from({ length: 2_000 }, (_, i) => ({ ...reading(T0 + i * 30_000, i + 1, 5), deviceId: 'fridge-2' }));
+    await write(other);
+    await write([reading(T0 + 10 * MIN, 1, 4), reading(T0 + HOUR + 10 * MIN, 2, 6)]);
+    const plans: string[] = [];
+    const prepare = parts.db.prepare.bind(parts.db);
+    parts.db.prepare = ((sql: string) => {
+      // Statements that read readings of a time range (not max(rowid) and the like).
+      if (/FROM telemetry_temperature\b[^]*ts >= \?/.test(sql) && !sql.startsWith('EXPLAIN')) {
+        const binds = sql.split('?').length - 1;
+        plans.push(...(prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(binds).fill(0)) as { detail: string }[]).map((p) => p.detail));
+      }
+      return prepare(sql);
+    }) as typeof parts.db.prepare;
+    expect((await hourly(T0, T0 + 2 * HOUR)).points).toMatchObject([{ count: 1, min: 4 }, { count: 1, min: 6 }]);
+    expect(plans.length).toBeGreaterThan(0);
+    for (const plan of plans.filter((p) => p.includes('telemetry_temperature'))) expect(plan).toContain('USING INDEX telemetry_temperature_time');
+  });
+
+  it('keeps hours a bucket edge cuts in long charts after their raw rows are pruned', async () => {
+    await write(Array.from({ length: 10 * 24 }, (_, i) => reading(T0 + i * HOUR + 5 * MIN, i, 4)));
+    await parts.rollups.prune(T0 + 10 * DAY, { rawDays: 2, rollupDays: 3650 });
+    // Daily buckets starting at :30, so every day's first and last hour are cut by an edge.
+    const from = T0 + 30 * MIN;
+    const history = await parts.store.telemetry.history({ deviceId: 'fridge-1', kind: 'temperature', field: 'temperatureC', from, to: from + 8 * DAY, maxPoints: 8 });
+    expect(history.points.reduce((n, p) => n + p.count, 0)).toBe(8 * 24);
+    expect(history.points.map((p) => p.count).slice(0, 7)).toEqual([24, 24, 24, 24, 24, 24, 24]);
+  });
+
+  it('prunes raw rows only once they are rolled up, in chunks that let the event loop run', async () => {
+    await open({ maxRowsPerRun: 50, pruneChunkRows: 7 });
+    await write(Array.from({ length: 10 * 24 }, (_, i) => reading(T0 + i * HOUR + 5 * MIN, i, i % 9)));
+    const now = T0 + 10 * DAY;
+    // The first prunes find rows the (capped) runs have not rolled up yet, and delete nothing.
+    expect(await parts.rollups.prune(now, { rawDays: 3, rollupDays: 3650 })).toEqual({ raw: 0, rollups: 0 });
+    let removed = 0;
+    let turns = 0;
+    for (let i = 0; i < 10 && removed === 0; i++) {
+      let pruning = true;
+      const ticking = (async () => {
+        while (pruning) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turns++;
+        }
+      })();
+      removed = (await parts.rollups.prune(now, { rawDays: 3, rollupDays: 3650 })).raw;
+      pruning = false;
+      await ticking;
+    }
+    expect(removed).toBe(7 * 24);
+    expect(turns).toBeGreaterThan((7 * 24) / 7);
+    // Every reading of the pruned days is still in the daily history, from the rollups.
+    const history = await parts.store.telemetry.history({ deviceId: 'fridge-1', kind: 'temperature', field: 'temperatureC', from: T0, to: now, maxPoints: 10 });
+    expect(history.points.map((p) => p.count)).toEqual(Array(10).fill(24));
   });
 });

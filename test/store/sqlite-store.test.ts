@@ -21,7 +21,7 @@ async function openSqliteFile(): Promise<StoreHandle> {
       return current;
     },
     maintain: async () => {
-      parts.rollups.run();
+      await parts.rollups.run();
     },
     cleanup: async () => {
       await current.close();

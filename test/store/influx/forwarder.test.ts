@@ -138,4 +138,66 @@ describe('InfluxDB forwarder', () => {
     expect(writer.batches).toEqual([['a'], ['a'], ['a']]);
     expect(outbox.size()).toBe(0);
   });
+
+  it('survives an outbox that fails (SQLite full): reports it, backs off and delivers everything once it works again', async () => {
+    vi.useFakeTimers();
+    const outbox = memoryOutbox(['a', 'b', 'bad', 'c']);
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const peek = outbox.peek;
+    const setAside = outbox.setAside;
+    let faults = 3;
+    // The first reads fail, and so does the first attempt to set the refused line aside.
+    outbox.peek = (limit) => (faults-- > 0 ? full() : peek(limit));
+    let setAsideFaults = 1;
+    outbox.setAside = (id, reason) => (setAsideFaults-- > 0 ? full() : setAside(id, reason));
+    const writer: LineWriter = {
+      async write(lines) {
+        if (lines.includes('bad')) throw new InfluxWriteError('HTTP 422 beyond retention', 422, undefined);
+      },
+      close: async () => undefined,
+    };
+    const outboxErrors: number[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      forwarder = new InfluxForwarder({ outbox, writer, batchSize: 4, baseDelayMs: 10, maxDelayMs: 10, onOutboxError: (_e, n) => outboxErrors.push(n) });
+      forwarder.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(forwarder.status()).toMatchObject({ backlog: 4, lastError: 'outbox: database or disk is full' });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(outbox.size()).toBe(0);
+      expect(outbox.setAsideRows).toEqual([{ line: 'bad', reason: 'HTTP 422 beyond retention' }]);
+      expect(outboxErrors.length).toBe(4);
+      expect(forwarder.status()).toMatchObject({ consecutiveFailures: 0, lastError: undefined });
+      // Let a rejection that nobody handles surface before looking.
+      vi.useRealTimers();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('goes back to full batches once a refused line is set aside', async () => {
+    vi.useFakeTimers();
+    const lines = ['bad', ...Array.from({ length: 12 }, (_, i) => `ok${i}`)];
+    const outbox = memoryOutbox(lines);
+    const attempts: number[] = [];
+    const writer: LineWriter = {
+      async write(batch) {
+        attempts.push(batch.length);
+        if (batch.includes('bad')) throw new InfluxWriteError('HTTP 422 beyond retention', 422, undefined);
+      },
+      close: async () => undefined,
+    };
+    forwarder = new InfluxForwarder({ outbox, writer, batchSize: 8, baseDelayMs: 60_000 });
+    forwarder.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.size()).toBe(0);
+    // 8, 4, 2, 1 to isolate the bad line, then the other twelve in batches of 8 again (not 1, 2, 4, …).
+    expect(attempts).toEqual([8, 4, 2, 1, 8, 4]);
+  });
 });
