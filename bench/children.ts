@@ -27,6 +27,18 @@ export function canPin(cores: number): boolean {
   return tasksetWorks;
 }
 
+/** Open files a child may need: 20,000 sockets and then some (the shell's default is often 1,024 or 20,000). */
+export const NOFILE = 65_536;
+let prlimitWorks: boolean | undefined;
+/**
+ * Whether children can be started with {@link NOFILE} open files (`prlimit` exists
+ * and we may raise the hard limit, as root or with CAP_SYS_RESOURCE).
+ */
+export function canRaiseNofile(): boolean {
+  prlimitWorks ??= spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, 'true'], { stdio: 'ignore' }).status === 0;
+  return prlimitWorks;
+}
+
 function prefixLines(stream: Readable | null, label: string): void {
   if (!stream) return;
   createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${label}] ${line}\n`));
@@ -37,10 +49,14 @@ export interface SpawnOptions {
   /** Core to pin to, or undefined for no pinning. */
   core: number | undefined;
   ipc: boolean;
+  /** Raise the open-files limit to {@link NOFILE} when {@link canRaiseNofile}. */
+  manyFiles?: boolean;
 }
 
 export function spawnPinned(command: string, args: string[], options: SpawnOptions): ChildProcess {
-  const [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
+  let [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
+  // prlimit, like taskset, execs the command in place.
+  if (options.manyFiles && canRaiseNofile()) [cmd, argv] = ['prlimit', [`--nofile=${NOFILE}:${NOFILE}`, cmd, ...argv]];
   // taskset execs the command in place, so the pid and the inherited IPC fd stay the same.
   const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   live.add(child);
@@ -81,8 +97,9 @@ export class NodeChild<In extends Typed, Out extends Typed> {
     args: string[],
     core: number | undefined,
     nodeArgs: string[] = [],
+    manyFiles = false,
   ) {
-    this.process = spawnPinned(process.execPath, [...nodeArgs, script, ...args], { label, core, ipc: true });
+    this.process = spawnPinned(process.execPath, [...nodeArgs, script, ...args], { label, core, ipc: true, manyFiles });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.on('message', (raw) => {
       const msg = raw as Out;

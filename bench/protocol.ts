@@ -9,6 +9,12 @@ export interface DeviceCredentials {
   secret: string;
 }
 
+/** A dashboard user; the dashboard process logs in with these over the real REST API. */
+export interface UserCredentials {
+  id: string;
+  password: string;
+}
+
 /** CPU and event-loop counters of one process at one instant; diff two to get a window. */
 export interface ProcessSample {
   /** `performance.now()` in the sampling process. */
@@ -27,6 +33,10 @@ export interface ServerSpec {
   dataDir: string;
   devices: number;
   synchronous: 'full' | 'normal';
+  /** Sites alarm on the first reading above 8 °C (see fleet.ts). */
+  immediateAlarms?: boolean;
+  /** Supervisors of the bench city to create for dashboard clients. */
+  supervisors?: number;
 }
 
 export interface ServerSnapshot extends ProcessSample {
@@ -36,12 +46,17 @@ export interface ServerSnapshot extends ProcessSample {
   commits: number;
   committedMessages: number;
   commitSeconds: number;
+  /** Resident set size and V8 heap in use, bytes. */
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** MQTT clients connected (sk_devices_connected). */
+  connected: number;
 }
 
 export type ServerRequest = { type: 'snapshot'; count: boolean } | { type: 'close' };
 
 export type ServerMessage =
-  | { type: 'ready'; mqttUrl: string; devices: DeviceCredentials[]; provisionMs: number }
+  | { type: 'ready'; mqttUrl: string; httpUrl: string; devices: DeviceCredentials[]; users: UserCredentials[]; provisionMs: number; startMs: number }
   | { type: 'snapshot'; snapshot: ServerSnapshot }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
@@ -56,7 +71,7 @@ export interface LoadPlan {
    * as soon as one is acknowledged. `paced`: `ratePerSec` in total, spread evenly
    * over time and round-robin over the clients, at most `window` in flight each.
    */
-  mode: 'saturate' | 'paced';
+  mode: 'saturate' | 'paced' | 'idle';
   window: number;
   ratePerSec?: number;
   warmupS: number;
@@ -67,6 +82,12 @@ export interface LoadPlan {
   boot: string;
   /** Concurrent CONNECTs while the fleet comes up. */
   connectConcurrency: number;
+  /**
+   * Paced mode: reading k is out of band (above the chilled limit, so a site with
+   * immediate alarms raises an alert) when k is a multiple of this. Coprime with
+   * the device count, so consecutive alerts come from different devices.
+   */
+  alertEvery?: number;
 }
 
 export interface LatencySummary {
@@ -98,6 +119,11 @@ export interface LoadResult {
   /** Messages without a PUBACK when the drain gave up (0 when drained). */
   inFlightAtEnd: number;
   connectMs: number;
+  /** Out-of-band readings published inside the window (each should raise one alert). */
+  windowAlerts: number;
+  /** The window in wall-clock time (Date.now()), to match alerts raised inside it. */
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
   start: ProcessSample;
   end: ProcessSample;
 }
@@ -109,6 +135,38 @@ export type LoadMessage =
   | { type: 'window:start' }
   | { type: 'window:end' }
   | { type: 'result'; result: LoadResult }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+// ---- dashboard-process.ts --------------------------------------------------
+
+/** argv[2] of dashboard-process.js, as JSON. */
+export interface DashboardSpec {
+  httpUrl: string;
+  users: UserCredentials[];
+  clients: number;
+}
+
+/** Alerts counted are those raised (device clock) inside this wall-clock window. */
+export type DashboardRequest = { type: 'collect'; fromEpochMs: number; toEpochMs: number } | { type: 'close' };
+
+export interface DashboardResult {
+  clients: number;
+  /** alert:raised events (temperature_high) received inside the window, over all clients. */
+  received: number;
+  /** Fewest and most such alerts one client received. */
+  perClientMin: number;
+  perClientMax: number;
+  /** Alert raised (the reading's device timestamp, set at publish) → alert:raised on the client. */
+  latency: LatencySummary;
+  disconnects: number;
+  start: ProcessSample;
+  end: ProcessSample;
+}
+
+export type DashboardMessage =
+  | { type: 'ready'; clients: number; ms: number }
+  | { type: 'result'; result: DashboardResult }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
 

@@ -15,6 +15,7 @@ import { canPin, killAllChildren } from './children.js';
 import { mosquittoVersion, MOSQUITTO_BIN } from './mosquitto.js';
 import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { round } from './protocol.js';
+import { benchAlerts, type AlertLoadSpec } from './alert-scenarios.js';
 import { benchMosquitto, benchSunshineKitchen, type Line, type LoadSpec, type Placement } from './scenarios.js';
 
 const NOTE =
@@ -44,7 +45,13 @@ function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
   const rate = `${Math.round(Number(line.readingsPerSec)).toLocaleString('en')} readings/s`;
-  if (target === 'mosquitto') {
+  if (line.alertP99Ms !== undefined) {
+    console.error(
+      `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients): ` +
+        `publish→PUBACK ${lat}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
+        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}), dashboards CPU ${line.dashboardCpuPct}%`,
+    );
+  } else if (target === 'mosquitto') {
     console.error(
       `  ${line.bench} vs mosquitto ${line.version}: ${rate} delivered to the subscriber (${line.ackedPerSec} acked/s); publish→PUBACK ${lat}; ` +
         `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%`,
@@ -104,6 +111,23 @@ async function main(options: BenchOptions): Promise<number> {
   }
   if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', dir('paced'), placement, options.profile));
   if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', dir('normal'), placement, options.profile));
+  const alertLoad = (devices: number, ratePerSec: number, alertsPerSec: number, clients: number, supervisors: number): AlertLoadSpec => ({
+    ...paced,
+    devices,
+    ratePerSec,
+    alertsPerSec,
+    clients,
+    supervisors,
+  });
+  if (want('latency')) {
+    const spec = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1);
+    record('latency', await benchAlerts('latency', spec, dir('latency'), placement, options.profile));
+  }
+  if (want('fanout')) {
+    // One reading per device per second; four supervisors share the sockets, as several tabs each.
+    const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, 4);
+    record('fanout', await benchAlerts('fanout', spec, dir('fanout'), placement, options.profile));
+  }
 
   const ours = lines.sustained;
   const base = lines.baseline;
