@@ -29,14 +29,20 @@ export function canPin(cores: number): boolean {
 
 /** Open files a child may need: 20,000 sockets and then some (the shell's default is often 1,024 or 20,000). */
 export const NOFILE = 65_536;
-let prlimitWorks: boolean | undefined;
+let nofile: number | undefined;
 /**
- * Whether children can be started with {@link NOFILE} open files (`prlimit` exists
- * and we may raise the hard limit, as root or with CAP_SYS_RESOURCE).
+ * The open-files limit children get: {@link NOFILE} where we may raise the hard
+ * limit (root with CAP_SYS_RESOURCE), else the current hard limit (raising the
+ * soft limit up to it needs no privilege).
  */
-export function canRaiseNofile(): boolean {
-  prlimitWorks ??= spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, 'true'], { stdio: 'ignore' }).status === 0;
-  return prlimitWorks;
+export function childNofile(): number {
+  if (nofile !== undefined) return nofile;
+  const raise = (n: number) => spawnSync('prlimit', [`--nofile=${n}:${n}`, 'true'], { stdio: 'ignore' }).status === 0;
+  const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
+  if (raise(NOFILE)) nofile = NOFILE;
+  else if (Number.isFinite(hard) && raise(hard)) nofile = hard;
+  else nofile = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim()) || 1_024;
+  return nofile;
 }
 
 function prefixLines(stream: Readable | null, label: string): void {
@@ -49,14 +55,14 @@ export interface SpawnOptions {
   /** Core to pin to, or undefined for no pinning. */
   core: number | undefined;
   ipc: boolean;
-  /** Raise the open-files limit to {@link NOFILE} when {@link canRaiseNofile}. */
+  /** Raise the open-files limit to {@link childNofile}. */
   manyFiles?: boolean;
 }
 
 export function spawnPinned(command: string, args: string[], options: SpawnOptions): ChildProcess {
   let [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
   // prlimit, like taskset, execs the command in place.
-  if (options.manyFiles && canRaiseNofile()) [cmd, argv] = ['prlimit', [`--nofile=${NOFILE}:${NOFILE}`, cmd, ...argv]];
+  if (options.manyFiles) [cmd, argv] = ['prlimit', [`--nofile=${childNofile()}:${childNofile()}`, cmd, ...argv]];
   // taskset execs the command in place, so the pid and the inherited IPC fd stay the same.
   const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   live.add(child);

@@ -53,7 +53,8 @@ export interface ServerSnapshot extends ProcessSample {
   connected: number;
 }
 
-export type ServerRequest = { type: 'snapshot'; count: boolean } | { type: 'close' };
+/** `gc`: collect garbage first (the server runs with --expose-gc), so memory figures are steady state, not start-up litter. */
+export type ServerRequest = { type: 'snapshot'; count: boolean; gc?: boolean } | { type: 'close' };
 
 export type ServerMessage =
   | { type: 'ready'; mqttUrl: string; httpUrl: string; devices: DeviceCredentials[]; users: UserCredentials[]; provisionMs: number; startMs: number }

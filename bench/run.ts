@@ -16,6 +16,7 @@ import { mosquittoVersion, MOSQUITTO_BIN } from './mosquitto.js';
 import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { round } from './protocol.js';
 import { benchAlerts, type AlertLoadSpec } from './alert-scenarios.js';
+import { benchCurvePoint, benchIdle } from './fleet-scenarios.js';
 import { benchMosquitto, benchSunshineKitchen, type Line, type LoadSpec, type Placement } from './scenarios.js';
 
 const NOTE =
@@ -45,7 +46,17 @@ function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
   const rate = `${Math.round(Number(line.readingsPerSec)).toLocaleString('en')} readings/s`;
-  if (line.alertP99Ms !== undefined) {
+  if (line.bench === 'idle') {
+    console.error(
+      `  idle (${line.connected} of ${line.devices} devices connected, keepalive 60 s, in ${line.connectMs} ms): server RSS ${line.rssBeforeMiB} MiB before, ${line.rssConnectedMiB} MiB connected ` +
+        `(heap ${line.heapBeforeMiB} → ${line.heapConnectedMiB} MiB) = ${line.kibPerConnection} KiB per connection${line.note ? `; ${line.note}` : ''}`,
+    );
+  } else if (line.bench === 'curve') {
+    console.error(
+      `  curve at ${line.devices} devices: paced ${line.offeredPerSec}/s p50 ${line.pacedP50Ms} / p99 ${line.pacedP99Ms} ms; saturated ${line.readingsPerSec} readings/s (window ${line.saturateWindow}, p99 ${line.saturateP99Ms} ms, limited by ${line.limitedBy}); ` +
+        `server RSS ${line.rssBeforeMiB} MiB idle-unconnected, ${line.rssConnectedMiB} connected, ${line.rssSaturatedMiB} saturated; connect ${line.connectMs} ms; lost ${line.lost}`,
+    );
+  } else if (line.alertP99Ms !== undefined) {
     console.error(
       `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients): ` +
         `publish→PUBACK ${lat}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
@@ -101,6 +112,7 @@ async function main(options: BenchOptions): Promise<number> {
     emit(line);
     human(line);
   };
+  const curve: Line[] = [];
   let n = 0;
   const dir = (name: string) => join(tmpRoot!, `${++n}-${name}`);
 
@@ -127,6 +139,15 @@ async function main(options: BenchOptions): Promise<number> {
     // One reading per device per second; four supervisors share the sockets, as several tabs each.
     const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, 4);
     record('fanout', await benchAlerts('fanout', spec, dir('fanout'), placement, options.profile));
+  }
+
+  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, dir('idle'), placement));
+  if (want('curve')) {
+    for (const devices of options.curveDevices) {
+      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, dir(`curve-${devices}`), placement);
+      curve.push(point.line);
+      record('curve', point);
+    }
   }
 
   const ours = lines.sustained;

@@ -92,7 +92,7 @@ export type Snapshot = ServerSnapshot;
 export async function startServerChild(name: string, spec: ServerSpec, placement: Placement, profileDir?: string): Promise<{ server: ServerChild; ready: Ready }> {
   mkdirSync(spec.dataDir, { recursive: true });
   // A V8 CPU profile of the server, written when it exits after a graceful close.
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [];
+  const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [])];
   const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(spec)], placement.serverCore, nodeArgs, true);
   try {
     return { server, ready: await server.next('ready', SETUP_TIMEOUT_MS) };
@@ -102,8 +102,8 @@ export async function startServerChild(name: string, spec: ServerSpec, placement
   }
 }
 
-export async function snapshotOf(server: ServerChild, count = false): Promise<Snapshot> {
-  server.send({ type: 'snapshot', count });
+export async function snapshotOf(server: ServerChild, count = false, gc = false): Promise<Snapshot> {
+  server.send({ type: 'snapshot', count, gc });
   return (await server.next('snapshot', 60_000)).snapshot;
 }
 
@@ -176,12 +176,14 @@ export async function finish(
   run: Awaited<ReturnType<typeof runLoad>>,
   ready: Ready,
   synchronous: ServerSpec['synchronous'],
+  /** Over every run against this server, when there were several. */
+  totals: { acked: number; sent: number } = run.result,
 ): Promise<{ line: Line; failures: string[] }> {
   const stored = Number(run.fields.stored);
-  const lost = Math.max(0, run.result.acked - stored);
+  const lost = Math.max(0, totals.acked - stored);
   const failures = [...run.failures];
   if (lost > 0) failures.push(`${name}: ${lost} acknowledged readings missing from SQLite`);
-  if (stored > run.result.sent) failures.push(`${name}: ${stored} stored but only ${run.result.sent} sent`);
+  if (stored > totals.sent) failures.push(`${name}: ${stored} stored but only ${totals.sent} sent`);
   await load?.close({ type: 'close' }, 10_000);
   await server.close({ type: 'close' }, 30_000);
   if (server.failed) failures.push(server.failed.message);

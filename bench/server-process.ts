@@ -23,7 +23,8 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
   return { sum: pick('_sum'), count: pick('_count') };
 }
 
-async function snapshot(server: RunningServer, count: boolean): Promise<ServerSnapshot> {
+async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
+  if (gc) (globalThis as { gc?: () => void }).gc?.();
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     const msg = raw as ServerRequest;
     if (msg.type === 'close') void shutdown(0);
     else if (msg.type === 'snapshot') {
-      snapshot(server, msg.count).then(
+      snapshot(server, msg.count, msg.gc === true).then(
         (s) => send({ type: 'snapshot', snapshot: s }),
         (error: unknown) => send({ type: 'fatal', message: `snapshot failed: ${String(error)}` }),
       );

@@ -328,6 +328,21 @@ export function describeStoreContract(
         expect(await store.registry.setPresence('ghost', true, T0 + 5)).toBe(false);
       });
 
+      test('setPresenceMany applies changes in order, each reporting whether it changed anything', async () => {
+        await seedDevices();
+        const changed = await store.registry.setPresenceMany([
+          { id: 'fridge-1', online: true, at: T0 + 1 },
+          { id: 'cam-1', online: true, at: T0 + 2 },
+          { id: 'fridge-1', online: true, at: T0 + 3 },
+          { id: 'ghost', online: true, at: T0 + 4 },
+          { id: 'cam-1', online: false, at: T0 + 5 },
+        ]);
+        expect(changed).toEqual([true, true, false, false, true]);
+        expect(await store.registry.getDevice('fridge-1')).toMatchObject({ online: true, presenceChangedAt: T0 + 1 });
+        expect(await store.registry.getDevice('cam-1')).toMatchObject({ online: false, presenceChangedAt: T0 + 5 });
+        expect(await store.registry.setPresenceMany([])).toEqual([]);
+      });
+
       test('markAllOffline marks every online device offline and says how many were online', async () => {
         await seedDevices();
         await store.registry.setPresence('fridge-1', true, T0 + 1);
