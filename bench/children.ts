@@ -57,6 +57,8 @@ export interface SpawnOptions {
   ipc: boolean;
   /** Raise the open-files limit to {@link childNofile}. */
   manyFiles?: boolean;
+  /** Environment of the child (default: ours). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function spawnPinned(command: string, args: string[], options: SpawnOptions): ChildProcess {
@@ -64,7 +66,7 @@ export function spawnPinned(command: string, args: string[], options: SpawnOptio
   // prlimit, like taskset, execs the command in place.
   if (options.manyFiles) [cmd, argv] = ['prlimit', [`--nofile=${childNofile()}:${childNofile()}`, cmd, ...argv]];
   // taskset execs the command in place, so the pid and the inherited IPC fd stay the same.
-  const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   live.add(child);
   child.once('exit', () => live.delete(child));
   prefixLines(child.stdout, options.label);

@@ -171,6 +171,42 @@ export type DashboardMessage =
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
 
+// ---- history-process.ts ----------------------------------------------------
+
+/** The device and week every history query asks for. */
+export interface HistoryTarget {
+  deviceId: string;
+  from: number;
+  to: number;
+  field: string;
+  points: number;
+}
+
+export type HistoryRequest =
+  | { type: 'generate'; file: string; readings: number; fleet: number }
+  | { type: 'query'; file: string; target: HistoryTarget; count: number }
+  | { type: 'http'; httpUrl: string; user: UserCredentials; target: HistoryTarget; count: number }
+  | { type: 'close' };
+
+export interface Generated {
+  readings: number;
+  dataDevices: number;
+  /** Readings of the queried device in its week. */
+  targetReadings: number;
+  ms: number;
+  fileBytes: number;
+  target: HistoryTarget;
+  /** A registered device, to time "ready to accept devices", and an admin to log in with. */
+  device: DeviceCredentials;
+  admin: UserCredentials;
+}
+
+export type HistoryMessage =
+  | { type: 'generated'; generated: Generated }
+  | { type: 'latency'; latency: LatencySummary; points: number }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
 // ---- subscriber-process.ts (the Mosquitto baseline's consumer) --------------
 
 export type SubscriberRequest = { type: 'count' } | { type: 'close' };

@@ -17,6 +17,7 @@ import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.
 import { round } from './protocol.js';
 import { benchAlerts, type AlertLoadSpec } from './alert-scenarios.js';
 import { benchCurvePoint, benchIdle } from './fleet-scenarios.js';
+import { benchHistory } from './history-scenario.js';
 import { benchMosquitto, benchSunshineKitchen, type Line, type LoadSpec, type Placement } from './scenarios.js';
 
 const NOTE =
@@ -46,7 +47,13 @@ function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
   const rate = `${Math.round(Number(line.readingsPerSec)).toLocaleString('en')} readings/s`;
-  if (line.bench === 'idle') {
+  if (line.bench === 'history') {
+    console.error(
+      `  history at ${Number(line.readings).toLocaleString('en')} readings (${line.fleetDevices} devices registered; the queried one has ${line.targetReadings} in its week): ` +
+        `${line.points} points; store call p50 ${line.storeP50Ms} / p95 ${line.storeP95Ms} ms; HTTP p50 ${line.httpP50Ms} / p95 ${line.httpP95Ms} / p99 ${line.httpP99Ms} ms; ` +
+        `start-up ${line.startAcceptMs} ms to the first accepted device (${line.startReadyMs} ms to the ready log line); generated at ${line.generatePerSec}/s, ${line.fileMiB} MiB`,
+    );
+  } else if (line.bench === 'idle') {
     console.error(
       `  idle (${line.connected} of ${line.devices} devices connected, keepalive 60 s, in ${line.connectMs} ms): server RSS ${line.rssBeforeMiB} MiB before, ${line.rssConnectedMiB} MiB connected ` +
         `(heap ${line.heapBeforeMiB} → ${line.heapConnectedMiB} MiB) = ${line.kibPerConnection} KiB per connection${line.note ? `; ${line.note}` : ''}`,
@@ -150,12 +157,16 @@ async function main(options: BenchOptions): Promise<number> {
     }
   }
 
+  if (want('history')) {
+    for (const point of await benchHistory(options.historyReadings, options.historyFleet, options.historyQueries, dir, placement, options.profile)) record('history', point);
+  }
+
   const ours = lines.sustained;
   const base = lines.baseline;
   const normal = lines.normal;
   const num = (l: Line | undefined, k: string) => (l && typeof l[k] === 'number' ? (l[k] as number) : null);
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 3) : null);
-  const lost = Object.values(lines).reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' ? Number(l.lost) : 0), 0);
+  const lost = Object.values(lines).reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' && typeof l.lost === 'number' ? l.lost : 0), 0);
   const summary: Line = {
     bench: 'summary',
     ok: failures.length === 0,
