@@ -14,7 +14,7 @@ const MAIN = script('../app/main.js');
  * device's CONNECT is accepted (CONNACK). Returns the milliseconds to the
  * "ready" log line and to the CONNACK, and a way to stop the server.
  */
-async function startMain(dataDir: string, device: DeviceCredentials, core: number | undefined, profileDir?: string, name = 'main'): Promise<{ readyMs: number; acceptMs: number; httpUrl: string; stop: () => Promise<void> }> {
+async function startMain(dataDir: string, device: DeviceCredentials, core: number | undefined, profileDir?: string, name = 'main'): Promise<{ readyMs: number; acceptMs: number; rulesMs: () => Promise<number>; httpUrl: string; stop: () => Promise<void> }> {
   const t0 = performance.now();
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [];
   const child = spawnPinned(process.execPath, [...profile, MAIN], {
@@ -30,11 +30,15 @@ async function startMain(dataDir: string, device: DeviceCredentials, core: numbe
     await exited;
     clearTimeout(timer);
   };
+  // The alert engine logs when every device's rules are built; it may come after "ready".
+  let rulesBuilt: (ms: number) => void;
+  const rules = new Promise<number>((resolve) => (rulesBuilt = resolve));
   try {
     const ready = await new Promise<{ mqtt: string; http: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('main: no ready line')), SETUP_TIMEOUT_MS);
       void exited.then(() => reject(new Error('main exited before it was ready')));
       createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.includes('alert rules built for every device')) rulesBuilt(round(performance.now() - t0, 1));
         if (!line.includes('sunshine-kitchen ready')) return;
         clearTimeout(timer);
         resolve(JSON.parse(line) as { mqtt: string; http: string });
@@ -46,7 +50,8 @@ async function startMain(dataDir: string, device: DeviceCredentials, core: numbe
       client.once('connect', () => client.end(true, {}, () => resolve()));
       client.once('error', (error) => reject(new Error(`device refused at start: ${error.message}`)));
     });
-    return { readyMs: round(readyMs, 1), acceptMs: round(performance.now() - t0, 1), httpUrl: ready.http, stop };
+    const rulesMs = () => Promise.race([rules, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 120_000))]);
+    return { readyMs: round(readyMs, 1), acceptMs: round(performance.now() - t0, 1), rulesMs, httpUrl: ready.http, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -80,7 +85,9 @@ export async function benchHistory(
       const direct = await worker.next('latency', 600_000);
       const main = await startMain(dataDir, generated.device, placement.serverCore, profileDir, `history-${readings}`);
       let http;
+      let rulesMs;
       try {
+        rulesMs = await main.rulesMs();
         worker.send({ type: 'http', httpUrl: main.httpUrl, user: generated.admin, target: generated.target, count: queries });
         http = await worker.next('latency', 600_000);
       } finally {
@@ -102,6 +109,8 @@ export async function benchHistory(
           ...pick('http', http.latency),
           startReadyMs: main.readyMs,
           startAcceptMs: main.acceptMs,
+          startRulesBuiltMs: rulesMs,
+          fleetMs: generated.fleetMs,
           generateMs: generated.ms,
           generatePerSec: Math.round(generated.readings / (generated.ms / 1000)),
           fileMiB: round(generated.fileBytes / 1024 / 1024, 1),

@@ -193,6 +193,8 @@ export interface Generated {
   dataDevices: number;
   /** Readings of the queried device in its week. */
   targetReadings: number;
+  /** Registering the fleet, then writing the readings. */
+  fleetMs: number;
   ms: number;
   fileBytes: number;
   target: HistoryTarget;
