@@ -10,7 +10,7 @@ import type { AlertFeed, AlertLiveEvent } from './ports.js';
  * emit, which socket.io delivers once per socket.
  */
 /** Pushes alert changes to every dashboard whose scope covers the site. */
-export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: RegistryStore, logger: Logger, batchMs = 50): () => void {
+export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: RegistryStore, logger: Logger): () => void {
   /** The rooms covering a site, from where the site is now (a site can move between townships). */
   const roomsFor = async (siteId: SiteId): Promise<string[]> => {
     const site = await registry.getSite(siteId);
@@ -20,11 +20,10 @@ export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: Regis
     return ['scope:all', `scope:site:${siteId}`, ...regionIds.map((id) => `scope:region:${id}`)];
   };
 
-  const bursts = new BurstSender(batchMs);
   const push = (event: AlertLiveEvent) => (alert: Alert) => {
     roomsFor(alert.siteId).then(
       (rooms) => {
-        if (rooms.length > 0) bursts.send(() => io.to(rooms).emit(event, alert));
+        if (rooms.length > 0) io.to(rooms).emit(event, alert);
       },
       (error: unknown) => logger.error({ err: error, alertId: alert.id }, 'could not push alert'),
     );
@@ -35,46 +34,5 @@ export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: Regis
   for (const [event, listener] of listeners) feed.on(event, listener);
   return () => {
     for (const [event, listener] of listeners) feed.off(event, listener);
-    bursts.stop();
   };
-}
-
-/**
- * Sends in bursts: the first push after a quiet `windowMs` goes at once; pushes
- * within the window wait for its end and go together, in order. A thousand
- * dashboards and a hundred alert changes a second are 100,000 WebSocket frames a
- * second; sent in one turn, a socket's frames queue behind its first write and
- * leave together, rather than one write (one syscall) per frame as they come.
- */
-export class BurstSender {
-  private queue: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastFlush = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly windowMs: number) {}
-
-  send(emit: () => void): void {
-    const now = performance.now();
-    if (this.windowMs <= 0 || (!this.timer && now - this.lastFlush >= this.windowMs)) {
-      this.lastFlush = now;
-      emit();
-      return;
-    }
-    this.queue.push(emit);
-    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlush + this.windowMs - now));
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    this.lastFlush = performance.now();
-    const queue = this.queue;
-    this.queue = [];
-    for (const emit of queue) emit();
-  }
-
-  /** Sends what is waiting now. */
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.flush();
-  }
 }
