@@ -8,6 +8,8 @@ export interface AlertLoadSpec extends LoadSpec {
   alertsPerSec: number;
   /** socket.io clients, spread over `supervisors` logged-in users. */
   clients: number;
+  /** socket.io-client instances among them; the rest are wire clients (see dashboard-process.ts). */
+  fullClients: number;
   supervisors: number;
 }
 
@@ -47,9 +49,9 @@ export async function benchAlerts(name: string, spec: AlertLoadSpec, dataDir: st
     dashboards = new NodeChild<DashboardRequest, DashboardMessage>(
       'dashboards',
       script('dashboard-process.js'),
-      [JSON.stringify({ httpUrl: ready.httpUrl, users: ready.users, clients: spec.clients })],
+      [JSON.stringify({ httpUrl: ready.httpUrl, users: ready.users, clients: spec.clients, fullClients: spec.fullClients })],
       placement.loadCore,
-      [],
+      ['--no-warnings', '--experimental-websocket'],
       true,
     );
     const { ms: dashboardConnectMs } = await dashboards.next('ready', SETUP_TIMEOUT_MS);
@@ -84,6 +86,7 @@ function alertFields(dash: DashboardResult, windowAlerts: number): Line {
   const { p50Ms, p95Ms, p99Ms, maxMs, meanMs } = dash.latency;
   return {
     clients: dash.clients,
+    socketIoClients: dash.fullClients,
     alertsInWindow: windowAlerts,
     alertDeliveries: dash.received,
     // Each client should get every alert raised in the window once.

@@ -10,6 +10,13 @@
  * machine and read the same kernel clock (CLOCK_REALTIME), so the difference
  * needs no offset; the resolution is 1 ms. (`performance.timeOrigin + now()`
  * would mix a per-process start time with a monotonic clock, which drift apart.)
+ *
+ * A thousand socket.io-client instances cost more CPU than the server spends
+ * sending to them (each message is decoded and JSON-parsed), and they share the
+ * load generator's core. So past `fullClients` the sockets are wire clients:
+ * Node's WebSocket speaking the same Engine.IO 4 / Socket.IO 5 text protocol
+ * (handshake with the token, ping/pong, events), reading `raisedAt` from the
+ * frame without parsing the whole alert. The server cannot tell them apart.
  */
 import { io, type Socket } from 'socket.io-client';
 import type { Alert, ClientToServerEvents, ServerToClientEvents, TokenResponse } from '../contracts/index.js';
@@ -45,6 +52,44 @@ async function login(user: { id: string; password: string }): Promise<string> {
   return ((await res.json()) as TokenResponse).accessToken;
 }
 
+/** Node 20's WebSocket (--experimental-websocket), as far as a wire client uses it. */
+interface WireSocket {
+  send(data: string): void;
+  close(): void;
+  addEventListener(event: 'message', listener: (e: { data: unknown }) => void): void;
+  addEventListener(event: 'close' | 'error', listener: () => void): void;
+}
+const WireWebSocket = (globalThis as unknown as { WebSocket?: new (url: string) => WireSocket }).WebSocket;
+const RAISED_AT = /"raisedAt":(\d+)/;
+const wires: WireSocket[] = [];
+
+function connectWire(token: string, index: number): Promise<void> {
+  if (!WireWebSocket) return Promise.reject(new Error('no global WebSocket: start with --experimental-websocket'));
+  const url = `${spec.httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  return new Promise((resolve, reject) => {
+    const ws = new WireWebSocket(url);
+    let connected = false;
+    ws.addEventListener('message', (e) => {
+      const data = String(e.data);
+      if (data === '2') return ws.send('3'); // Engine.IO ping → pong
+      if (data.startsWith('42["alert:raised"')) {
+        if (!data.includes(`"rule":"${RULE}"`)) return;
+        const raisedAt = Number(RAISED_AT.exec(data)?.[1]);
+        arrivals.push({ client: index, raisedAt, ms: Date.now() - raisedAt });
+      } else if (data.startsWith('0{')) ws.send(`40${JSON.stringify({ token })}`); // open → Socket.IO CONNECT with auth
+      else if (data.startsWith('40')) {
+        connected = true;
+        resolve();
+      } else if (data.startsWith('44')) reject(new Error(`wire socket ${index}: refused ${data}`));
+    });
+    ws.addEventListener('close', () => {
+      if (!connected) reject(new Error(`wire socket ${index}: closed before connecting`));
+      else if (!closing) disconnects++;
+    });
+    wires.push(ws);
+  });
+}
+
 function connect(token: string, index: number): Promise<DashboardSocket> {
   return new Promise((resolve, reject) => {
     const socket: DashboardSocket = io(spec.httpUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
@@ -67,20 +112,22 @@ async function main(): Promise<void> {
   // A few at a time: a thousand simultaneous handshakes would time out on a busy core.
   const concurrency = 50;
   let next = 0;
+  const full = Math.min(spec.clients, spec.fullClients ?? spec.clients);
   const worker = async () => {
     while (next < spec.clients) {
       const i = next++;
-      sockets[i] = await connect(tokens[i % tokens.length]!, i);
+      if (i < full) sockets[i] = await connect(tokens[i % tokens.length]!, i);
+      else await connectWire(tokens[i % tokens.length]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, spec.clients) }, worker));
   start = sampleProcess();
-  send({ type: 'ready', clients: sockets.length, ms: Math.round(performance.now() - t0) });
+  send({ type: 'ready', clients: sockets.length + wires.length, ms: Math.round(performance.now() - t0) });
 }
 
 function collect(fromEpochMs: number, toEpochMs: number): void {
   const latency = new LatencyRecorder();
-  const perClient = new Array<number>(sockets.length).fill(0);
+  const perClient = new Array<number>(spec.clients).fill(0);
   for (const a of arrivals) {
     if (a.raisedAt < fromEpochMs || a.raisedAt >= toEpochMs) continue;
     latency.add(a.ms);
@@ -89,7 +136,8 @@ function collect(fromEpochMs: number, toEpochMs: number): void {
   send({
     type: 'result',
     result: {
-      clients: sockets.length,
+      clients: spec.clients,
+      fullClients: sockets.length,
       received: latency.count,
       perClientMin: Math.min(...perClient),
       perClientMax: Math.max(...perClient),
@@ -104,6 +152,7 @@ function collect(fromEpochMs: number, toEpochMs: number): void {
 function shutdown(code: number): void {
   closing = true;
   for (const s of sockets) s.close();
+  for (const w of wires) w.close();
   if (process.connected) send({ type: 'closed' });
   process.exit(code);
 }

@@ -21,6 +21,7 @@ Usage: npm run bench [-- options]      or   node dist/bench/run.js [options]
   --latency-devices <n>   latency: devices (default 2000; smoke 100)
   --latency-alerts <n>    latency: alerts/s raised by out-of-band readings (default 20; smoke 5)
   --fanout-clients <n>    fanout: socket.io dashboards (default 1000; smoke 20)
+  --fanout-full <n>       fanout: how many of the clients are socket.io-client, the rest wire clients (default 50; smoke 5)
   --fanout-alerts <n>     fanout: alerts/s (default 100; smoke 10)
   --fanout-devices <n>    fanout: devices, 1 reading/s each (default 2000; smoke 100)
   --idle-devices <n>      idle: MQTT connections held, keepalive 60 s (default 20000; smoke 200)
@@ -62,6 +63,7 @@ const schema = z.object({
   latencyDevices: int(1, 100_000),
   latencyAlerts: z.coerce.number().min(0.1).max(10_000),
   fanoutClients: int(1, 20_000),
+  fanoutFull: int(0, 20_000),
   fanoutAlerts: z.coerce.number().min(0.1).max(10_000),
   fanoutDevices: int(1, 100_000),
   idleDevices: int(1, 60_000),
@@ -91,6 +93,7 @@ const FULL = {
   latencyDevices: 2_000,
   latencyAlerts: 20,
   fanoutClients: 1_000,
+  fanoutFull: 50,
   fanoutAlerts: 100,
   fanoutDevices: 2_000,
   idleDevices: 20_000,
@@ -113,6 +116,7 @@ const SMOKE = {
   latencyDevices: 100,
   latencyAlerts: 5,
   fanoutClients: 20,
+  fanoutFull: 5,
   fanoutAlerts: 10,
   fanoutDevices: 100,
   idleDevices: 200,
@@ -137,6 +141,7 @@ const NAMES = [
   'latency-devices',
   'latency-alerts',
   'fanout-clients',
+  'fanout-full',
   'fanout-alerts',
   'fanout-devices',
   'idle-devices',

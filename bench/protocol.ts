@@ -146,6 +146,8 @@ export interface DashboardSpec {
   httpUrl: string;
   users: UserCredentials[];
   clients: number;
+  /** The first this many are socket.io-client instances; the rest are wire clients (dashboard-process.ts). Default: all. */
+  fullClients?: number;
 }
 
 /** Alerts counted are those raised (device clock) inside this wall-clock window. */
@@ -153,6 +155,8 @@ export type DashboardRequest = { type: 'collect'; fromEpochMs: number; toEpochMs
 
 export interface DashboardResult {
   clients: number;
+  /** How many of them were socket.io-client instances. */
+  fullClients: number;
   /** alert:raised events (temperature_high) received inside the window, over all clients. */
   received: number;
   /** Fewest and most such alerts one client received. */

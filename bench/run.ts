@@ -130,21 +130,22 @@ async function main(options: BenchOptions): Promise<number> {
   }
   if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', dir('paced'), placement, options.profile));
   if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', dir('normal'), placement, options.profile));
-  const alertLoad = (devices: number, ratePerSec: number, alertsPerSec: number, clients: number, supervisors: number): AlertLoadSpec => ({
+  const alertLoad = (devices: number, ratePerSec: number, alertsPerSec: number, clients: number, fullClients: number, supervisors: number): AlertLoadSpec => ({
     ...paced,
     devices,
     ratePerSec,
     alertsPerSec,
     clients,
+    fullClients,
     supervisors,
   });
   if (want('latency')) {
-    const spec = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1);
+    const spec = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1, 1);
     record('latency', await benchAlerts('latency', spec, dir('latency'), placement, options.profile));
   }
   if (want('fanout')) {
     // One reading per device per second; four supervisors share the sockets, as several tabs each.
-    const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, 4);
+    const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, options.fanoutFull, 4);
     record('fanout', await benchAlerts('fanout', spec, dir('fanout'), placement, options.profile));
   }
 
