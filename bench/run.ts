@@ -65,7 +65,7 @@ function human(line: Line): void {
     );
   } else if (line.alertP99Ms !== undefined) {
     console.error(
-      `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients): ` +
+      `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client): ` +
         `publish→PUBACK ${lat}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
         `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}), dashboards CPU ${line.dashboardCpuPct}%`,
     );

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { createLogger } from '../observability/logger.js';
@@ -25,6 +26,8 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
 
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
+  // Ad hoc: SK_BENCH_HEAP_DIR=dir writes a heap snapshot at every steady-state sample (to see what a connection holds).
+  if (gc && process.env.SK_BENCH_HEAP_DIR) writeHeapSnapshot(join(process.env.SK_BENCH_HEAP_DIR, `server-${process.pid}-${Date.now()}.heapsnapshot`));
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
