@@ -112,9 +112,11 @@ async function main(options: BenchOptions): Promise<number> {
 
   const failures: string[] = [];
   const lines: Partial<Record<Scenario, Line>> = {};
+  const all: Line[] = [];
   const record = (scenario: Scenario, result: { line: Line; failures: string[] }) => {
     const line = { ...result.line, ...env, pinned };
     lines[scenario] = line;
+    all.push(line);
     failures.push(...result.failures);
     emit(line);
     human(line);
@@ -167,7 +169,7 @@ async function main(options: BenchOptions): Promise<number> {
   const normal = lines.normal;
   const num = (l: Line | undefined, k: string) => (l && typeof l[k] === 'number' ? (l[k] as number) : null);
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 3) : null);
-  const lost = Object.values(lines).reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' && typeof l.lost === 'number' ? l.lost : 0), 0);
+  const lost = all.reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' && typeof l.lost === 'number' ? l.lost : 0), 0);
   const summary: Line = {
     bench: 'summary',
     ok: failures.length === 0,
@@ -182,6 +184,22 @@ async function main(options: BenchOptions): Promise<number> {
     pacedP99Ms: num(lines.paced, 'p99Ms'),
     normalReadingsPerSec: num(normal, 'readingsPerSec'),
     normalOverFull: ratio(num(normal, 'readingsPerSec'), num(ours, 'readingsPerSec')),
+    latencyReadingsPerSec: num(lines.latency, 'readingsPerSec'),
+    latencyPubackP99Ms: num(lines.latency, 'p99Ms'),
+    latencyAlertP99Ms: num(lines.latency, 'alertP99Ms'),
+    fanoutClients: num(lines.fanout, 'clients'),
+    fanoutAlertsPerSec: num(lines.fanout, 'alertsPerSec'),
+    fanoutAlertP99Ms: num(lines.fanout, 'alertP99Ms'),
+    idleConnected: num(lines.idle, 'connected'),
+    idleRssMiB: num(lines.idle, 'rssConnectedMiB'),
+    idleKibPerConnection: num(lines.idle, 'kibPerConnection'),
+    historyReadings: num(lines.history, 'readings'),
+    historyHttpP95Ms: num(lines.history, 'httpP95Ms'),
+    historyStoreP95Ms: num(lines.history, 'storeP95Ms'),
+    startupAcceptMs: num(lines.history, 'startAcceptMs'),
+    // devices: saturated readings/s, paced p99 ms, connected RSS MiB
+    curve: curve.length ? curve.map((c) => `${c.devices}: ${c.readingsPerSec}/s, p99 ${c.pacedP99Ms} ms, ${c.rssConnectedMiB} MiB`).join('; ') : null,
+    historyCurve: all.filter((l) => l.bench === 'history').map((h) => `${h.readings}: store p95 ${h.storeP95Ms} ms, http p95 ${h.httpP95Ms} ms, start ${h.startAcceptMs} ms`).join('; ') || null,
     lost,
     failures: failures.length ? failures.join('; ') : null,
     note: mosquitto ? NOTE : 'baseline skipped: mosquitto not installed',
@@ -193,6 +211,10 @@ async function main(options: BenchOptions): Promise<number> {
     `summary: sunshine-kitchen ${summary.readingsPerSec ?? '-'} readings/s durable` +
       (summary.ratioToBaseline !== null ? ` = ${summary.ratioToBaseline} × mosquitto's ${summary.baselineReadingsPerSec} pass-through (which persists nothing)` : '') +
       (summary.normalOverFull !== null ? `; synchronous=normal gives ${summary.normalOverFull} × full` : '') +
+      (summary.latencyAlertP99Ms !== null ? `; at ${summary.latencyReadingsPerSec}/s p99 PUBACK ${summary.latencyPubackP99Ms} ms, alert ${summary.latencyAlertP99Ms} ms` : '') +
+      (summary.fanoutAlertP99Ms !== null ? `; ${summary.fanoutClients} dashboards p99 ${summary.fanoutAlertP99Ms} ms` : '') +
+      (summary.idleRssMiB !== null ? `; ${summary.idleConnected} idle devices in ${summary.idleRssMiB} MiB (${summary.idleKibPerConnection} KiB each)` : '') +
+      (summary.historyHttpP95Ms !== null ? `; history p95 ${summary.historyHttpP95Ms} ms at ${summary.historyReadings} readings, start-up ${summary.startupAcceptMs} ms` : '') +
       `; lost ${lost}${failures.length ? `; FAILED: ${summary.failures}` : ''}`,
   );
   return failures.length === 0 ? 0 : 1;
