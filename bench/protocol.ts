@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The IPC messages between the bench orchestrator (`run.ts`) and its child
  * processes. Every child speaks over Node's IPC channel (`process.send`), so the
@@ -49,6 +51,9 @@ export interface ServerSnapshot extends ProcessSample {
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
+  /** Event-loop delay since the previous snapshot (monitorEventLoopDelay), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   /** MQTT clients connected (sk_devices_connected). */
   connected: number;
 }
@@ -222,6 +227,18 @@ export type SubscriberMessage =
   | { type: 'count'; received: number; sample: ProcessSample }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
+
+/** Busy and total jiffies of the whole machine (/proc/stat), or undefined where there is none. */
+export function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle + iowait are the idle share; everything else (steal included) is taken.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Samples this process's CPU and event-loop counters. */
 export function sampleProcess(): ProcessSample {

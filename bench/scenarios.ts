@@ -5,6 +5,7 @@ import { benchDeviceId } from './fleet.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   cpuPercent,
+  machineCpu,
   eventLoopUtilization,
   round,
   type DeviceCredentials,
@@ -110,6 +111,16 @@ export async function snapshotOf(server: ServerChild, count = false, gc = false)
 export const MIB = 1024 * 1024;
 
 /**
+ * The whole machine's CPU in use over the window, % of all cores. Above what the
+ * server and load generator use (their CPU% / cores), other processes were
+ * running: on a shared machine, the first thing to check before reading a tail.
+ */
+function machineBusy(a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return round(((b.busy - a.busy) / (b.total - a.total)) * 100, 1);
+}
+
+/**
  * One load run against a running server: the window's figures, and `stored`/`lost`
  * counted in SQLite afterwards. `atWindow` lets other processes (dashboards) be
  * sampled at the same edges.
@@ -123,7 +134,9 @@ export async function runLoad(
   extra: Partial<LoadPlan> = {},
 ): Promise<{ fields: Line; failures: string[]; result: LoadResult; snapshots: [Snapshot, Snapshot] }> {
   const snapshots: Partial<Record<'start' | 'end', Snapshot>> = {};
+  const machine: Partial<Record<'start' | 'end', ReturnType<typeof machineCpu>>> = {};
   const { result, connectMs } = await drive(load, { ...planOf(spec, ready.mqttUrl, ready.devices, `bench-${name}-${Date.now().toString(36)}`), ...extra }, async (edge) => {
+    machine[edge] = machineCpu();
     snapshots[edge] = await snapshotOf(server);
   });
   // Every PUBACK promised a durable reading: count what SQLite holds (all runs of this server so far).
@@ -154,6 +167,9 @@ export async function runLoad(
     serverCpuPct: cpuPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),
     serverRssMiB: round(s1.rssBytes / MIB, 1),
+    serverLoopDelayP99Ms: round(s1.loopDelayP99Ms, 1),
+    serverLoopDelayMaxMs: round(s1.loopDelayMaxMs, 1),
+    machineBusyPct: machineBusy(machine.start, machine.end),
     loadCpuPct: cpuPercent(result.start, result.end),
     loadEventLoop: eventLoopUtilization(result.start, result.end),
     limitedBy: limitedBy(spec, [

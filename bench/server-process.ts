@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
@@ -24,6 +25,10 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
   return { sum: pick('_sum'), count: pick('_count') };
 }
 
+/** How late timers fire: GC pauses, long synchronous work (a commit's fsync) and CPU taken by other processes all show here. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   // Ad hoc: SK_BENCH_HEAP_DIR=dir writes a heap snapshot at every steady-state sample (to see what a connection holds).
@@ -32,11 +37,17 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
   const stored = count ? await server.store.telemetry.count() : undefined;
+  // Each snapshot reports the delays since the previous one: the window's, at its end.
+  const loopDelayP99Ms = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
+  const loopDelayMaxMs = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
+  loopDelay.reset();
   const memory = process.memoryUsage();
   const connected = (await server.metrics.devicesConnected.get()).values[0]?.value ?? 0;
   return {
     ...sample,
     rssBytes: memory.rss,
+    loopDelayP99Ms,
+    loopDelayMaxMs,
     heapUsedBytes: memory.heapUsed,
     connected,
     ...(stored === undefined ? {} : { stored }),
