@@ -100,11 +100,6 @@ export class AlertEngine {
     if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
   }
 
-  /** Resolves once every registered device has its evaluator (the sync started by {@link start} or a tick). */
-  whenSynced(): Promise<void> {
-    return this.syncing ?? Promise.resolve();
-  }
-
   /** Checks time-driven rules and escalations now (the timer calls this; tests call it with a controlled clock). */
   tick(): Promise<void> {
     this.ticking = this.ticking.then(async () => {

@@ -647,6 +647,27 @@ export function describeStoreContract(
 
     describeAccessContract(() => store, test);
 
+    describe('rule overrides', () => {
+      test('are set, replaced and removed per site and per device, kept across reopen, and each read is a copy', async () => {
+        const site = { kind: 'site', id: 'site-1' } as const;
+        const device = { kind: 'device', id: 'site-1' } as const;
+        expect(await store.ruleState.getOverrides(site)).toBeUndefined();
+        await store.ruleState.setOverrides(site, { temperature: { chilled: { delayMin: 0 } } }, T0);
+        await store.ruleState.setOverrides(device, { temperature_high: { enabled: false } }, T0);
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 0 } } });
+        // Same id, other kind: a device override never answers for a site.
+        expect(await store.ruleState.getOverrides(device)).toEqual({ temperature_high: { enabled: false } });
+        const read = (await store.ruleState.getOverrides(site)) as { temperature: { chilled: { delayMin: number } } };
+        read.temperature.chilled.delayMin = 99;
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 0 } } });
+        await store.ruleState.setOverrides(site, { temperature: { chilled: { delayMin: 5 } } }, T0 + 1);
+        await store.ruleState.setOverrides(device, null, T0 + 2);
+        if (handle.reopen) store = await handle.reopen();
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 5 } } });
+        expect(await store.ruleState.getOverrides(device)).toBeUndefined();
+      });
+    });
+
     describe('persistence', () => {
       test('keeps everything across close and reopen, including de-duplication', async ({ skip }) => {
         if (!handle.reopen) return skip('adapter has no reopen');
