@@ -30,6 +30,8 @@ export function canPin(cores: number): boolean {
 /** Open files a child may need: 20,000 sockets and then some (the shell's default is often 1,024 or 20,000). */
 export const NOFILE = 65_536;
 let nofile: number | undefined;
+/** Whether children are started under `prlimit` (false where it is missing or refuses). */
+let raised = false;
 /**
  * The open-files limit children get: {@link NOFILE} where we may raise the hard
  * limit (root with CAP_SYS_RESOURCE), else the current hard limit (raising the
@@ -39,8 +41,8 @@ export function childNofile(): number {
   if (nofile !== undefined) return nofile;
   const raise = (n: number) => spawnSync('prlimit', [`--nofile=${n}:${n}`, 'true'], { stdio: 'ignore' }).status === 0;
   const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
-  if (raise(NOFILE)) nofile = NOFILE;
-  else if (Number.isFinite(hard) && raise(hard)) nofile = hard;
+  if (raise(NOFILE)) [nofile, raised] = [NOFILE, true];
+  else if (Number.isFinite(hard) && raise(hard)) [nofile, raised] = [hard, true];
   else nofile = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim()) || 1_024;
   return nofile;
 }
@@ -64,7 +66,7 @@ export interface SpawnOptions {
 export function spawnPinned(command: string, args: string[], options: SpawnOptions): ChildProcess {
   let [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
   // prlimit, like taskset, execs the command in place.
-  if (options.manyFiles) [cmd, argv] = ['prlimit', [`--nofile=${childNofile()}:${childNofile()}`, cmd, ...argv]];
+  if (options.manyFiles && childNofile() && raised) [cmd, argv] = ['prlimit', [`--nofile=${childNofile()}:${childNofile()}`, cmd, ...argv]];
   // taskset execs the command in place, so the pid and the inherited IPC fd stay the same.
   const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   live.add(child);

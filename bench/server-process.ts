@@ -30,7 +30,13 @@ const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
-  if (gc) (globalThis as { gc?: () => void }).gc?.();
+  if (gc) {
+    // Twice, with a pause: V8 returns freed pages to the OS lazily, and start-up litters.
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    await new Promise((r) => setTimeout(r, 1_000));
+    collect?.();
+  }
   // Ad hoc: SK_BENCH_HEAP_DIR=dir writes a heap snapshot at every steady-state sample (to see what a connection holds).
   if (gc && process.env.SK_BENCH_HEAP_DIR) writeHeapSnapshot(join(process.env.SK_BENCH_HEAP_DIR, `server-${process.pid}-${Date.now()}.heapsnapshot`));
   const sample = sampleProcess();
