@@ -72,6 +72,8 @@ export class AlertEngine {
   private started = false;
   private closing = false;
   private syncing: Promise<void> | undefined;
+  /** Devices reconfigured while a sync runs (see sync). */
+  private changedDuringSync: Set<DeviceId> | undefined;
   private lastSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: AlertEngineOptions) {}
@@ -123,6 +125,8 @@ export class AlertEngine {
    */
   async reconfigure(deviceIds: readonly DeviceId[]): Promise<void> {
     for (const id of deviceIds) {
+      // A sync under way holds an older view of this device: it must leave it to us.
+      this.changedDuringSync?.add(id);
       const old = this.entries.get(id);
       if (old) this.saved.set(id, old.evaluator.snapshot());
       this.entries.delete(id);
@@ -140,23 +144,34 @@ export class AlertEngine {
     return this.syncing;
   }
 
+  /**
+   * The sync yields to the event loop, so events interleave with it: a device
+   * built on demand or reconfigured meanwhile is newer than the sync's list, and
+   * the sync neither rebuilds nor drops it.
+   */
   private async sync(): Promise<void> {
     const { registry } = this.options;
     this.lastSync = this.options.clock();
-    const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
-    const watched = new Set<DeviceId>();
-    let built = 0;
-    for (const device of await registry.listDevices()) {
-      if (this.closing) return;
-      const site = sites.get(device.siteId);
-      if (device.revokedAt !== null || !site?.active) continue;
-      watched.add(device.id);
-      if (this.entries.has(device.id) || this.building.has(device.id)) continue;
-      await this.build({ device, site });
-      // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
-      if (++built % SYNC_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    const changed = (this.changedDuringSync = new Set<DeviceId>());
+    const before = new Set(this.entries.keys());
+    try {
+      const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
+      const watched = new Set<DeviceId>();
+      let built = 0;
+      for (const device of await registry.listDevices()) {
+        if (this.closing) return;
+        const site = sites.get(device.siteId);
+        if (device.revokedAt !== null || !site?.active) continue;
+        watched.add(device.id);
+        if (this.entries.has(device.id) || this.building.has(device.id) || changed.has(device.id)) continue;
+        await this.build({ device, site });
+        // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
+        if (++built % SYNC_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const id of before) if (!watched.has(id) && !changed.has(id)) this.entries.delete(id);
+    } finally {
+      this.changedDuringSync = undefined;
     }
-    for (const id of this.entries.keys()) if (!watched.has(id)) this.entries.delete(id);
   }
 
   /** Saves the state of every device that changed since the last save. */
