@@ -7,6 +7,8 @@ import { round, type DeviceCredentials, type HistoryMessage, type HistoryRequest
 import { script, SETUP_TIMEOUT_MS, type Line, type Placement } from './scenarios.js';
 
 const MAIN = script('../app/main.js');
+/** Start-ups timed per size; the line gives the median and the slowest. */
+const START_RUNS = 3;
 
 /**
  * Start-up as an operator sees it: `node dist/app/main.js` (what `npm start`
@@ -83,7 +85,16 @@ export async function benchHistory(
       const { generated } = await worker.next('generated', 3_600_000);
       worker.send({ type: 'query', file, target: generated.target, count: queries });
       const direct = await worker.next('latency', 600_000);
+      // Start-up is short and a shared machine makes it jumpy: start a few times, keep the median and the worst.
+      const starts: number[] = [];
+      for (let i = 1; i < START_RUNS; i++) {
+        const run = await startMain(dataDir, generated.device, placement.serverCore);
+        starts.push(run.acceptMs);
+        await run.stop();
+      }
       const main = await startMain(dataDir, generated.device, placement.serverCore, profileDir, `history-${readings}`);
+      starts.push(main.acceptMs);
+      starts.sort((a, b) => a - b);
       let http;
       let rulesMs;
       try {
@@ -107,8 +118,11 @@ export async function benchHistory(
           queries,
           ...pick('store', direct.latency),
           ...pick('http', http.latency),
+          // Of the last start (the one the HTTP queries ran against).
           startReadyMs: main.readyMs,
-          startAcceptMs: main.acceptMs,
+          startAcceptMs: starts[Math.floor(starts.length / 2)]!,
+          startAcceptMaxMs: starts[starts.length - 1]!,
+          startRuns: starts.length,
           startRulesBuiltMs: rulesMs,
           fleetMs: generated.fleetMs,
           generateMs: generated.ms,
