@@ -46,6 +46,9 @@ export interface AlertEngineOptions {
   registrySyncMs?: number;
 }
 
+/** Evaluators built between two yields to the event loop while syncing with the registry. */
+const SYNC_SLICE = 1_000;
+
 interface Entry {
   evaluator: DeviceEvaluator;
   siteId: SiteId;
@@ -67,20 +70,34 @@ export class AlertEngine {
   private readonly timers: NodeJS.Timeout[] = [];
   private ticking: Promise<void> = Promise.resolve();
   private started = false;
+  private closing = false;
+  private syncing: Promise<void> | undefined;
+  /** Devices reconfigured while a sync runs (see sync). */
+  private changedDuringSync: Set<DeviceId> | undefined;
   private lastSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: AlertEngineOptions) {}
 
-  /** Restores saved state, builds an evaluator for every active device (so silence is noticed too) and starts listening. */
+  /**
+   * Restores saved state and starts listening, then builds an evaluator for every
+   * active device (so silence is noticed too) in the background, in slices that let
+   * the event loop breathe: with a city's 150,000 devices that takes seconds, and
+   * devices need not wait for it to connect. A device that reports before its turn
+   * gets its evaluator at once (events wait in order behind it, see withEntry).
+   */
   async start(): Promise<void> {
     const { source, lifecycle } = this.options;
     await lifecycle.start();
     this.saved = await this.options.ruleState.loadStates();
-    await this.syncRegistry();
     source.on('reading:stored', this.onReading);
     source.on('device:presence', this.onPresence);
     source.on('finding:stored', this.onFinding);
     this.started = true;
+    const began = performance.now();
+    void this.syncRegistry().then(
+      () => this.options.logger.info({ devices: this.entries.size, ms: Math.round(performance.now() - began) }, 'alert rules built for every device'),
+      (error: unknown) => this.options.logger.error({ err: error }, 'could not build the rules of every device; the next tick tries again'),
+    );
     if (this.options.tickMs > 0) this.every(this.options.tickMs, () => this.tick());
     if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
   }
@@ -108,6 +125,8 @@ export class AlertEngine {
    */
   async reconfigure(deviceIds: readonly DeviceId[]): Promise<void> {
     for (const id of deviceIds) {
+      // A sync under way holds an older view of this device: it must leave it to us.
+      this.changedDuringSync?.add(id);
       const old = this.entries.get(id);
       if (old) this.saved.set(id, old.evaluator.snapshot());
       this.entries.delete(id);
@@ -117,19 +136,42 @@ export class AlertEngine {
     }
   }
 
-  /** Watches every active device of an active site the registry has, and only those. */
-  private async syncRegistry(): Promise<void> {
+  /** Watches every active device of an active site the registry has, and only those; one sync at a time. */
+  private syncRegistry(): Promise<void> {
+    this.syncing ??= this.sync().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  /**
+   * The sync yields to the event loop, so events interleave with it: a device
+   * built on demand or reconfigured meanwhile is newer than the sync's list, and
+   * the sync neither rebuilds nor drops it.
+   */
+  private async sync(): Promise<void> {
     const { registry } = this.options;
     this.lastSync = this.options.clock();
-    const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
-    const watched = new Set<DeviceId>();
-    for (const device of await registry.listDevices()) {
-      const site = sites.get(device.siteId);
-      if (device.revokedAt !== null || !site?.active) continue;
-      watched.add(device.id);
-      if (!this.entries.has(device.id) && !this.building.has(device.id)) await this.build({ device, site });
+    const changed = (this.changedDuringSync = new Set<DeviceId>());
+    const before = new Set(this.entries.keys());
+    try {
+      const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
+      const watched = new Set<DeviceId>();
+      let built = 0;
+      for (const device of await registry.listDevices()) {
+        if (this.closing) return;
+        const site = sites.get(device.siteId);
+        if (device.revokedAt !== null || !site?.active) continue;
+        watched.add(device.id);
+        if (this.entries.has(device.id) || this.building.has(device.id) || changed.has(device.id)) continue;
+        await this.build({ device, site });
+        // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
+        if (++built % SYNC_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const id of before) if (!watched.has(id) && !changed.has(id)) this.entries.delete(id);
+    } finally {
+      this.changedDuringSync = undefined;
     }
-    for (const id of this.entries.keys()) if (!watched.has(id)) this.entries.delete(id);
   }
 
   /** Saves the state of every device that changed since the last save. */
@@ -153,7 +195,9 @@ export class AlertEngine {
 
   /** Stops listening, waits for changes under way, saves rule state. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
+    await this.syncing?.catch(() => undefined);
     if (this.started) {
       const { source } = this.options;
       source.off('reading:stored', this.onReading);

@@ -12,6 +12,7 @@ import {
 import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, TelemetryRecord } from '../store/index.js';
 import type { Authenticate } from './auth.js';
+import { corkWebSocketFlushes } from './live-cork.js';
 import type { LiveFeed } from './ports.js';
 import { Access } from './scope.js';
 
@@ -62,6 +63,7 @@ export function attachLive(options: LiveOptions): { io: LiveServer; revalidate: 
     // A dashboard that stops reading is dropped rather than buffered without end.
     maxHttpBufferSize: 64 * 1024,
   });
+  corkWebSocketFlushes(io);
 
   // The token is checked at the handshake only; the principal and scope are
   // re-read from the store on every check (see revalidate), never taken from the client.

@@ -27,6 +27,26 @@ export function canPin(cores: number): boolean {
   return tasksetWorks;
 }
 
+/** Open files a child may need: 20,000 sockets and then some (the shell's default is often 1,024 or 20,000). */
+export const NOFILE = 65_536;
+let nofile: number | undefined;
+/** Whether children are started under `prlimit` (false where it is missing or refuses). */
+let raised = false;
+/**
+ * The open-files limit children get: {@link NOFILE} where we may raise the hard
+ * limit (root with CAP_SYS_RESOURCE), else the current hard limit (raising the
+ * soft limit up to it needs no privilege).
+ */
+export function childNofile(): number {
+  if (nofile !== undefined) return nofile;
+  const raise = (n: number) => spawnSync('prlimit', [`--nofile=${n}:${n}`, 'true'], { stdio: 'ignore' }).status === 0;
+  const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
+  if (raise(NOFILE)) [nofile, raised] = [NOFILE, true];
+  else if (Number.isFinite(hard) && raise(hard)) [nofile, raised] = [hard, true];
+  else nofile = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim()) || 1_024;
+  return nofile;
+}
+
 function prefixLines(stream: Readable | null, label: string): void {
   if (!stream) return;
   createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${label}] ${line}\n`));
@@ -37,12 +57,18 @@ export interface SpawnOptions {
   /** Core to pin to, or undefined for no pinning. */
   core: number | undefined;
   ipc: boolean;
+  /** Raise the open-files limit to {@link childNofile}. */
+  manyFiles?: boolean;
+  /** Environment of the child (default: ours). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function spawnPinned(command: string, args: string[], options: SpawnOptions): ChildProcess {
-  const [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
+  let [cmd, argv] = options.core === undefined ? [command, args] : ['taskset', ['-c', String(options.core), command, ...args]];
+  // prlimit, like taskset, execs the command in place.
+  if (options.manyFiles && childNofile() && raised) [cmd, argv] = ['prlimit', [`--nofile=${childNofile()}:${childNofile()}`, cmd, ...argv]];
   // taskset execs the command in place, so the pid and the inherited IPC fd stay the same.
-  const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   live.add(child);
   child.once('exit', () => live.delete(child));
   prefixLines(child.stdout, options.label);
@@ -81,8 +107,9 @@ export class NodeChild<In extends Typed, Out extends Typed> {
     args: string[],
     core: number | undefined,
     nodeArgs: string[] = [],
+    manyFiles = false,
   ) {
-    this.process = spawnPinned(process.execPath, [...nodeArgs, script, ...args], { label, core, ipc: true });
+    this.process = spawnPinned(process.execPath, [...nodeArgs, script, ...args], { label, core, ipc: true, manyFiles });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.on('message', (raw) => {
       const msg = raw as Out;

@@ -7,6 +7,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/index.js';
+import { OUT_OF_BAND_C } from './fleet.js';
 import { LatencyRecorder } from './latency.js';
 import { sampleProcess, sendToParent, type DeviceCredentials, type LoadMessage, type LoadPlan, type LoadRequest, type LoadResult } from './protocol.js';
 
@@ -75,9 +76,13 @@ async function connectAll(plan: LoadPlan): Promise<MqttClient[]> {
   return out;
 }
 
+/** The fleet stays connected between runs of the same devices (growth curves run two phases on one fleet). */
+let fleet: { url: string; clients: MqttClient[] } | undefined;
+
 async function run(plan: LoadPlan): Promise<LoadResult> {
   const connectStarted = performance.now();
-  const connected = await connectAll(plan);
+  if (fleet?.url !== plan.url || fleet.clients.length !== plan.devices.length) fleet = { url: plan.url, clients: await connectAll(plan) };
+  const connected = fleet.clients;
   const connectMs = Math.round(performance.now() - connectStarted);
   send({ type: 'connected', clients: connected.length, ms: connectMs });
 
@@ -97,23 +102,26 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   let windowSent = 0;
   let windowAcked = 0;
   let deferred = 0;
+  let windowAlerts = 0;
   let inFlight = 0;
   let onDrained: (() => void) | undefined;
 
-  const publish = (d: Device) => {
+  const publish = (d: Device, outOfBand = false) => {
     const seq = d.seq++;
     // A realistic chilled-storage reading (contracts: temperature kind); ~120 bytes.
+    // ts doubles as the publish time of an out-of-band reading: the alert it raises carries it as raisedAt.
     const payload = JSON.stringify({
       ts: Date.now(),
       seq,
       boot: plan.boot,
-      temperatureC: Math.round((d.baseC + Math.sin(seq / 10)) * 10) / 10,
+      temperatureC: outOfBand ? OUT_OF_BAND_C : Math.round((d.baseC + Math.sin(seq / 10)) * 10) / 10,
       humidityPct: 60 + (seq % 7),
       doorOpen: seq % 50 === 0,
       batteryPct: 87,
       rssiDbm: -67,
     });
     const inWindow = phase === 'window';
+    if (inWindow && outOfBand) windowAlerts++;
     d.inFlight++;
     inFlight++;
     sent++;
@@ -138,7 +146,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     if (running()) {
       if (plan.mode === 'saturate') {
         while (d.inFlight < plan.window) publish(d);
-      } else if (d.backlog > 0 && d.inFlight < plan.window) {
+      } else if (plan.mode === 'paced' && d.backlog > 0 && d.inFlight < plan.window) {
         d.backlog--;
         publish(d);
       }
@@ -148,7 +156,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   let pacer: NodeJS.Timeout | undefined;
   if (plan.mode === 'saturate') {
     for (const d of devices) while (d.inFlight < plan.window) publish(d);
-  } else {
+  } else if (plan.mode === 'paced') {
     // Reading k is due at k / rate seconds and goes to device k mod N: every device
     // reports at the same interval, and the devices' phases are spread evenly.
     const rate = plan.ratePerSec ?? 1;
@@ -160,7 +168,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       const due = Math.floor((performance.now() - t0) / intervalMs) + 1;
       for (; k < due; k++) {
         const d = devices[k % devices.length]!;
-        if (d.inFlight < plan.window) publish(d);
+        // A deferred reading is sent in band: the alert count stays exact.
+        if (d.inFlight < plan.window) publish(d, plan.alertEvery !== undefined && k % plan.alertEvery === 0);
         else {
           d.backlog++;
           deferred++;
@@ -171,10 +180,12 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
 
   await sleep(plan.warmupS * 1000);
   const start = sampleProcess();
+  const windowStartEpochMs = Date.now();
   phase = 'window';
   send({ type: 'window:start' });
   await sleep(plan.seconds * 1000);
   const end = sampleProcess();
+  const windowEndEpochMs = Date.now();
   phase = 'drain';
   send({ type: 'window:end' });
   if (pacer) clearInterval(pacer);
@@ -207,6 +218,9 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     unsent,
     inFlightAtEnd: inFlight,
     connectMs,
+    windowAlerts,
+    windowStartEpochMs,
+    windowEndEpochMs,
     start,
     end,
   };

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The IPC messages between the bench orchestrator (`run.ts`) and its child
  * processes. Every child speaks over Node's IPC channel (`process.send`), so the
@@ -7,6 +9,12 @@
 export interface DeviceCredentials {
   id: string;
   secret: string;
+}
+
+/** A dashboard user; the dashboard process logs in with these over the real REST API. */
+export interface UserCredentials {
+  id: string;
+  password: string;
 }
 
 /** CPU and event-loop counters of one process at one instant; diff two to get a window. */
@@ -27,6 +35,10 @@ export interface ServerSpec {
   dataDir: string;
   devices: number;
   synchronous: 'full' | 'normal';
+  /** Sites alarm on the first reading above 8 °C (see fleet.ts). */
+  immediateAlarms?: boolean;
+  /** Supervisors of the bench city to create for dashboard clients. */
+  supervisors?: number;
 }
 
 export interface ServerSnapshot extends ProcessSample {
@@ -36,12 +48,21 @@ export interface ServerSnapshot extends ProcessSample {
   commits: number;
   committedMessages: number;
   commitSeconds: number;
+  /** Resident set size and V8 heap in use, bytes. */
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Event-loop delay since the previous snapshot (monitorEventLoopDelay), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  /** MQTT clients connected (sk_devices_connected). */
+  connected: number;
 }
 
-export type ServerRequest = { type: 'snapshot'; count: boolean } | { type: 'close' };
+/** `gc`: collect garbage first (the server runs with --expose-gc), so memory figures are steady state, not start-up litter. */
+export type ServerRequest = { type: 'snapshot'; count: boolean; gc?: boolean } | { type: 'close' };
 
 export type ServerMessage =
-  | { type: 'ready'; mqttUrl: string; devices: DeviceCredentials[]; provisionMs: number }
+  | { type: 'ready'; mqttUrl: string; httpUrl: string; devices: DeviceCredentials[]; users: UserCredentials[]; provisionMs: number; startMs: number }
   | { type: 'snapshot'; snapshot: ServerSnapshot }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
@@ -56,7 +77,7 @@ export interface LoadPlan {
    * as soon as one is acknowledged. `paced`: `ratePerSec` in total, spread evenly
    * over time and round-robin over the clients, at most `window` in flight each.
    */
-  mode: 'saturate' | 'paced';
+  mode: 'saturate' | 'paced' | 'idle';
   window: number;
   ratePerSec?: number;
   warmupS: number;
@@ -67,6 +88,12 @@ export interface LoadPlan {
   boot: string;
   /** Concurrent CONNECTs while the fleet comes up. */
   connectConcurrency: number;
+  /**
+   * Paced mode: reading k is out of band (above the chilled limit, so a site with
+   * immediate alarms raises an alert) when k is a multiple of this. Coprime with
+   * the device count, so consecutive alerts come from different devices.
+   */
+  alertEvery?: number;
 }
 
 export interface LatencySummary {
@@ -98,6 +125,11 @@ export interface LoadResult {
   /** Messages without a PUBACK when the drain gave up (0 when drained). */
   inFlightAtEnd: number;
   connectMs: number;
+  /** Out-of-band readings published inside the window (each should raise one alert). */
+  windowAlerts: number;
+  /** The window in wall-clock time (Date.now()), to match alerts raised inside it. */
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
   start: ProcessSample;
   end: ProcessSample;
 }
@@ -112,6 +144,80 @@ export type LoadMessage =
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
 
+// ---- dashboard-process.ts --------------------------------------------------
+
+/** argv[2] of dashboard-process.js, as JSON. */
+export interface DashboardSpec {
+  httpUrl: string;
+  users: UserCredentials[];
+  clients: number;
+  /** The first this many are socket.io-client instances; the rest are wire clients (dashboard-process.ts). Default: all. */
+  fullClients?: number;
+}
+
+/** Alerts counted are those raised (device clock) inside this wall-clock window. */
+export type DashboardRequest = { type: 'collect'; fromEpochMs: number; toEpochMs: number } | { type: 'close' };
+
+export interface DashboardResult {
+  clients: number;
+  /** How many of them were socket.io-client instances. */
+  fullClients: number;
+  /** alert:raised events (temperature_high) received inside the window, over all clients. */
+  received: number;
+  /** Fewest and most such alerts one client received. */
+  perClientMin: number;
+  perClientMax: number;
+  /** Alert raised (the reading's device timestamp, set at publish) → alert:raised on the client. */
+  latency: LatencySummary;
+  disconnects: number;
+  start: ProcessSample;
+  end: ProcessSample;
+}
+
+export type DashboardMessage =
+  | { type: 'ready'; clients: number; ms: number }
+  | { type: 'result'; result: DashboardResult }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+// ---- history-process.ts ----------------------------------------------------
+
+/** The device and week every history query asks for. */
+export interface HistoryTarget {
+  deviceId: string;
+  from: number;
+  to: number;
+  field: string;
+  points: number;
+}
+
+export type HistoryRequest =
+  | { type: 'generate'; file: string; readings: number; fleet: number }
+  | { type: 'query'; file: string; target: HistoryTarget; count: number }
+  | { type: 'http'; httpUrl: string; user: UserCredentials; target: HistoryTarget; count: number }
+  | { type: 'close' };
+
+export interface Generated {
+  readings: number;
+  dataDevices: number;
+  /** Readings of the queried device in its week. */
+  targetReadings: number;
+  /** Registering the fleet, then writing the readings. */
+  fleetMs: number;
+  ms: number;
+  fileBytes: number;
+  target: HistoryTarget;
+  /** A registered device, to time "ready to accept devices", and an admin to log in with. */
+  device: DeviceCredentials;
+  admin: UserCredentials;
+}
+
+export type HistoryMessage =
+  | { type: 'generated'; generated: Generated }
+  | { type: 'latency'; latency: LatencySummary; points: number }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
 // ---- subscriber-process.ts (the Mosquitto baseline's consumer) --------------
 
 export type SubscriberRequest = { type: 'count' } | { type: 'close' };
@@ -121,6 +227,18 @@ export type SubscriberMessage =
   | { type: 'count'; received: number; sample: ProcessSample }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
+
+/** Busy and total jiffies of the whole machine (/proc/stat), or undefined where there is none. */
+export function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle + iowait are the idle share; everything else (steal included) is taken.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Samples this process's CPU and event-loop counters. */
 export function sampleProcess(): ProcessSample {

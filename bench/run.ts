@@ -15,6 +15,9 @@ import { canPin, killAllChildren } from './children.js';
 import { mosquittoVersion, MOSQUITTO_BIN } from './mosquitto.js';
 import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { round } from './protocol.js';
+import { benchAlerts, type AlertLoadSpec } from './alert-scenarios.js';
+import { benchCurvePoint, benchIdle } from './fleet-scenarios.js';
+import { benchHistory } from './history-scenario.js';
 import { benchMosquitto, benchSunshineKitchen, type Line, type LoadSpec, type Placement } from './scenarios.js';
 
 const NOTE =
@@ -44,7 +47,29 @@ function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
   const rate = `${Math.round(Number(line.readingsPerSec)).toLocaleString('en')} readings/s`;
-  if (target === 'mosquitto') {
+  if (line.bench === 'history') {
+    console.error(
+      `  history at ${Number(line.readings).toLocaleString('en')} readings (${line.fleetDevices} devices registered; the queried one has ${line.targetReadings} in its week): ` +
+        `${line.points} points; store call p50 ${line.storeP50Ms} / p95 ${line.storeP95Ms} ms; HTTP p50 ${line.httpP50Ms} / p95 ${line.httpP95Ms} / p99 ${line.httpP99Ms} ms; ` +
+        `start-up ${line.startAcceptMs} ms to the first accepted device (median of ${line.startRuns}, slowest ${line.startAcceptMaxMs} ms; last: ${line.startReadyMs} ms to the ready log line, ${line.startRulesBuiltMs} ms until every device's rules are built); generated at ${line.generatePerSec}/s, ${line.fileMiB} MiB`,
+    );
+  } else if (line.bench === 'idle') {
+    console.error(
+      `  idle (${line.connected} of ${line.devices} devices connected, keepalive 60 s, in ${line.connectMs} ms): server RSS ${line.rssBeforeMiB} MiB before, ${line.rssConnectedMiB} MiB connected ` +
+        `(heap ${line.heapBeforeMiB} → ${line.heapConnectedMiB} MiB) = ${line.kibPerConnection} KiB per connection${line.note ? `; ${line.note}` : ''}`,
+    );
+  } else if (line.bench === 'curve') {
+    console.error(
+      `  curve at ${line.devices} devices: paced ${line.offeredPerSec}/s p50 ${line.pacedP50Ms} / p99 ${line.pacedP99Ms} ms; saturated ${line.readingsPerSec} readings/s (window ${line.saturateWindow}, p99 ${line.saturateP99Ms} ms, limited by ${line.limitedBy}); ` +
+        `server RSS ${line.rssBeforeMiB} MiB idle-unconnected, ${line.rssConnectedMiB} connected, ${line.rssSaturatedMiB} saturated; connect ${line.connectMs} ms; lost ${line.lost}`,
+    );
+  } else if (line.alertP99Ms !== undefined) {
+    console.error(
+      `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client): ` +
+        `publish→PUBACK ${lat}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
+        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy`,
+    );
+  } else if (target === 'mosquitto') {
     console.error(
       `  ${line.bench} vs mosquitto ${line.version}: ${rate} delivered to the subscriber (${line.ackedPerSec} acked/s); publish→PUBACK ${lat}; ` +
         `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%`,
@@ -53,7 +78,7 @@ function human(line: Line): void {
     console.error(
       `  ${line.bench} (${line.devices} devices, synchronous=${line.synchronous}${line.offeredPerSec ? `, offered ${line.offeredPerSec}/s` : ''}): ` +
         `${rate} durable; publish→PUBACK ${lat}; stored ${line.stored} of ${line.acked} acked, lost ${line.lost}; ` +
-        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); limited by ${line.limitedBy}`,
+        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}`,
     );
   }
 }
@@ -87,13 +112,16 @@ async function main(options: BenchOptions): Promise<number> {
 
   const failures: string[] = [];
   const lines: Partial<Record<Scenario, Line>> = {};
+  const all: Line[] = [];
   const record = (scenario: Scenario, result: { line: Line; failures: string[] }) => {
     const line = { ...result.line, ...env, pinned };
     lines[scenario] = line;
+    all.push(line);
     failures.push(...result.failures);
     emit(line);
     human(line);
   };
+  const curve: Line[] = [];
   let n = 0;
   const dir = (name: string) => join(tmpRoot!, `${++n}-${name}`);
 
@@ -104,13 +132,44 @@ async function main(options: BenchOptions): Promise<number> {
   }
   if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', dir('paced'), placement, options.profile));
   if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', dir('normal'), placement, options.profile));
+  const alertLoad = (devices: number, ratePerSec: number, alertsPerSec: number, clients: number, fullClients: number, supervisors: number): AlertLoadSpec => ({
+    ...paced,
+    devices,
+    ratePerSec,
+    alertsPerSec,
+    clients,
+    fullClients,
+    supervisors,
+  });
+  if (want('latency')) {
+    const spec = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1, 1);
+    record('latency', await benchAlerts('latency', spec, dir('latency'), placement, options.profile));
+  }
+  if (want('fanout')) {
+    // One reading per device per second; four supervisors share the sockets, as several tabs each.
+    const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, options.fanoutFull, 4);
+    record('fanout', await benchAlerts('fanout', spec, dir('fanout'), placement, options.profile));
+  }
+
+  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, dir('idle'), placement));
+  if (want('curve')) {
+    for (const devices of options.curveDevices) {
+      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, dir(`curve-${devices}`), placement);
+      curve.push(point.line);
+      record('curve', point);
+    }
+  }
+
+  if (want('history')) {
+    for (const point of await benchHistory(options.historyReadings, options.historyFleet, options.historyQueries, dir, placement, options.profile)) record('history', point);
+  }
 
   const ours = lines.sustained;
   const base = lines.baseline;
   const normal = lines.normal;
   const num = (l: Line | undefined, k: string) => (l && typeof l[k] === 'number' ? (l[k] as number) : null);
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 3) : null);
-  const lost = Object.values(lines).reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' ? Number(l.lost) : 0), 0);
+  const lost = all.reduce((sum, l) => sum + (l.target === 'sunshine-kitchen' && typeof l.lost === 'number' ? l.lost : 0), 0);
   const summary: Line = {
     bench: 'summary',
     ok: failures.length === 0,
@@ -125,6 +184,22 @@ async function main(options: BenchOptions): Promise<number> {
     pacedP99Ms: num(lines.paced, 'p99Ms'),
     normalReadingsPerSec: num(normal, 'readingsPerSec'),
     normalOverFull: ratio(num(normal, 'readingsPerSec'), num(ours, 'readingsPerSec')),
+    latencyReadingsPerSec: num(lines.latency, 'readingsPerSec'),
+    latencyPubackP99Ms: num(lines.latency, 'p99Ms'),
+    latencyAlertP99Ms: num(lines.latency, 'alertP99Ms'),
+    fanoutClients: num(lines.fanout, 'clients'),
+    fanoutAlertsPerSec: num(lines.fanout, 'alertsPerSec'),
+    fanoutAlertP99Ms: num(lines.fanout, 'alertP99Ms'),
+    idleConnected: num(lines.idle, 'connected'),
+    idleRssMiB: num(lines.idle, 'rssConnectedMiB'),
+    idleKibPerConnection: num(lines.idle, 'kibPerConnection'),
+    historyReadings: num(lines.history, 'readings'),
+    historyHttpP95Ms: num(lines.history, 'httpP95Ms'),
+    historyStoreP95Ms: num(lines.history, 'storeP95Ms'),
+    startupAcceptMs: num(lines.history, 'startAcceptMs'),
+    // devices: saturated readings/s, paced p99 ms, connected RSS MiB
+    curve: curve.length ? curve.map((c) => `${c.devices}: ${c.readingsPerSec}/s, p99 ${c.pacedP99Ms} ms, ${c.rssConnectedMiB} MiB`).join('; ') : null,
+    historyCurve: all.filter((l) => l.bench === 'history').map((h) => `${h.readings}: store p95 ${h.storeP95Ms} ms, http p95 ${h.httpP95Ms} ms, start ${h.startAcceptMs} ms`).join('; ') || null,
     lost,
     failures: failures.length ? failures.join('; ') : null,
     note: mosquitto ? NOTE : 'baseline skipped: mosquitto not installed',
@@ -136,6 +211,10 @@ async function main(options: BenchOptions): Promise<number> {
     `summary: sunshine-kitchen ${summary.readingsPerSec ?? '-'} readings/s durable` +
       (summary.ratioToBaseline !== null ? ` = ${summary.ratioToBaseline} × mosquitto's ${summary.baselineReadingsPerSec} pass-through (which persists nothing)` : '') +
       (summary.normalOverFull !== null ? `; synchronous=normal gives ${summary.normalOverFull} × full` : '') +
+      (summary.latencyAlertP99Ms !== null ? `; at ${summary.latencyReadingsPerSec}/s p99 PUBACK ${summary.latencyPubackP99Ms} ms, alert ${summary.latencyAlertP99Ms} ms` : '') +
+      (summary.fanoutAlertP99Ms !== null ? `; ${summary.fanoutClients} dashboards p99 ${summary.fanoutAlertP99Ms} ms` : '') +
+      (summary.idleRssMiB !== null ? `; ${summary.idleConnected} idle devices in ${summary.idleRssMiB} MiB (${summary.idleKibPerConnection} KiB each)` : '') +
+      (summary.historyHttpP95Ms !== null ? `; history p95 ${summary.historyHttpP95Ms} ms at ${summary.historyReadings} readings, start-up ${summary.startupAcceptMs} ms` : '') +
       `; lost ${lost}${failures.length ? `; FAILED: ${summary.failures}` : ''}`,
   );
   return failures.length === 0 ? 0 : 1;

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NodeChild } from './children.js';
+import { benchDeviceId } from './fleet.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   cpuPercent,
+  machineCpu,
   eventLoopUtilization,
   round,
   type DeviceCredentials,
@@ -13,12 +15,13 @@ import {
   type LoadResult,
   type ServerMessage,
   type ServerRequest,
+  type ServerSnapshot,
   type ServerSpec,
   type SubscriberMessage,
   type SubscriberRequest,
 } from './protocol.js';
 
-const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
+export const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
 /** Where processes run: the system under test on one core, the load generator on the other. */
 export interface Placement {
@@ -39,13 +42,13 @@ export interface LoadSpec {
 /** One scenario's figures, ready to print as a JSON line. */
 export type Line = Record<string, string | number | boolean | null>;
 
-type LoadChild = NodeChild<LoadRequest, LoadMessage>;
+export type LoadChild = NodeChild<LoadRequest, LoadMessage>;
 
 /** Generous: 1,000 devices provision and connect in a few seconds here, but CI machines are slow. */
-const SETUP_TIMEOUT_MS = 120_000;
+export const SETUP_TIMEOUT_MS = 300_000;
 
-function startLoad(placement: Placement): LoadChild {
-  return new NodeChild<LoadRequest, LoadMessage>('load', script('load-process.js'), [], placement.loadCore);
+export function startLoad(placement: Placement): LoadChild {
+  return new NodeChild<LoadRequest, LoadMessage>('load', script('load-process.js'), [], placement.loadCore, [], true);
 }
 
 /**
@@ -82,6 +85,128 @@ function latencyFields(r: LoadResult): Line {
   return { p50Ms, p95Ms, p99Ms, maxMs, meanMs };
 }
 
+export type ServerChild = NodeChild<ServerRequest, ServerMessage>;
+export type Ready = ServerMessage & { type: 'ready' };
+export type Snapshot = ServerSnapshot;
+
+/** Starts the real server in its own process (with the fleet provisioned) and waits until it is ready. */
+export async function startServerChild(name: string, spec: ServerSpec, placement: Placement, profileDir?: string): Promise<{ server: ServerChild; ready: Ready }> {
+  mkdirSync(spec.dataDir, { recursive: true });
+  // A V8 CPU profile of the server, written when it exits after a graceful close.
+  const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [])];
+  const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(spec)], placement.serverCore, nodeArgs, true);
+  try {
+    return { server, ready: await server.next('ready', SETUP_TIMEOUT_MS) };
+  } catch (error) {
+    server.kill();
+    throw error;
+  }
+}
+
+export async function snapshotOf(server: ServerChild, count = false, gc = false): Promise<Snapshot> {
+  server.send({ type: 'snapshot', count, gc });
+  return (await server.next('snapshot', 60_000)).snapshot;
+}
+
+export const MIB = 1024 * 1024;
+
+/**
+ * The whole machine's CPU in use over the window, % of all cores. Above what the
+ * server and load generator use (their CPU% / cores), other processes were
+ * running: on a shared machine, the first thing to check before reading a tail.
+ */
+function machineBusy(a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return round(((b.busy - a.busy) / (b.total - a.total)) * 100, 1);
+}
+
+/**
+ * One load run against a running server: the window's figures, and `stored`/`lost`
+ * counted in SQLite afterwards. `atWindow` lets other processes (dashboards) be
+ * sampled at the same edges.
+ */
+export async function runLoad(
+  name: string,
+  server: ServerChild,
+  load: LoadChild,
+  spec: LoadSpec,
+  ready: Ready,
+  extra: Partial<LoadPlan> = {},
+): Promise<{ fields: Line; failures: string[]; result: LoadResult; snapshots: [Snapshot, Snapshot] }> {
+  const snapshots: Partial<Record<'start' | 'end', Snapshot>> = {};
+  const machine: Partial<Record<'start' | 'end', ReturnType<typeof machineCpu>>> = {};
+  const { result, connectMs } = await drive(load, { ...planOf(spec, ready.mqttUrl, ready.devices, `bench-${name}-${Date.now().toString(36)}`), ...extra }, async (edge) => {
+    machine[edge] = machineCpu();
+    snapshots[edge] = await snapshotOf(server);
+  });
+  // Every PUBACK promised a durable reading: count what SQLite holds (all runs of this server so far).
+  const final = await snapshotOf(server, true);
+  const stored = final.stored ?? 0;
+  const [s0, s1] = [snapshots.start!, snapshots.end!];
+  const commits = s1.commits - s0.commits;
+  const windowS = result.windowMs / 1000;
+  const failures: string[] = [];
+  if (result.publishErrors > 0) failures.push(`${name}: ${result.publishErrors} publishes failed`);
+  if (result.disconnects > 0) failures.push(`${name}: ${result.disconnects} clients disconnected during the run`);
+  const fields: Line = {
+    mode: spec.mode,
+    devices: spec.devices,
+    seconds: spec.seconds,
+    window: spec.window,
+    ...(spec.ratePerSec === undefined ? {} : { offeredPerSec: spec.ratePerSec }),
+    readingsPerSec: round(result.windowAcked / windowS, 1),
+    ...latencyFields(result),
+    sent: result.sent,
+    acked: result.acked,
+    stored,
+    inFlightAtEnd: result.inFlightAtEnd,
+    ...(spec.mode === 'paced' ? { deferred: result.deferred, unsent: result.unsent } : {}),
+    commitsPerSec: round(commits / windowS, 1),
+    avgBatch: commits > 0 ? round((s1.committedMessages - s0.committedMessages) / commits, 1) : 0,
+    avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
+    serverCpuPct: cpuPercent(s0, s1),
+    serverEventLoop: eventLoopUtilization(s0, s1),
+    serverRssMiB: round(s1.rssBytes / MIB, 1),
+    serverLoopDelayP99Ms: round(s1.loopDelayP99Ms, 1),
+    serverLoopDelayMaxMs: round(s1.loopDelayMaxMs, 1),
+    machineBusyPct: machineBusy(machine.start, machine.end),
+    loadCpuPct: cpuPercent(result.start, result.end),
+    loadEventLoop: eventLoopUtilization(result.start, result.end),
+    limitedBy: limitedBy(spec, [
+      ['server', eventLoopUtilization(s0, s1)],
+      ['load-generator', eventLoopUtilization(result.start, result.end)],
+    ]),
+    connectMs,
+  };
+  return { fields, failures, result, snapshots: [s0, s1] };
+}
+
+/**
+ * Checks every acknowledged reading is in SQLite, closes load and server, and
+ * returns the scenario's line and failures.
+ */
+export async function finish(
+  name: string,
+  server: ServerChild,
+  load: LoadChild | undefined,
+  run: Awaited<ReturnType<typeof runLoad>>,
+  ready: Ready,
+  synchronous: ServerSpec['synchronous'],
+  /** Over every run against this server, when there were several. */
+  totals: { acked: number; sent: number } = run.result,
+): Promise<{ line: Line; failures: string[] }> {
+  const stored = Number(run.fields.stored);
+  const lost = Math.max(0, totals.acked - stored);
+  const failures = [...run.failures];
+  if (lost > 0) failures.push(`${name}: ${lost} acknowledged readings missing from SQLite`);
+  if (stored > totals.sent) failures.push(`${name}: ${stored} stored but only ${totals.sent} sent`);
+  await load?.close({ type: 'close' }, 10_000);
+  await server.close({ type: 'close' }, 30_000);
+  if (server.failed) failures.push(server.failed.message);
+  const line: Line = { bench: name, target: 'sunshine-kitchen', ...run.fields, lost, synchronous, provisionMs: ready.provisionMs, serverStartMs: ready.startMs };
+  return { line, failures };
+}
+
 /** sunshine-kitchen: the real server in its own process, the load generator in another. */
 export async function benchSunshineKitchen(
   name: string,
@@ -91,75 +216,11 @@ export async function benchSunshineKitchen(
   placement: Placement,
   profileDir?: string,
 ): Promise<{ line: Line; failures: string[] }> {
-  mkdirSync(dataDir, { recursive: true });
-  const serverSpec: ServerSpec = { dataDir, devices: spec.devices, synchronous };
-  // A V8 CPU profile of the server, written when it exits after a graceful close.
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [];
-  const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(serverSpec)], placement.serverCore, nodeArgs);
+  const { server, ready } = await startServerChild(name, { dataDir, devices: spec.devices, synchronous }, placement, profileDir);
   let load: LoadChild | undefined;
   try {
-    const ready = await server.next('ready', SETUP_TIMEOUT_MS);
     load = startLoad(placement);
-    const snapshots: Record<'start' | 'end', ServerMessage & { type: 'snapshot' }> = {} as never;
-    const { result, connectMs } = await drive(
-      load,
-      planOf(spec, ready.mqttUrl, ready.devices, `bench-${Date.now().toString(36)}`),
-      async (edge) => {
-        server.send({ type: 'snapshot', count: false });
-        snapshots[edge] = await server.next('snapshot', 30_000);
-      },
-    );
-    // Every PUBACK promised a durable reading: count what SQLite holds.
-    server.send({ type: 'snapshot', count: true });
-    const final = (await server.next('snapshot', 60_000)).snapshot;
-    const stored = final.stored ?? 0;
-    const lost = Math.max(0, result.acked - stored);
-    const [s0, s1] = [snapshots.start.snapshot, snapshots.end.snapshot];
-    const commits = s1.commits - s0.commits;
-    const windowS = result.windowMs / 1000;
-
-    const failures: string[] = [];
-    if (lost > 0) failures.push(`${name}: ${lost} acknowledged readings missing from SQLite`);
-    if (stored > result.sent) failures.push(`${name}: ${stored} stored but only ${result.sent} sent`);
-    if (result.publishErrors > 0) failures.push(`${name}: ${result.publishErrors} publishes failed`);
-    if (result.disconnects > 0) failures.push(`${name}: ${result.disconnects} clients disconnected during the run`);
-
-    await load.close({ type: 'close' }, 10_000);
-    await server.close({ type: 'close' }, 30_000);
-    if (server.failed) failures.push(server.failed.message);
-
-    const line: Line = {
-      bench: name,
-      target: 'sunshine-kitchen',
-      mode: spec.mode,
-      devices: spec.devices,
-      seconds: spec.seconds,
-      window: spec.window,
-      ...(spec.ratePerSec === undefined ? {} : { offeredPerSec: spec.ratePerSec }),
-      readingsPerSec: round(result.windowAcked / windowS, 1),
-      ...latencyFields(result),
-      sent: result.sent,
-      acked: result.acked,
-      stored,
-      lost,
-      inFlightAtEnd: result.inFlightAtEnd,
-      ...(spec.mode === 'paced' ? { deferred: result.deferred, unsent: result.unsent } : {}),
-      synchronous,
-      commitsPerSec: round(commits / windowS, 1),
-      avgBatch: commits > 0 ? round((s1.committedMessages - s0.committedMessages) / commits, 1) : 0,
-      avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
-      serverCpuPct: cpuPercent(s0, s1),
-      serverEventLoop: eventLoopUtilization(s0, s1),
-      loadCpuPct: cpuPercent(result.start, result.end),
-      loadEventLoop: eventLoopUtilization(result.start, result.end),
-      limitedBy: limitedBy(spec, [
-        ['server', eventLoopUtilization(s0, s1)],
-        ['load-generator', eventLoopUtilization(result.start, result.end)],
-      ]),
-      provisionMs: ready.provisionMs,
-      connectMs,
-    };
-    return { line, failures };
+    return await finish(name, server, load, await runLoad(name, server, load, spec, ready), ready, synchronous);
   } finally {
     load?.kill();
     server.kill();
@@ -182,7 +243,7 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
     await subscriber.next('ready', 30_000);
     load = startLoad(placement);
     // Mosquitto knows no devices: any id and secret will do, shaped like ours.
-    const devices = Array.from({ length: spec.devices }, (_, i) => ({ id: `bench-dev-${String(i).padStart(5, '0')}`, secret: 'not-checked-by-mosquitto' }));
+    const devices = Array.from({ length: spec.devices }, (_, i) => ({ id: benchDeviceId(i), secret: 'not-checked-by-mosquitto' }));
     const counts: Partial<Record<'start' | 'end', SubscriberMessage & { type: 'count' }>> = {};
     const cpu: Partial<Record<'start' | 'end', number | undefined>> = {};
     const b = broker;

@@ -1,38 +1,22 @@
 /**
  * Bench child: the real sunshine-kitchen server (startServer, the same
  * composition root `npm start` uses) on 127.0.0.1, ephemeral ports, its SQLite
- * file in the data dir the orchestrator gives it. Provisions the bench devices,
- * then answers snapshot requests until told to close.
+ * file in the data dir the orchestrator gives it. Provisions the bench fleet into
+ * the file first (as a city's database is when the server starts), starts the
+ * server on it, then answers snapshot requests until told to close.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { createLogger } from '../observability/logger.js';
-import { generateDeviceSecret } from '../store/device-credentials.js';
-import { sampleProcess, sendToParent, type DeviceCredentials, type ServerMessage, type ServerRequest, type ServerSnapshot, type ServerSpec } from './protocol.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { provisionFleet } from './fleet.js';
+import { sampleProcess, sendToParent, type ServerMessage, type ServerRequest, type ServerSnapshot, type ServerSpec } from './protocol.js';
 
 const send = (m: ServerMessage) => sendToParent(m);
-
-/** Five devices per food-service unit, as domain.md plans for. */
-const DEVICES_PER_SITE = 5;
-
-async function provision(server: RunningServer, count: number): Promise<DeviceCredentials[]> {
-  const { registry } = server.store;
-  await registry.upsertRegion({ id: 'bench-city', name: '基准市', level: 'city', parentId: null });
-  await registry.upsertRegion({ id: 'bench-district', name: '基准区', level: 'district', parentId: 'bench-city' });
-  await registry.upsertRegion({ id: 'bench-town', name: '基准镇', level: 'township', parentId: 'bench-district' });
-  const devices: DeviceCredentials[] = [];
-  const now = Date.now();
-  for (let i = 0; i < count; i++) {
-    const siteId = `bench-site-${String(Math.floor(i / DEVICES_PER_SITE)).padStart(5, '0')}`;
-    if (i % DEVICES_PER_SITE === 0) await registry.upsertSite({ id: siteId, name: `餐厅 ${siteId}`, regionId: 'bench-town' });
-    const id = `bench-dev-${String(i).padStart(5, '0')}`;
-    const secret = generateDeviceSecret();
-    await registry.createDevice({ id, siteId, kind: 'temperature', label: `fridge ${i}`, profile: 'chilled', expectedIntervalS: 30 }, secret, now);
-    devices.push({ id, secret });
-  }
-  return devices;
-}
 
 /** Sum and count of a prom-client histogram. */
 async function histogramTotals(h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }): Promise<{ sum: number; count: number }> {
@@ -41,13 +25,37 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
   return { sum: pick('_sum'), count: pick('_count') };
 }
 
-async function snapshot(server: RunningServer, count: boolean): Promise<ServerSnapshot> {
+/** How late timers fire: GC pauses, long synchronous work (a commit's fsync) and CPU taken by other processes all show here. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
+async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
+  if (gc) {
+    // Twice, with a pause: V8 returns freed pages to the OS lazily, and start-up litters.
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    await new Promise((r) => setTimeout(r, 1_000));
+    collect?.();
+  }
+  // Ad hoc: SK_BENCH_HEAP_DIR=dir writes a heap snapshot at every steady-state sample (to see what a connection holds).
+  if (gc && process.env.SK_BENCH_HEAP_DIR) writeHeapSnapshot(join(process.env.SK_BENCH_HEAP_DIR, `server-${process.pid}-${Date.now()}.heapsnapshot`));
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
   const stored = count ? await server.store.telemetry.count() : undefined;
+  // Each snapshot reports the delays since the previous one: the window's, at its end.
+  const loopDelayP99Ms = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
+  const loopDelayMaxMs = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
+  loopDelay.reset();
+  const memory = process.memoryUsage();
+  const connected = (await server.metrics.devicesConnected.get()).values[0]?.value ?? 0;
   return {
     ...sample,
+    rssBytes: memory.rss,
+    loopDelayP99Ms,
+    loopDelayMaxMs,
+    heapUsedBytes: memory.heapUsed,
+    connected,
     ...(stored === undefined ? {} : { stored }),
     commits: batches.count,
     committedMessages: batches.sum,
@@ -57,6 +65,13 @@ async function snapshot(server: RunningServer, count: boolean): Promise<ServerSn
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
+  const provisionStarted = performance.now();
+  const fleetStore = openSqliteStore({ file: join(spec.dataDir, 'sunshine-kitchen.db'), synchronous: 'normal' });
+  const fleet = await provisionFleet(fleetStore, { devices: spec.devices, immediateAlarms: spec.immediateAlarms, supervisors: spec.supervisors });
+  await fleetStore.close();
+  const provisionMs = Math.round(performance.now() - provisionStarted);
+
+  const serverStarted = performance.now();
   const config = loadConfig({
     SK_DATA_DIR: spec.dataDir,
     SK_HTTP_HOST: '127.0.0.1',
@@ -68,6 +83,7 @@ async function main(): Promise<void> {
     SK_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
   });
   const server = await startServer(config, { logger: createLogger(config.logLevel) });
+  const startMs = Math.round(performance.now() - serverStarted);
 
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {
@@ -89,16 +105,14 @@ async function main(): Promise<void> {
     const msg = raw as ServerRequest;
     if (msg.type === 'close') void shutdown(0);
     else if (msg.type === 'snapshot') {
-      snapshot(server, msg.count).then(
+      snapshot(server, msg.count, msg.gc === true).then(
         (s) => send({ type: 'snapshot', snapshot: s }),
         (error: unknown) => send({ type: 'fatal', message: `snapshot failed: ${String(error)}` }),
       );
     }
   });
 
-  const started = performance.now();
-  const devices = await provision(server, spec.devices);
-  send({ type: 'ready', mqttUrl: server.mqttUrl, devices, provisionMs: Math.round(performance.now() - started) });
+  send({ type: 'ready', mqttUrl: server.mqttUrl, httpUrl: server.httpUrl, devices: fleet.devices, users: fleet.users, provisionMs, startMs });
 }
 
 main().catch((error: unknown) => {

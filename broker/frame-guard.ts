@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
-
 /** A violation the guard found in the raw byte stream. */
 export class FrameError extends Error {
   constructor(
@@ -12,29 +10,20 @@ export class FrameError extends Error {
 }
 
 /**
- * Reads MQTT fixed headers as bytes stream past, and fails the stream as soon as
- * a packet declares a Remaining Length above the limit — before its body is
+ * Reads MQTT fixed headers as bytes stream past, and reports a violation as soon
+ * as a packet declares a Remaining Length above the limit — before its body is
  * buffered. (mqtt-packet buffers a whole packet before parsing it, so a limit
  * checked after parsing would let one client make the broker hold 256 MiB.)
- *
- * Bytes are passed on unchanged; only the headers are read.
+ * A plain object, so one per connection costs a few numbers, not a stream.
  */
-export class FrameGuard extends Transform {
+export class FrameHeaderReader {
   private state: 'type' | 'length' | 'body' = 'type';
   private length = 0;
   private multiplier = 1;
   private lengthBytes = 0;
   private remaining = 0;
 
-  constructor(private readonly maxPacketBytes: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const error = this.inspect(chunk);
-    if (error) return done(error);
-    done(null, chunk);
-  }
+  constructor(private readonly maxPacketBytes: number) {}
 
   /** Advances the header state machine over a chunk; returns the first violation. */
   inspect(chunk: Buffer): FrameError | undefined {

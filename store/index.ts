@@ -88,6 +88,12 @@ export interface RegistryStore {
   /** Records a connect or disconnect; returns false when nothing changed. */
   setPresence(id: DeviceId, online: boolean, at: number): Promise<boolean>;
   /**
+   * Records many connects and disconnects in order, in one write (one fsync): a
+   * fleet reconnecting after a restart must not cost one commit per device.
+   * Returns, per change, whether it changed anything (as {@link setPresence}).
+   */
+  setPresenceMany(changes: readonly PresenceUpdate[]): Promise<boolean[]>;
+  /**
    * Marks every device offline; called at start, before the broker listens, since
    * no connection survives a restart. Returns how many were marked online before.
    */
@@ -95,6 +101,13 @@ export interface RegistryStore {
 }
 
 /** A validated reading, ready to store. */
+/** One connect or disconnect, for {@link RegistryStore.setPresenceMany}. */
+export interface PresenceUpdate {
+  id: DeviceId;
+  online: boolean;
+  at: number;
+}
+
 export interface TelemetryRecord {
   deviceId: DeviceId;
   kind: DeviceKind;

@@ -1,7 +1,16 @@
 import type { RuleSettings, TemperatureProfile } from '../rules/index.js';
+import { deepFreeze } from '../rules/overrides.js';
 import type { Rule } from './rule.js';
 import { MINUTE_MS } from './support.js';
-import { ThresholdRule } from './threshold-rule.js';
+import { ThresholdRule, type ThresholdSpec } from './threshold-rule.js';
+
+/**
+ * The specs of each (settings, profile), built once: settings are frozen and
+ * shared by every device with the same overrides (evaluator-factory.ts), and a
+ * spec is read-only, so 150,000 devices at start share a few specs instead of
+ * building 300,000.
+ */
+const specCache = new WeakMap<RuleSettings, Map<TemperatureProfile, readonly ThresholdSpec[]>>();
 
 /**
  * temperature_high and temperature_low of one temperature profile: the profile's
@@ -11,8 +20,16 @@ import { ThresholdRule } from './threshold-rule.js';
  * flapping. A rule is left out when its limit is null or it is disabled.
  */
 export function temperatureRules(profile: TemperatureProfile, settings: RuleSettings): Rule[] {
+  let byProfile = specCache.get(settings);
+  if (!byProfile) specCache.set(settings, (byProfile = new Map()));
+  let specs = byProfile.get(profile);
+  if (!specs) byProfile.set(profile, (specs = Object.freeze(temperatureSpecs(profile, settings))));
+  return specs.map((spec) => new ThresholdRule(spec));
+}
+
+function temperatureSpecs(profile: TemperatureProfile, settings: RuleSettings): ThresholdSpec[] {
   const limits = settings.temperature[profile];
-  const rules: Rule[] = [];
+  const specs: ThresholdSpec[] = [];
   const common = {
     field: 'temperatureC',
     label: 'temperature',
@@ -27,8 +44,8 @@ export function temperatureRules(profile: TemperatureProfile, settings: RuleSett
   });
   const detail = (source: string) => ({ profile, targetC: limits.targetC?.value ?? null, source });
   if (limits.maxC && settings.temperature_high.enabled) {
-    rules.push(
-      new ThresholdRule({
+    specs.push(
+      deepFreeze({
         ...common,
         id: 'temperature_high',
         direction: 'above',
@@ -36,12 +53,12 @@ export function temperatureRules(profile: TemperatureProfile, settings: RuleSett
         severity: settings.temperature_high.severity,
         critical: critical(limits.criticalMaxC?.value ?? null),
         detail: detail(limits.maxC.source),
-      }),
+      } satisfies ThresholdSpec),
     );
   }
   if (limits.minC && settings.temperature_low.enabled) {
-    rules.push(
-      new ThresholdRule({
+    specs.push(
+      deepFreeze({
         ...common,
         id: 'temperature_low',
         direction: 'below',
@@ -49,8 +66,8 @@ export function temperatureRules(profile: TemperatureProfile, settings: RuleSett
         severity: settings.temperature_low.severity,
         critical: critical(limits.criticalMinC?.value ?? null),
         detail: detail(limits.minC.source),
-      }),
+      } satisfies ThresholdSpec),
     );
   }
-  return rules;
+  return specs;
 }

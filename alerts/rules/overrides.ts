@@ -54,7 +54,8 @@ export function settingsProblems(s: PackSettings): string[] {
   return problems;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything in it. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

@@ -96,6 +96,24 @@ CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, t
 `;
 
 /**
+ * The index that serves every per-device time range (history, latest) and also
+ * covers the kind's required fields (temperatureC, greaseMm and fillPct,
+ * online and streaming): a chart of those reads the index alone. Without the
+ * field in it, a week of one device (60,480 readings) cost 60,480 table-row
+ * lookups spread over the file — about 90 ms with 10M readings stored, against
+ * a 20 ms target. It replaces the plain (device_key, ts) index, its prefix.
+ */
+function historyIndex(db: SqliteDatabase, kind: DeviceKind): void {
+  const table = telemetryTable(kind);
+  const catalogue = FIELDS_BY_KIND[kind];
+  const covered = Object.keys(catalogue).filter((f) => catalogue[f]!.required);
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS ${table}_history ON ${table}(device_key, ts${covered.map((f) => `, "${f}"`).join('')});
+    DROP INDEX IF EXISTS ${table}_time;
+  `);
+}
+
+/**
  * Creates the schema. Telemetry tables are generated from the field catalogue in
  * contracts/device-kinds.ts: a field added there becomes a column here on the
  * next start (ALTER TABLE ADD COLUMN keeps existing rows).
@@ -120,7 +138,6 @@ function migrate(db: SqliteDatabase): void {
         received_at INTEGER NOT NULL,
         UNIQUE (device_key, boot, seq)
       );
-      CREATE INDEX IF NOT EXISTS ${table}_time ON ${table}(device_key, ts);
     `);
     const existing = new Set(
       (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
@@ -128,5 +145,7 @@ function migrate(db: SqliteDatabase): void {
     for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
       if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
     }
+    // After the columns: the index names fields a new catalogue may just have added.
+    historyIndex(db, kind);
   }
 }

@@ -8,7 +8,7 @@ import {
   type Site,
 } from '../../contracts/index.js';
 import { hashDeviceSecret, verifyDeviceSecret } from '../device-credentials.js';
-import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type RegistryStore, type SiteScope } from '../index.js';
+import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type PresenceUpdate, type RegistryStore, type SiteScope } from '../index.js';
 import type { SqliteDatabase } from './database.js';
 import { scopeCondition } from './scope-sql.js';
 
@@ -68,7 +68,10 @@ const DEVICE_COLUMNS = 'key, id, site_id, kind, label, profile, expected_interva
 export class SqliteRegistry implements RegistryStore {
   private readonly stmt;
 
+  private readonly presenceChanges: (changes: readonly PresenceUpdate[]) => boolean[];
+
   constructor(private readonly db: SqliteDatabase) {
+    this.presenceChanges = db.transaction((changes: readonly PresenceUpdate[]) => changes.map((c) => this.presenceChange(c)));
     this.stmt = {
       region: db.prepare<[string], RegionRow>('SELECT * FROM regions WHERE id = ?'),
       regions: db.prepare<[], RegionRow>('SELECT * FROM regions ORDER BY path'),
@@ -230,7 +233,17 @@ export class SqliteRegistry implements RegistryStore {
   }
 
   async setPresence(id: string, online: boolean, at: number): Promise<boolean> {
+    return this.presenceChange({ id, online, at });
+  }
+
+  async setPresenceMany(changes: readonly PresenceUpdate[]): Promise<boolean[]> {
+    return this.presenceChanges(changes);
+  }
+
+  private presenceChange({ id, online, at }: PresenceUpdate): boolean {
     const flag = online ? 1 : 0;
     return this.stmt.presence.run(flag, at, id, flag).changes > 0;
   }
+
+
 }

@@ -1,9 +1,17 @@
 import type { RuleStateStore, RuleTargetRef } from '../index.js';
 import type { SqliteDatabase } from './database.js';
 
+const overridesKey = (target: RuleTargetRef) => `${target.kind}\u0000${target.id}`;
+
 export class SqliteRuleState implements RuleStateStore {
   private readonly stmt;
   private readonly saveMany;
+  /**
+   * Every override, read once: at start the engine asks for the site's and the
+   * device's overrides of each of (up to) 150,000 devices, and two queries each
+   * cost seconds. This process is the file's only writer, so the copy stays true.
+   */
+  private overrides: Map<string, string> | undefined;
 
   constructor(db: SqliteDatabase) {
     this.stmt = {
@@ -12,7 +20,7 @@ export class SqliteRuleState implements RuleStateStore {
         `INSERT INTO rule_state (device_id, state, saved_at) VALUES (?, ?, ?)
          ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
       ),
-      getOverrides: db.prepare<[string, string], { overrides: string }>('SELECT overrides FROM rule_overrides WHERE target_kind = ? AND target_id = ?'),
+      allOverrides: db.prepare<[], { target_kind: string; target_id: string; overrides: string }>('SELECT target_kind, target_id, overrides FROM rule_overrides'),
       setOverrides: db.prepare(
         `INSERT INTO rule_overrides (target_kind, target_id, overrides, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (target_kind, target_id) DO UPDATE SET overrides = excluded.overrides, updated_at = excluded.updated_at`,
@@ -32,13 +40,26 @@ export class SqliteRuleState implements RuleStateStore {
     if (states.length > 0) this.saveMany(states, at);
   }
 
+  private loadedOverrides(): Map<string, string> {
+    this.overrides ??= new Map(this.stmt.allOverrides.all().map((r) => [overridesKey({ kind: r.target_kind as RuleTargetRef['kind'], id: r.target_id }), r.overrides]));
+    return this.overrides;
+  }
+
   async getOverrides(target: RuleTargetRef): Promise<unknown> {
-    const row = this.stmt.getOverrides.get(target.kind, target.id);
-    return row ? (JSON.parse(row.overrides) as unknown) : undefined;
+    const json = this.loadedOverrides().get(overridesKey(target));
+    // Parsed per call: callers get their own copy, as they did from the row.
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
   }
 
   async setOverrides(target: RuleTargetRef, overrides: unknown, at: number): Promise<void> {
-    if (overrides === null || overrides === undefined) this.stmt.deleteOverrides.run(target.kind, target.id);
-    else this.stmt.setOverrides.run(target.kind, target.id, JSON.stringify(overrides), at);
+    const cache = this.loadedOverrides();
+    if (overrides === null || overrides === undefined) {
+      this.stmt.deleteOverrides.run(target.kind, target.id);
+      cache.delete(overridesKey(target));
+    } else {
+      const json = JSON.stringify(overrides);
+      this.stmt.setOverrides.run(target.kind, target.id, json, at);
+      cache.set(overridesKey(target), json);
+    }
   }
 }

@@ -330,6 +330,21 @@ export function describeStoreContract(
         expect(await store.registry.setPresence('ghost', true, T0 + 5)).toBe(false);
       });
 
+      test('setPresenceMany applies changes in order, each reporting whether it changed anything', async () => {
+        await seedDevices();
+        const changed = await store.registry.setPresenceMany([
+          { id: 'fridge-1', online: true, at: T0 + 1 },
+          { id: 'cam-1', online: true, at: T0 + 2 },
+          { id: 'fridge-1', online: true, at: T0 + 3 },
+          { id: 'ghost', online: true, at: T0 + 4 },
+          { id: 'cam-1', online: false, at: T0 + 5 },
+        ]);
+        expect(changed).toEqual([true, true, false, false, true]);
+        expect(await store.registry.getDevice('fridge-1')).toMatchObject({ online: true, presenceChangedAt: T0 + 1 });
+        expect(await store.registry.getDevice('cam-1')).toMatchObject({ online: false, presenceChangedAt: T0 + 5 });
+        expect(await store.registry.setPresenceMany([])).toEqual([]);
+      });
+
       test('markAllOffline marks every online device offline and says how many were online', async () => {
         await seedDevices();
         await store.registry.setPresence('fridge-1', true, T0 + 1);
@@ -671,6 +686,27 @@ export function describeStoreContract(
     });
 
     describeAccessContract(() => store, test);
+
+    describe('rule overrides', () => {
+      test('are set, replaced and removed per site and per device, kept across reopen, and each read is a copy', async () => {
+        const site = { kind: 'site', id: 'site-1' } as const;
+        const device = { kind: 'device', id: 'site-1' } as const;
+        expect(await store.ruleState.getOverrides(site)).toBeUndefined();
+        await store.ruleState.setOverrides(site, { temperature: { chilled: { delayMin: 0 } } }, T0);
+        await store.ruleState.setOverrides(device, { temperature_high: { enabled: false } }, T0);
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 0 } } });
+        // Same id, other kind: a device override never answers for a site.
+        expect(await store.ruleState.getOverrides(device)).toEqual({ temperature_high: { enabled: false } });
+        const read = (await store.ruleState.getOverrides(site)) as { temperature: { chilled: { delayMin: number } } };
+        read.temperature.chilled.delayMin = 99;
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 0 } } });
+        await store.ruleState.setOverrides(site, { temperature: { chilled: { delayMin: 5 } } }, T0 + 1);
+        await store.ruleState.setOverrides(device, null, T0 + 2);
+        if (handle.reopen) store = await handle.reopen();
+        expect(await store.ruleState.getOverrides(site)).toEqual({ temperature: { chilled: { delayMin: 5 } } });
+        expect(await store.ruleState.getOverrides(device)).toBeUndefined();
+      });
+    });
 
     describe('persistence', () => {
       test('keeps everything across close and reopen, including de-duplication', async ({ skip }) => {

@@ -1,0 +1,170 @@
+/**
+ * Bench child: dashboards. Logs each supervisor in over the real REST API
+ * (`POST /api/v1/auth/login`), opens `clients` socket.io connections with those
+ * access tokens (round-robin: one user may have many tabs open), and times every
+ * `alert:raised` of the chilled rule.
+ *
+ * Latency = Date.now() on arrival − `alert.raisedAt`. With a zero alarm delay
+ * `raisedAt` is the device timestamp of the out-of-band reading, which the load
+ * generator sets from Date.now() as it publishes. Both processes run on this
+ * machine and read the same kernel clock (CLOCK_REALTIME), so the difference
+ * needs no offset; the resolution is 1 ms. (`performance.timeOrigin + now()`
+ * would mix a per-process start time with a monotonic clock, which drift apart.)
+ *
+ * A thousand socket.io-client instances cost more CPU than the server spends
+ * sending to them (each message is decoded and JSON-parsed), and they share the
+ * load generator's core. So past `fullClients` the sockets are wire clients:
+ * Node's WebSocket speaking the same Engine.IO 4 / Socket.IO 5 text protocol
+ * (handshake with the token, ping/pong, events), reading `raisedAt` from the
+ * frame without parsing the whole alert. The server cannot tell them apart.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Alert, ClientToServerEvents, ServerToClientEvents, TokenResponse } from '../contracts/index.js';
+import { LatencyRecorder } from './latency.js';
+import { sampleProcess, sendToParent, type DashboardMessage, type DashboardRequest, type DashboardSpec, type ProcessSample } from './protocol.js';
+
+const send = (m: DashboardMessage) => sendToParent(m);
+type DashboardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The rule the bench's out-of-band readings raise; anomaly alerts on the same jump are not counted. */
+const RULE = 'temperature_high';
+
+interface Arrival {
+  client: number;
+  raisedAt: number;
+  ms: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as DashboardSpec;
+const sockets: DashboardSocket[] = [];
+const arrivals: Arrival[] = [];
+let closing = false;
+let disconnects = 0;
+let start: ProcessSample;
+
+async function login(user: { id: string; password: string }): Promise<string> {
+  const res = await fetch(`${spec.httpUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.id, password: user.password }),
+  });
+  if (!res.ok) throw new Error(`login of ${user.id} refused: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as TokenResponse).accessToken;
+}
+
+/** Node 20's WebSocket (--experimental-websocket), as far as a wire client uses it. */
+interface WireSocket {
+  send(data: string): void;
+  close(): void;
+  addEventListener(event: 'message', listener: (e: { data: unknown }) => void): void;
+  addEventListener(event: 'close' | 'error', listener: () => void): void;
+}
+const WireWebSocket = (globalThis as unknown as { WebSocket?: new (url: string) => WireSocket }).WebSocket;
+const RAISED_AT = /"raisedAt":(\d+)/;
+const wires: WireSocket[] = [];
+
+function connectWire(token: string, index: number): Promise<void> {
+  if (!WireWebSocket) return Promise.reject(new Error('no global WebSocket: start with --experimental-websocket'));
+  const url = `${spec.httpUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  return new Promise((resolve, reject) => {
+    const ws = new WireWebSocket(url);
+    let connected = false;
+    ws.addEventListener('message', (e) => {
+      const data = String(e.data);
+      if (data === '2') return ws.send('3'); // Engine.IO ping → pong
+      if (data.startsWith('42["alert:raised"')) {
+        if (!data.includes(`"rule":"${RULE}"`)) return;
+        const raisedAt = Number(RAISED_AT.exec(data)?.[1]);
+        arrivals.push({ client: index, raisedAt, ms: Date.now() - raisedAt });
+      } else if (data.startsWith('0{')) ws.send(`40${JSON.stringify({ token })}`); // open → Socket.IO CONNECT with auth
+      else if (data.startsWith('40')) {
+        connected = true;
+        resolve();
+      } else if (data.startsWith('44')) reject(new Error(`wire socket ${index}: refused ${data}`));
+    });
+    ws.addEventListener('close', () => {
+      if (!connected) reject(new Error(`wire socket ${index}: closed before connecting`));
+      else if (!closing) disconnects++;
+    });
+    wires.push(ws);
+  });
+}
+
+function connect(token: string, index: number): Promise<DashboardSocket> {
+  return new Promise((resolve, reject) => {
+    const socket: DashboardSocket = io(spec.httpUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
+    socket.on('alert:raised', (alert: Alert) => {
+      if (alert.rule === RULE) arrivals.push({ client: index, raisedAt: alert.raisedAt, ms: Date.now() - alert.raisedAt });
+    });
+    socket.once('connect', () => {
+      socket.on('disconnect', () => {
+        if (!closing) disconnects++;
+      });
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => reject(new Error(`socket ${index}: ${error.message}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const tokens = await Promise.all(spec.users.map(login));
+  // A few at a time: a thousand simultaneous handshakes would time out on a busy core.
+  const concurrency = 50;
+  let next = 0;
+  const full = Math.min(spec.clients, spec.fullClients ?? spec.clients);
+  const worker = async () => {
+    while (next < spec.clients) {
+      const i = next++;
+      if (i < full) sockets[i] = await connect(tokens[i % tokens.length]!, i);
+      else await connectWire(tokens[i % tokens.length]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, spec.clients) }, worker));
+  start = sampleProcess();
+  send({ type: 'ready', clients: sockets.length + wires.length, ms: Math.round(performance.now() - t0) });
+}
+
+function collect(fromEpochMs: number, toEpochMs: number): void {
+  const latency = new LatencyRecorder();
+  const perClient = new Array<number>(spec.clients).fill(0);
+  for (const a of arrivals) {
+    if (a.raisedAt < fromEpochMs || a.raisedAt >= toEpochMs) continue;
+    latency.add(a.ms);
+    perClient[a.client]!++;
+  }
+  send({
+    type: 'result',
+    result: {
+      clients: spec.clients,
+      fullClients: sockets.length,
+      received: latency.count,
+      perClientMin: Math.min(...perClient),
+      perClientMax: Math.max(...perClient),
+      latency: latency.summary(),
+      disconnects,
+      start,
+      end: sampleProcess(),
+    },
+  });
+}
+
+function shutdown(code: number): void {
+  closing = true;
+  for (const s of sockets) s.close();
+  for (const w of wires) w.close();
+  if (process.connected) send({ type: 'closed' });
+  process.exit(code);
+}
+
+process.on('disconnect', () => shutdown(1));
+process.on('message', (raw) => {
+  const msg = raw as DashboardRequest;
+  if (msg.type === 'collect') collect(msg.fromEpochMs, msg.toEpochMs);
+  else if (msg.type === 'close') shutdown(0);
+});
+
+main().catch((error: unknown) => {
+  send({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { Device, Site } from '../../contracts/index.js';
+import { AlertEngine, type AlertEngineOptions, type DeviceEvaluator } from '../../alerts/engine.js';
+import { createLogger } from '../../observability/logger.js';
+import type { TelemetryRecord } from '../../store/index.js';
+
+const NOW = Date.UTC(2026, 0, 1);
+const site: Site = { id: 'site-1', name: 'site', regionId: 'town', address: null, timezone: 'Asia/Shanghai', active: true };
+const device = (id: string): Device => ({
+  id,
+  siteId: site.id,
+  kind: 'temperature',
+  label: id,
+  profile: 'chilled',
+  expectedIntervalS: 30,
+  createdAt: NOW,
+  revokedAt: null,
+  online: false,
+  presenceChangedAt: null,
+});
+
+/** An evaluator that counts the readings it saw, so a rebuilt one (its state lost) shows. */
+function countingEvaluator(): DeviceEvaluator {
+  let readings = 0;
+  return {
+    reading: () => (readings++, []),
+    presence: () => [],
+    tick: () => [],
+    snapshot: () => ({ readings }),
+    restore: () => undefined,
+    insights: () => ({ readings }),
+  };
+}
+
+const reading = (deviceId: string): TelemetryRecord => ({ deviceId, kind: 'temperature', ts: NOW, seq: 1, boot: 'b', receivedAt: NOW, values: { temperatureC: 4 } });
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+describe('alert engine start-up sync', () => {
+  it('builds every registered device in the background and keeps a device that reported meanwhile, with its state', async () => {
+    // More devices than one slice, so the sync yields to the event loop part way.
+    const listed = Array.from({ length: 2_500 }, (_, i) => device(`fridge-${i}`));
+    const late = device('registered-after-the-list');
+    const registry = {
+      listSites: async () => [site],
+      listDevices: async () => listed,
+      getDevice: async (id: string) => [...listed, late].find((d) => d.id === id),
+      getSite: async () => site,
+    };
+    const source = new EventEmitter();
+    const engine = new AlertEngine({
+      source,
+      registry,
+      ruleState: { loadStates: async () => new Map(), saveStates: async () => undefined },
+      lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
+      createEvaluator: async () => countingEvaluator(),
+      logger: createLogger('silent'),
+      clock: () => NOW,
+      tickMs: 0,
+      stateFlushMs: 0,
+    } as unknown as AlertEngineOptions);
+
+    await engine.start();
+    // The sync has not finished: a device it did not list reports and gets its rules on the spot.
+    expect(engine.insights('fridge-2499')).toBeUndefined();
+    source.emit('reading:stored', reading(late.id), site.id);
+    await turns(20);
+
+    expect(engine.insights('fridge-0')).toEqual({ readings: 0 });
+    expect(engine.insights('fridge-2499')).toEqual({ readings: 0 });
+    // Not dropped as "not in the registry" by the older list, and not rebuilt: it still remembers its reading.
+    expect(engine.insights(late.id)).toEqual({ readings: 1 });
+    await engine.close();
+  });
+});
