@@ -95,6 +95,10 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
   let regions: Region[] = [];
   const rows = new Map<number, AlertRow>();
   let oldest: number | undefined;
+  /** Counts first-page requests; only the newest one's answer is shown. */
+  let requests = 0;
+  let loading = false;
+  let pushedDuringLoad: Array<{ alert: Alert; fresh: boolean }> = [];
 
   const siteInRegion = (siteId: string) => {
     const region = regions.find((r) => r.id === filters.regionId);
@@ -121,6 +125,8 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
 
   /** Puts a pushed or changed alert where it belongs: a new row on top, an update in place, gone if it no longer matches. */
   function place(alert: Alert, fresh = false): void {
+    // A push that arrives while the list is being read may be newer than the answer: it is applied again afterwards.
+    if (loading) pushedDuringLoad.push({ alert, fresh });
     const row = rows.get(alert.id);
     // A listed alert that no longer matches (resolved under "not resolved") stays, showing its outcome, until the next reload.
     if (row) {
@@ -133,13 +139,60 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
     }
   }
 
-  async function loadPage(before?: number): Promise<void> {
-    const page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters, before));
-    if (closed) return;
-    if (before === undefined) {
-      rows.clear();
-      list.replaceChildren();
+  /**
+   * The first page again (start, filter change, reconnection), merged into the rows
+   * shown: rows still listed are updated in place, new ones added, the others
+   * removed — except a row whose work panel is open on a reconnection, so a note
+   * being typed survives (sockets reconnect every time the access token expires).
+   * Only the answer to the newest request is used: an older filter's slow answer is dropped.
+   */
+  async function reloadFirstPage(keepWork: boolean): Promise<void> {
+    const request = ++requests;
+    loading = true;
+    pushedDuringLoad = [];
+    let page: Alert[];
+    try {
+      page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters));
+    } finally {
+      if (request === requests) loading = false;
     }
+    if (closed || request !== requests) return;
+    const pushed = pushedDuringLoad;
+    pushedDuringLoad = [];
+    const listed = new Set([...page.map((a) => a.id), ...pushed.map((p) => p.alert.id)]);
+    for (const [id, row] of rows) {
+      if (!listed.has(id) && !(keepWork && row.working)) {
+        row.el.remove();
+        rows.delete(id);
+      }
+    }
+    for (const alert of page) {
+      const row = rows.get(alert.id);
+      if (row) row.update(alert);
+      else rows.set(alert.id, new AlertRow(alert, host));
+    }
+    for (const { alert, fresh } of pushed) place(alert, fresh);
+    arrange();
+    oldest = page.length > 0 ? page[page.length - 1]!.id : undefined;
+    more.hidden = page.length < PAGE;
+    showCount();
+  }
+
+  /** Rows newest first (the API's order), moving only those out of place, and the focus kept where it was. */
+  function arrange(): void {
+    const focused = document.activeElement;
+    const ordered = [...rows.values()].sort((a, b) => b.id - a.id).map((r) => r.el);
+    ordered.forEach((el, i) => {
+      if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null);
+    });
+    if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  }
+
+  /** The next page below the oldest row shown ("load more"). */
+  async function loadMore(before: number): Promise<void> {
+    const request = requests;
+    const page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters, before));
+    if (closed || request !== requests) return;
     for (const alert of page) {
       if (rows.has(alert.id)) continue;
       const row = new AlertRow(alert, host);
@@ -177,12 +230,13 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
     });
   }
 
-  async function reload(): Promise<void> {
+  async function reload(keepWork = false): Promise<void> {
+    const request = requests + 1;
     try {
-      await loadPage();
-      state.ready();
+      await reloadFirstPage(keepWork);
+      if (request === requests) state.ready();
     } catch (error) {
-      if (!closed) showFailure(state, error, () => void reload());
+      if (!closed && request === requests) showFailure(state, error, () => void reload());
     }
   }
 
@@ -200,7 +254,7 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
   }
 
   more.addEventListener('click', () => {
-    if (oldest !== undefined) void loadPage(oldest).catch((error: unknown) => showFailure(state, error, () => undefined));
+    if (oldest !== undefined) void loadMore(oldest).catch((error: unknown) => showFailure(state, error, () => undefined));
   });
   form.addEventListener('submit', (event) => event.preventDefault());
 
@@ -209,7 +263,7 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
     ctx.live.on('alert:updated', (alert) => place(alert)),
     ctx.live.on('alert:resolved', (alert) => place(alert)),
     // Pushes missed while disconnected are not replayed: read the list again.
-    ctx.live.onResync(() => void reload()),
+    ctx.live.onResync(() => void reload(true)),
   ];
   void start();
 

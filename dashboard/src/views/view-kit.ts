@@ -56,8 +56,16 @@ export function showFailure(state: LoadingState, error: unknown, retry: () => vo
 export function keepFocus(container: HTMLElement, render: () => void): void {
   const active = document.activeElement;
   const key = active instanceof HTMLElement && container.contains(active) ? active.dataset.focusKey : undefined;
+  // A text field keeps where the caret was, so typing carries on where it stopped.
+  const caret = isTextField(active) ? { start: active.selectionStart, end: active.selectionEnd } : undefined;
   render();
   if (key === undefined) return;
   const again = container.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`);
-  again?.focus({ preventScroll: true });
+  if (!again || again === active) return;
+  again.focus({ preventScroll: true });
+  if (caret && isTextField(again) && caret.start !== null && caret.end !== null) again.setSelectionRange(caret.start, caret.end);
+}
+
+function isTextField(el: Element | null): el is HTMLTextAreaElement | HTMLInputElement {
+  return el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && el.type === 'text');
 }

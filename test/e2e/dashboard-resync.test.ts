@@ -1,0 +1,138 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Condition, Severity } from '../../contracts/index.js';
+import { collectProblems, launchChromium, runBrowser, signIn } from '../helpers/browser.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * What a supervisor is in the middle of must survive the dashboard catching up:
+ * the socket reconnects whenever the network blips or the access token expires
+ * (every 15 minutes), and each time the views re-read over REST.
+ */
+
+let server: TestServer;
+let browser: Browser;
+let page: Page | undefined;
+let problems: string[] = [];
+
+const condition = (severity: Severity, rule: Condition['rule'] = 'temperature_high'): Condition => ({
+  rule,
+  active: true,
+  severity,
+  at: Date.now(),
+  value: 9,
+  limit: 8,
+  message: 'above 8 °C',
+});
+
+beforeAll(async () => {
+  if (!runBrowser) return;
+  browser = await launchChromium();
+});
+beforeEach(async () => {
+  if (!runBrowser) return;
+  // No engine ticks: the alerts here are the test's own.
+  server = await startTestServer({ SK_ALERT_TICK_MS: '3600000' });
+  await server.provision({ id: 'fridge-1', siteId: 'site-1' });
+  await server.provision({ id: 'fridge-2', siteId: 'site-1' });
+  await server.provision({ id: 'fridge-3', siteId: 'site-1' });
+  await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
+});
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+  await server?.stop();
+  expect(problems).toEqual([]);
+  problems = [];
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function login(hash: string): Promise<Page> {
+  const user = await server.createUser({ id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
+  const p = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page = p;
+  // While the test takes the network away, the socket's attempts fail with ERR_INTERNET_DISCONNECTED.
+  problems = collectProblems(p, (text) => text.includes('ERR_INTERNET_DISCONNECTED'));
+  await signIn(p, `${server.httpUrl}/${hash}`, user);
+  return p;
+}
+
+/** The network drops and comes back: the socket reconnects and every view re-reads. `meanwhile` happens while it is down. */
+async function networkBlip(p: Page, meanwhile: () => Promise<void>): Promise<void> {
+  await p.context().setOffline(true);
+  await p.locator('#conn[data-connection-state="reconnecting"]').waitFor();
+  await meanwhile();
+  await p.context().setOffline(false);
+  await p.locator('#conn[data-connection-state="connected"]').waitFor();
+}
+
+describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
+  it('keeps a note being typed in the alert feed, with the focus in it, while the feed takes in what it missed', async () => {
+    const { lifecycle } = server.alerting;
+    await lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));
+    const [first] = await server.store.alerts.list({ scope: { kind: 'all' }, limit: 5 });
+    const p = await login('#/alerts');
+    await p.locator('[data-view="alerts"][data-state="ready"]').waitFor();
+    const row = p.locator(`[data-alert-id="${first!.id}"]`);
+    await row.locator('[data-action="work"]').click();
+    const note = row.locator('[data-field="note"]');
+    await note.pressSequentially('温度计已校准，');
+
+    await networkBlip(p, () => lifecycle.applyCondition('fridge-2', 'site-1', condition('critical')));
+    // The alert raised while offline is caught up by the re-read…
+    await p.locator('[data-alert-id][data-severity="critical"]').waitFor();
+    expect(await p.locator('[data-alert-id]').count()).toBe(2);
+    // …and the note is still there, still focused: typing carries on.
+    expect(await note.inputValue()).toBe('温度计已校准，');
+    expect(await p.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.field)).toBe('note');
+    await p.keyboard.type('冷柜正常');
+    expect(await note.inputValue()).toBe('温度计已校准，冷柜正常');
+  }, 60_000);
+
+  it('keeps a dismiss reason being typed on a camera finding in the site view', async () => {
+    const { lifecycle } = server.alerting;
+    await lifecycle.raiseFinding({ deviceId: 'cam-1', ts: Date.now(), receivedAt: Date.now(), seq: 1, boot: 'b', type: 'rodent', confidence: 0.7 }, 'site-1');
+    const p = await login('#/sites/site-1');
+    await p.locator('[data-view="site"][data-state="ready"]').waitFor();
+    const finding = p.locator('[data-card="camera"] [data-finding-alert]');
+    await finding.locator('[data-action="dismiss"]').click();
+    const reason = finding.locator('.dismiss-form input');
+    await reason.pressSequentially('是猫，不是老鼠');
+
+    await networkBlip(p, () => lifecycle.applyCondition('fridge-1', 'site-1', condition('warning')));
+    // The re-read happened (the alert raised while offline is counted)…
+    await p.locator('[data-field="open-alerts"][data-count="2"]').waitFor();
+    // …and the reason is still being typed.
+    expect(await reason.isVisible()).toBe(true);
+    expect(await reason.inputValue()).toBe('是猫，不是老鼠');
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe(await reason.getAttribute('id'));
+  }, 60_000);
+
+  it('shows the newest filter’s alerts when an older filter’s answer arrives last', async () => {
+    const { lifecycle } = server.alerting;
+    await lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));
+    await lifecycle.applyCondition('fridge-2', 'site-1', condition('critical'));
+    const p = await login('#/alerts');
+    await p.locator('[data-view="alerts"][data-state="ready"]').waitFor();
+    expect(await p.locator('[data-alert-id]').count()).toBe(2);
+
+    // The answer for "critical" is held back until the answer for "warning" is shown.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await p.route('**/api/v1/alerts?*', async (route) => {
+      if (new URL(route.request().url()).searchParams.get('severity') === 'critical') await held;
+      await route.continue();
+    });
+    const slow = p.waitForEvent('requestfinished', (r) => new URL(r.url()).searchParams.get('severity') === 'critical');
+    await p.locator('#alert-filter-severity').selectOption('critical');
+    await p.locator('#alert-filter-severity').selectOption('warning');
+    await expect.poll(() => p.locator('[data-alert-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-severity')))).toEqual(['warning']);
+    release();
+    await slow;
+    // Let the page handle the late answer before looking.
+    await p.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100))));
+    expect(await p.locator('[data-alert-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-severity')))).toEqual(['warning']);
+  }, 60_000);
+});
