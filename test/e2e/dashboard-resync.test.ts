@@ -86,7 +86,7 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     expect(await p.locator('[data-alert-id]').count()).toBe(2);
     // …and the note is still there, still focused: typing carries on.
     expect(await note.inputValue()).toBe('温度计已校准，');
-    expect(await p.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.field)).toBe('note');
+    expect(await p.evaluate('document.activeElement?.dataset.field')).toBe('note');
     await p.keyboard.type('冷柜正常');
     expect(await note.inputValue()).toBe('温度计已校准，冷柜正常');
   }, 60_000);
@@ -107,7 +107,7 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     // …and the reason is still being typed.
     expect(await reason.isVisible()).toBe(true);
     expect(await reason.inputValue()).toBe('是猫，不是老鼠');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe(await reason.getAttribute('id'));
+    expect(await p.evaluate('document.activeElement?.id')).toBe(await reason.getAttribute('id'));
   }, 60_000);
 
   it('shows the newest filter’s alerts when an older filter’s answer arrives last', async () => {
@@ -132,7 +132,7 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     release();
     await slow;
     // Let the page handle the late answer before looking.
-    await p.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100))));
+    await p.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100)))');
     expect(await p.locator('[data-alert-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-severity')))).toEqual(['warning']);
   }, 60_000);
 });
