@@ -14,7 +14,7 @@ const REFETCH_DELAY_MS = 1_000;
 /** Presence changes of thousands of devices are not pushed to the overview; it re-reads them this often. */
 const POLL_MS = 30_000;
 
-function kpiCard(key: string, label: string, value: string, note?: string, severity?: Severity | null): HTMLElement {
+function kpiCard(key: string, label: string, value: string, note?: string | readonly string[], severity?: Severity | null): HTMLElement {
   const card = h('div', 'kpi');
   card.dataset.kpi = key;
   if (severity !== undefined) card.dataset.worst = severity ?? 'none';
@@ -22,7 +22,7 @@ function kpiCard(key: string, label: string, value: string, note?: string, sever
   const dd = h('dd', 'kpi-value', value);
   dd.dataset.value = '';
   card.append(dt, dd);
-  if (note) card.append(h('dd', 'kpi-note', note));
+  for (const line of typeof note === 'string' ? [note] : (note ?? [])) card.append(h('dd', 'kpi-note', line));
   return card;
 }
 
@@ -42,10 +42,14 @@ function kpiGrid(o: Overview): HTMLElement {
       'openAlerts',
       ot('kpiOpenAlerts'),
       String(k.openAlerts.total),
-      `${severityName('critical')} ${k.openAlerts.critical} · ${severityName('warning')} ${k.openAlerts.warning} · ${severityName('info')} ${k.openAlerts.info}`,
+      [
+        `${severityName('critical')} ${k.openAlerts.critical} · ${severityName('warning')} ${k.openAlerts.warning} · ${severityName('info')} ${k.openAlerts.info}`,
+        // Every open alert nobody has acknowledged, whenever it was raised: a note on the open alerts, not on today's.
+        ot('kpiUnacknowledged', { n: k.unacknowledged }),
+      ],
       worstOf(k.openAlerts),
     ),
-    kpiCard('raisedToday', ot('kpiRaisedToday'), String(k.raisedToday), ot('kpiUnacknowledged', { n: k.unacknowledged })),
+    kpiCard('raisedToday', ot('kpiRaisedToday'), String(k.raisedToday)),
     kpiCard('rectifiedToday', ot('kpiRectifiedToday'), String(k.rectifiedToday)),
     kpiCard('rectificationRate', ot('kpiRectificationRate', { days }), formatRate(k.rectificationRate)),
     kpiCard('medianAck', ot('kpiMedianAck', { days }), formatDuration(k.medianAckMs)),

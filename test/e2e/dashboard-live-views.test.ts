@@ -5,9 +5,10 @@ import { collectProblems, launchChromium, runBrowser, signIn } from '../helpers/
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * What a supervisor is in the middle of must survive the dashboard catching up:
- * the socket reconnects whenever the network blips or the access token expires
- * (every 15 minutes), and each time the views re-read over REST.
+ * The views stay right while things change under them. What a supervisor is in
+ * the middle of must survive the dashboard catching up: the socket reconnects
+ * whenever the network blips or the access token expires (every 15 minutes), and
+ * each time the views re-read over REST.
  */
 
 let server: TestServer;
@@ -134,5 +135,15 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     // Let the page handle the late answer before looking.
     await p.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100)))');
     expect(await p.locator('[data-alert-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-severity')))).toEqual(['warning']);
+  }, 60_000);
+});
+
+describe.skipIf(!runBrowser)('the overview', () => {
+  it('notes the unacknowledged alerts under the open alerts, not under today’s new ones', async () => {
+    await server.alerting.lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));
+    const p = await login('#/overview/district-a');
+    await p.locator('[data-view="overview"][data-state="ready"]').waitFor();
+    expect(await p.locator('[data-kpi="openAlerts"]').textContent()).toContain('其中 1 条待处理');
+    expect(await p.locator('[data-kpi="raisedToday"]').textContent()).not.toContain('待处理');
   }, 60_000);
 });
