@@ -111,6 +111,15 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     expect(await p.evaluate('document.activeElement?.id')).toBe(await reason.getAttribute('id'));
   }, 60_000);
 
+  it('re-reads the device in the device view: a presence change missed while offline shows', async () => {
+    const p = await login('#/devices/fridge-1');
+    await p.locator('[data-view="device"][data-state="ready"]').waitFor();
+    const row = p.locator('[data-view="device"] [data-device-id="fridge-1"]');
+    expect(await row.getAttribute('data-online')).toBe('false');
+    await networkBlip(p, () => server.store.registry.setPresence('fridge-1', true, Date.now()));
+    await p.locator('[data-view="device"] [data-device-id="fridge-1"][data-online="true"]').waitFor({ timeout: 10_000 });
+  }, 60_000);
+
   it('shows the newest filter’s alerts when an older filter’s answer arrives last', async () => {
     const { lifecycle } = server.alerting;
     await lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));
