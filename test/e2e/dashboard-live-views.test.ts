@@ -120,6 +120,30 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
     await p.locator('[data-view="device"] [data-device-id="fridge-1"][data-online="true"]').waitFor({ timeout: 10_000 });
   }, 60_000);
 
+  it('reads the site again when a reconnection comes while a read is still running', async () => {
+    // The site view's first read of its alerts is answered with what the server said at once, but only later.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const user = await server.createUser({ id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
+    const p = await browser.newPage();
+    page = p;
+    problems = collectProblems(p, (text) => text.includes('ERR_INTERNET_DISCONNECTED'));
+    await p.route('**/api/v1/alerts?*', async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+    });
+    await signIn(p, `${server.httpUrl}/#/sites/site-1`, user);
+    await expect.poll(() => first).toBe(false);
+    // Meanwhile the network blips and an alert is raised: the reconnection asks for a re-read while the first is running.
+    await networkBlip(p, () => server.alerting.lifecycle.applyCondition('fridge-1', 'site-1', condition('warning')));
+    release();
+    await p.locator('[data-field="open-alerts"][data-count="1"]').waitFor({ timeout: 10_000 });
+  }, 60_000);
+
   it('shows the newest filter’s alerts when an older filter’s answer arrives last', async () => {
     const { lifecycle } = server.alerting;
     await lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));

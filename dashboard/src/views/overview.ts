@@ -6,7 +6,7 @@ import { formatDateTime, formatDuration, formatRate } from '../format.js';
 import { buildHash } from '../router.js';
 import { severityName } from './alert-labels.js';
 import { ot } from './overview.i18n.js';
-import { keepFocus, loadingState, showFailure } from './view-kit.js';
+import { keepFocus, loadingState, rereader, showFailure } from './view-kit.js';
 import type { View, ViewFactory } from './view.js';
 
 /** Alert changes arrive one by one; the overview re-reads at most this often. */
@@ -188,15 +188,8 @@ export const overviewView: ViewFactory = (ctx, { path }) => {
 
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight = false;
-  let again = false;
 
-  async function load(): Promise<void> {
-    if (inFlight) {
-      again = true;
-      return;
-    }
-    inFlight = true;
+  const load = rereader(async () => {
     try {
       const o = await ctx.api.get<Overview>('/overview', { regionId });
       if (closed) return;
@@ -219,14 +212,8 @@ export const overviewView: ViewFactory = (ctx, { path }) => {
       state.ready();
     } catch (error) {
       if (!closed) showFailure(state, error, () => void load());
-    } finally {
-      inFlight = false;
-      if (again && !closed) {
-        again = false;
-        void load();
-      }
     }
-  }
+  }, () => closed);
 
   /** Many alert changes in a burst become one re-read. */
   function soon(): void {

@@ -69,3 +69,30 @@ export function keepFocus(container: HTMLElement, render: () => void): void {
 function isTextField(el: Element | null): el is HTMLTextAreaElement | HTMLInputElement {
   return el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && el.type === 'text');
 }
+
+/**
+ * Wraps a view's re-read so that reads never overlap: a call while one is running
+ * is not folded into it (that read may have started before the change it was called
+ * for) but runs once more after it. `read` handles its own failures.
+ */
+export function rereader(read: () => Promise<void>, closed: () => boolean): () => Promise<void> {
+  let inFlight = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      await read();
+    } finally {
+      inFlight = false;
+      if (again && !closed()) {
+        again = false;
+        void run();
+      }
+    }
+  };
+  return run;
+}
