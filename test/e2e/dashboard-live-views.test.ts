@@ -171,6 +171,31 @@ describe.skipIf(!runBrowser)('catching up after a reconnection', () => {
   }, 60_000);
 });
 
+describe.skipIf(!runBrowser)('the alert feed of one site', () => {
+  it('follows the site view’s “open alerts” link to that site’s alerts only, live too, until the filter is cleared', async () => {
+    await server.provision({ id: 'other-fridge', siteId: 'site-2' });
+    const { lifecycle } = server.alerting;
+    await lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));
+    await lifecycle.applyCondition('other-fridge', 'site-2', condition('warning'));
+    const p = await login('#/sites/site-1');
+    await p.locator('[data-view="site"][data-state="ready"]').waitFor();
+    await p.locator('[data-field="open-alerts"] a').click();
+    await p.locator('[data-view="alerts"][data-state="ready"]').waitFor();
+    const sitesShown = () => p.locator('[data-alert-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-site-id')));
+    expect(await sitesShown()).toEqual(['site-1']);
+    expect(await p.locator('#alert-filter-site').textContent()).toContain('餐厅 site-1');
+
+    // Live: another site's new alert stays out, this site's comes in.
+    await lifecycle.applyCondition('other-fridge', 'site-2', condition('critical', 'temperature_low'));
+    await lifecycle.applyCondition('fridge-2', 'site-1', condition('warning'));
+    await expect.poll(sitesShown).toEqual(['site-1', 'site-1']);
+
+    await p.locator('[data-action="clear-site"]').click();
+    await expect.poll(async () => (await sitesShown()).sort()).toEqual(['site-1', 'site-1', 'site-2', 'site-2']);
+    expect(p.url()).not.toContain('siteId');
+  }, 60_000);
+});
+
 describe.skipIf(!runBrowser)('the overview', () => {
   it('notes the unacknowledged alerts under the open alerts, not under today’s new ones', async () => {
     await server.alerting.lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));

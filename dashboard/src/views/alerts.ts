@@ -13,8 +13,14 @@ const PAGE = 100;
 // The dashboard imports only types from contracts, so these lists are spelled out (the types keep them honest).
 const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'warning', 'info'];
 const STATES: readonly AlertState[] = ['open', 'acknowledged', 'resolved'];
-/** The filters the feed understands, in the order of the form; their values are the API's query parameters. */
-const FILTER_KEYS = ['severity', 'kind', 'regionId', 'state'] as const;
+/** The filters chosen from selects, in the order of the form; their values are the API's query parameters. */
+const SELECT_KEYS = ['severity', 'kind', 'regionId', 'state'] as const;
+/**
+ * Every filter the feed understands. `siteId` comes from links (the site view's
+ * "open alerts"): a city has too many sites for a select, so it shows as a line
+ * with a button that clears it.
+ */
+const FILTER_KEYS = [...SELECT_KEYS, 'siteId'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 type Filters = Partial<Record<FilterKey, string>>;
 
@@ -24,6 +30,7 @@ function apiQuery(filters: Filters, before?: number): Record<string, string | nu
   return {
     severity: filters.severity,
     regionId: filters.regionId,
+    siteId: filters.siteId,
     state: state === 'all' ? undefined : (state ?? 'active'),
     ...(kind === 'finding' ? { category: 'finding' } : { rule: kind }),
     limit: PAGE,
@@ -39,6 +46,7 @@ function matches(alert: Alert, filters: Filters, siteInRegion: (siteId: string) 
   if (filters.severity && alert.severity !== filters.severity) return false;
   if (filters.kind === 'finding' && alert.category !== 'finding') return false;
   if (filters.kind && filters.kind !== 'finding' && alert.rule !== filters.kind) return false;
+  if (filters.siteId && alert.siteId !== filters.siteId) return false;
   return !filters.regionId || siteInRegion(alert.siteId);
 }
 
@@ -59,7 +67,7 @@ function select(id: string, label: string, options: ReadonlyArray<[string, strin
 }
 
 /**
- * `#/alerts[?severity&kind&regionId&state]`: alerts in the caller's scope, newest
+ * `#/alerts[?severity&kind&regionId&state&siteId]`: alerts in the caller's scope, newest
  * first. New alerts appear at the top as they are pushed; changes update rows in
  * place; each row can be acknowledged, commented, assigned and resolved with a
  * corrective action. Filters live in the address, so a filtered feed can be bookmarked.
@@ -217,17 +225,40 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
       select('alert-filter-region', at('region'), regionOptions, filters.regionId),
       select('alert-filter-state', at('state'), [['active', at('stateActive')], ...STATES.map((s): [string, string] => [s, stateName(s)]), ['all', at('any')]], filters.state),
     ];
+    // The selects are built in SELECT_KEYS order; each one's change sets its key.
     form.replaceChildren(...fields.map((f) => f.wrap));
     fields.forEach((field, i) => {
-      const key = FILTER_KEYS[i]!;
+      const key = SELECT_KEYS[i]!;
       field.select.addEventListener('change', () => {
         if (field.select.value) filters[key] = field.select.value;
         else delete filters[key];
-        // The address follows the filters without re-creating the view (focus stays on the select).
-        history.replaceState(history.state, '', buildHash('alerts', [], Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>));
-        void reload();
+        filtersChanged();
       });
     });
+    if (filters.siteId) form.append(siteFilter(filters.siteId));
+  }
+
+  /** The site filter: the site's name and a button that shows every site again. */
+  function siteFilter(siteId: string): HTMLElement {
+    const wrap = h('div', 'filter filter-site');
+    wrap.id = 'alert-filter-site';
+    wrap.dataset.siteId = siteId;
+    const clear = h('button', '', at('clearSite'));
+    clear.type = 'button';
+    clear.dataset.action = 'clear-site';
+    clear.addEventListener('click', () => {
+      delete filters.siteId;
+      wrap.remove();
+      filtersChanged();
+    });
+    wrap.append(h('span', '', at('siteFilter', { name: sites.get(siteId)?.name ?? siteId })), ' ', clear);
+    return wrap;
+  }
+
+  function filtersChanged(): void {
+    // The address follows the filters without re-creating the view (focus stays on the select).
+    history.replaceState(history.state, '', buildHash('alerts', [], Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>));
+    void reload();
   }
 
   async function reload(keepWork = false): Promise<void> {
