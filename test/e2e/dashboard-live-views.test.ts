@@ -50,10 +50,12 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function login(hash: string): Promise<Page> {
-  const user = await server.createUser({ id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } });
+/** A supervisor of district-a (or `as`) signs in at `hash`; `prepare` runs on the page before it loads. */
+async function login(hash: string, as: Parameters<TestServer['createUser']>[0] = { id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } }, prepare?: (p: Page) => Promise<void>): Promise<Page> {
+  const user = await server.createUser(as);
   const p = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   page = p;
+  await prepare?.(p);
   // While the test takes the network away, the socket's attempts fail with ERR_INTERNET_DISCONNECTED.
   problems = collectProblems(p, (text) => text.includes('ERR_INTERNET_DISCONNECTED'));
   await signIn(p, `${server.httpUrl}/${hash}`, user);
@@ -203,5 +205,21 @@ describe.skipIf(!runBrowser)('the overview', () => {
     await p.locator('[data-view="overview"][data-state="ready"]').waitFor();
     expect(await p.locator('[data-kpi="openAlerts"]').textContent()).toContain('其中 1 条待处理');
     expect(await p.locator('[data-kpi="raisedToday"]').textContent()).not.toContain('待处理');
+  }, 60_000);
+});
+
+describe.skipIf(!runBrowser)('the secret shown once, on plain HTTP at a LAN address', () => {
+  it('selects the secret for a manual copy where the page has no clipboard API', async () => {
+    // Outside a secure context (http://192.168.x.x) browsers leave navigator.clipboard undefined.
+    const p = await login('#/provision', { role: 'admin' }, (target) => target.addInitScript("Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined })"));
+    await p.locator('[data-view="provision"][data-state="ready"]').waitFor();
+    await p.locator('#prov-site').selectOption('site-1');
+    await p.locator('#prov-id').fill('walkin-9');
+    await p.locator('#prov-label').fill('冷库 9');
+    await p.locator('#prov-submit').click();
+    const secret = await p.locator('#secret-value').textContent();
+    await p.locator('[data-action="copy-secret"]').click();
+    await p.locator('[data-field="copy-status"]', { hasText: '手动' }).waitFor();
+    expect(await p.evaluate('String(window.getSelection())')).toBe(secret);
   }, 60_000);
 });
