@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 /** A supervisor of district-a (or `as`) signs in at `hash`; `prepare` runs on the page before it loads. */
-async function login(hash: string, as: Parameters<TestServer['createUser']>[0] = { id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } }, prepare?: (p: Page) => Promise<void>): Promise<Page> {
+async function login(hash: string, as: Parameters<TestServer['createUser']>[0] = { id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'district-a' } }, prepare?: (p: Page) => Promise<unknown>): Promise<Page> {
   const user = await server.createUser(as);
   const p = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   page = p;
@@ -63,7 +63,7 @@ async function login(hash: string, as: Parameters<TestServer['createUser']>[0] =
 }
 
 /** The network drops and comes back: the socket reconnects and every view re-reads. `meanwhile` happens while it is down. */
-async function networkBlip(p: Page, meanwhile: () => Promise<void>): Promise<void> {
+async function networkBlip(p: Page, meanwhile: () => Promise<unknown>): Promise<void> {
   await p.context().setOffline(true);
   await p.locator('#conn[data-connection-state="reconnecting"]').waitFor();
   await meanwhile();
