@@ -198,6 +198,15 @@ describe.skipIf(!runBrowser)('the alert feed of one site', () => {
   }, 60_000);
 });
 
+describe.skipIf(!runBrowser)('the site view’s region trail', () => {
+  it('links a district supervisor to the overviews of their district and below, not to the city’s (which answers 404)', async () => {
+    const p = await login('#/sites/site-1');
+    await p.locator('[data-view="site"][data-state="ready"]').waitFor();
+    expect(await p.locator('.crumbs').textContent()).toBe('阳光市 › 东区 › 东一镇');
+    expect(await p.locator('.crumbs a').evaluateAll((els) => els.map((e) => e.getAttribute('href')))).toEqual(['#/overview/district-a', '#/overview/town-a1']);
+  }, 60_000);
+});
+
 describe.skipIf(!runBrowser)('the overview', () => {
   it('notes the unacknowledged alerts under the open alerts, not under today’s new ones', async () => {
     await server.alerting.lifecycle.applyCondition('fridge-1', 'site-1', condition('warning'));

@@ -167,15 +167,22 @@ function section(name: string, title: string): { el: HTMLElement; cards: HTMLDiv
   return { el, cards, empty };
 }
 
-/** City › district › township of the site; links to the overview for those who have it. */
+/**
+ * City › district › township of the site; links to the overview only for regions
+ * inside the user's scope (a district supervisor's city overview answers 404),
+ * as the overview's own breadcrumb does with `openable`.
+ */
 function regionTrail(site: Site, regions: readonly Region[], ctx: ViewContext): Node[] {
   const byId = new Map(regions.map((r) => [r.id, r]));
+  const { scope } = ctx.user;
+  const scopePath = scope.kind === 'region' ? byId.get(scope.regionId)?.path : undefined;
+  const openable = (region: Region) => scope.kind === 'all' || (scopePath !== undefined && region.path.startsWith(scopePath));
   const trail: Region[] = [];
   for (let r = byId.get(site.regionId); r && trail.length < 10; r = r.parentId ? byId.get(r.parentId) : undefined) trail.unshift(r);
   const nodes: Node[] = [];
   for (const region of trail) {
     if (nodes.length) nodes.push(document.createTextNode(' › '));
-    if (ctx.user.role === 'operator') nodes.push(h('span', '', region.name));
+    if (ctx.user.role === 'operator' || !openable(region)) nodes.push(h('span', '', region.name));
     else {
       const a = h('a', '', region.name);
       a.href = `#/overview/${encodeURIComponent(region.id)}`;
