@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calendarDaysBetween } from '../../dashboard/src/dates.js';
+import { calendarDaysBetween } from '../../dashboard/src/calendar-days.js';
 
 // "Today" / "3 days ago" on the public page and the grease-trap card: calendar dates in the site's zone.
 describe('days between two moments, as a kitchen counts them', () => {

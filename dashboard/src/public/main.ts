@@ -1,5 +1,6 @@
 import type { PublicSite } from '../../../contracts/accounts.js';
-import { calendarDaysBetween, formatDate, timeElement } from '../dates.js';
+import { calendarDaysBetween } from '../calendar-days.js';
+import { formatDate, timeElement } from '../dates.js';
 import { h } from '../dom.js';
 import { formatDateTime, formatPercent } from '../format.js';
 import { getLocale, saveLocale, savedLocale, setLocale } from '../i18n.js';

@@ -1,7 +1,8 @@
 import type { LiveReading } from '../../../contracts/events.js';
 import type { FieldValues } from '../../../contracts/payloads.js';
 import { ApiError, type ApiClient, type DeviceWithLatest } from '../api.js';
-import { calendarDaysBetween, formatDate, timeElement } from '../dates.js';
+import { calendarDaysBetween } from '../calendar-days.js';
+import { formatDate, timeElement } from '../dates.js';
 import type { DeviceView } from '../device-view.js';
 import { h, setText } from '../dom.js';
 import { formatPercent } from '../format.js';
