@@ -34,6 +34,15 @@ export interface LifecycleOptions {
   clock: () => number;
 }
 
+/**
+ * A person resolving, confirming or dismissing an alert nobody had acknowledged is its
+ * first human response: it is recorded as the acknowledgement, so time to acknowledge
+ * counts alerts handled straight from `open` instead of leaving them out.
+ */
+function firstResponse(alert: Alert, actor: string, now: number): Pick<AlertPatch, 'acknowledgedAt' | 'acknowledgedBy'> {
+  return alert.state === 'open' ? { acknowledgedAt: now, acknowledgedBy: actor } : {};
+}
+
 const keyOf = (deviceId: DeviceId, rule: RuleId) => `${deviceId}\u0000${rule}`;
 const LEVEL_RANK: Readonly<Record<EscalationLevel, number>> = { township: 0, district: 1, city: 2 };
 
@@ -137,7 +146,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       if (alert.resolution === 'corrected' || alert.resolution === 'dismissed') {
         throw new AlertTransitionError('invalid_transition', `alert is already ${alert.resolution}`);
       }
-      const patch: AlertPatch = { state: 'resolved', resolution: 'corrected', correctiveAction };
+      const patch: AlertPatch = { state: 'resolved', resolution: 'corrected', correctiveAction, ...firstResponse(alert, actor, now) };
       if (alert.state !== 'resolved') Object.assign(patch, { resolvedAt: now, resolvedBy: actor });
       if (alert.verdict === 'pending') patch.verdict = 'confirmed';
       return { patch, events: [{ at: now, actor, type: 'resolved', text: correctiveAction, detail: { resolution: 'corrected' } }] };
@@ -150,7 +159,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       if (alert.category !== 'finding') throw new AlertTransitionError('not_a_finding', 'only AI findings are confirmed or dismissed');
       if (alert.verdict !== 'pending' || alert.state === 'resolved') throw new AlertTransitionError('invalid_transition', `finding is already ${alert.verdict}`);
       const patch: AlertPatch = { verdict: 'confirmed' };
-      if (alert.state === 'open') Object.assign(patch, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor });
+      if (alert.state === 'open') Object.assign(patch, { state: 'acknowledged', ...firstResponse(alert, actor, now) });
       return { patch, events: [{ at: now, actor, type: 'confirmed' }] };
     });
   }
@@ -162,7 +171,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       if (alert.state === 'resolved') throw new AlertTransitionError('invalid_transition', 'finding is already resolved');
       if (alert.verdict === 'confirmed') throw new AlertTransitionError('invalid_transition', 'a confirmed finding is resolved with a corrective action, not dismissed');
       return {
-        patch: { state: 'resolved', resolution: 'dismissed', verdict: 'dismissed', resolvedAt: now, resolvedBy: actor },
+        patch: { state: 'resolved', resolution: 'dismissed', verdict: 'dismissed', resolvedAt: now, resolvedBy: actor, ...firstResponse(alert, actor, now) },
         events: [{ at: now, actor, type: 'resolved', text: reason, detail: { resolution: 'dismissed' } }],
       };
     });

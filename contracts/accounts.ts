@@ -127,8 +127,9 @@ export const publicSiteSchema = z.object({
   /** Grease traps (oil-water separators) and the newest pump-out any of them reported (device clock), or null. */
   oilSeparators: z.object({ total: z.number().int(), lastPumpOutAt: z.number().int().nullable() }),
   /**
-   * Alerts not yet resolved. AI findings count only once a person confirmed them:
-   * an unverified detection (a cat flagged as a rat) is not shown to the public.
+   * Issues not yet resolved: warning and critical conditions (not info-level
+   * maintenance, not statistical anomalies), and AI findings only once a person
+   * confirmed them — an unverified detection (a cat flagged as a rat) is not shown to the public.
    */
   openAlerts: z.number().int(),
 });

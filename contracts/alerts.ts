@@ -228,10 +228,10 @@ export const alertAnalyticsSchema = z.object({
   to: z.number().int(),
   raised: z.number().int(),
   resolved: z.number().int(),
-  /** Resolved with a corrective action (整改), out of those resolved and not dismissed. */
+  /** Resolved with a corrective action (整改). */
   rectified: z.number().int(),
   dismissed: z.number().int(),
-  /** rectified / (resolved − dismissed); null when nothing was resolved. */
+  /** 整改率: rectified / (raised − dismissed), open alerts included; null when nothing counts. */
   rectificationRate: z.number().nullable(),
   open: z.number().int(),
   timeToAcknowledge: durationStats,

@@ -57,7 +57,7 @@ export const overviewKpisSchema = z.object({
   raisedToday: z.number().int(),
   /** Alerts resolved today with a corrective action (整改). */
   rectifiedToday: z.number().int(),
-  /** Of the period's alerts resolved and not dismissed, the share resolved with a corrective action; null when none. */
+  /** 整改率: of the period's alerts, less dismissed findings (open ones included), the share resolved with a corrective action; null when none. */
   rectificationRate: z.number().nullable(),
   /** Median time from an alert's creation to its acknowledgement, over the period's acknowledged alerts. */
   medianAckMs: z.number().nullable(),

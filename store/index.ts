@@ -286,8 +286,12 @@ export interface SiteFigures {
   unacknowledged: number;
   raisedToday: number;
   rectifiedToday: number;
-  /** Alerts created in the period, resolved and not dismissed. */
-  periodWorked: number;
+  /**
+   * Alerts created in the period, less the dismissed ones (false AI findings): the
+   * rectification rate's denominator. Open alerts count — rectified ÷ raised, as
+   * regulators count 整改率 — so alerts nobody worked on lower the rate.
+   */
+  periodRaised: number;
   /** Of those, resolved with a corrective action. */
   periodRectified: number;
 }

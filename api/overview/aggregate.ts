@@ -40,7 +40,7 @@ export function kpisOf(figures: readonly SiteFigures[], ackDelays: readonly numb
     unacknowledged: sum((f) => f.unacknowledged),
     raisedToday: sum((f) => f.raisedToday),
     rectifiedToday: sum((f) => f.rectifiedToday),
-    rectificationRate: rate(sum((f) => f.periodRectified), sum((f) => f.periodWorked)),
+    rectificationRate: rate(sum((f) => f.periodRectified), sum((f) => f.periodRaised)),
     medianAckMs: median(ackDelays),
   };
 }

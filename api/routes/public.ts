@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorResponseSchema, publicSiteSchema, siteParamsSchema, type DeviceProfile } from '../../contracts/index.js';
+import { errorResponseSchema, publicSiteSchema, siteParamsSchema, type Alert, type DeviceProfile } from '../../contracts/index.js';
 import { notFound } from '../errors.js';
 import type { RouteContext } from './context.js';
 
@@ -78,11 +78,22 @@ export const publicRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { s
         },
         temperature: { from, to, intervals, intervalsInRange, compliance: intervals ? intervalsInRange / intervals : null },
         oilSeparators: { total: oilSeparators.length, lastPumpOutAt: newestPumpOut(latestOil) },
-        openAlerts: active.filter((a) => a.category === 'condition' || a.verdict === 'confirmed').length,
+        openAlerts: active.filter(isPublicIssue).length,
       };
     },
   );
 };
+
+/**
+ * What the public page counts as an issue the food-safety office follows up: a
+ * warning or critical condition (not `info` maintenance such as a low battery or
+ * camera storage, not an `anomaly` — an unverified statistical detection), or an
+ * AI finding once a person confirmed it.
+ */
+function isPublicIssue(alert: Alert): boolean {
+  if (alert.category === 'finding') return alert.verdict === 'confirmed';
+  return alert.severity !== 'info' && alert.rule !== 'anomaly';
+}
 
 /**
  * `/p/<siteId>`: the short address printed as a QR code on the kitchen door. It

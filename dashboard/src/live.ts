@@ -11,13 +11,18 @@ export interface LiveShellHandlers {
   state(state: ConnectionState): void;
   /** The server refused the token and it could not be renewed: the page returns to the login form. */
   unauthorized(): void;
-  /** A site subscription was refused (the site left the caller's scope, say). */
-  subscribeFailed?(siteId: string, message: string): void;
+  /** A site subscription was refused or not answered; it is retried (`retryInMs`) while the site is watched. */
+  subscribeFailed?(siteId: string, message: string, retryInMs: number): void;
+  /** A site subscription that had failed went through (views are then asked to re-read), or the site is no longer watched. */
+  subscribeRecovered?(siteId: string): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
 /** After the server itself disconnects us, socket.io does not retry; we do, once per this delay. */
 const SERVER_DISCONNECT_RETRY_MS = 5_000;
+/** A failed site subscription is tried again after this delay, doubling up to the maximum. */
+const SUBSCRIBE_RETRY_MS = 2_000;
+const SUBSCRIBE_RETRY_MAX_MS = 60_000;
 
 const FORWARDED: readonly LiveEvent[] = ['reading:new', 'device:presence', 'finding:new', 'alert:raised', 'alert:updated', 'alert:resolved'];
 
@@ -40,6 +45,8 @@ export class LiveSocket implements LiveHub {
   private readonly watchers = new Map<string, number>();
   private readonly listeners = new Map<LiveEvent, Set<AnyHandler>>();
   private readonly resyncHandlers = new Set<() => void>();
+  /** Sites whose subscription failed: the next retry's timer and delay. */
+  private readonly failedSubscriptions = new Map<string, { timer: ReturnType<typeof setTimeout> | undefined; delayMs: number }>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private everConnected = false;
@@ -112,6 +119,8 @@ export class LiveSocket implements LiveHub {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    for (const failed of this.failedSubscriptions.values()) clearTimeout(failed.timer);
+    this.failedSubscriptions.clear();
     this.listeners.clear();
     this.resyncHandlers.clear();
     this.watchers.clear();
@@ -146,6 +155,12 @@ export class LiveSocket implements LiveHub {
         return;
       }
       this.watchers.delete(siteId);
+      const failed = this.failedSubscriptions.get(siteId);
+      if (failed) {
+        clearTimeout(failed.timer);
+        this.failedSubscriptions.delete(siteId);
+        this.handlers.subscribeRecovered?.(siteId);
+      }
       if (this.socket.connected) this.socket.emit('site:unsubscribe', siteId, () => undefined);
     };
   }
@@ -174,7 +189,13 @@ export class LiveSocket implements LiveHub {
     this.handlers.state(state);
   }
 
-  private async subscribe(siteId: string): Promise<void> {
+  /**
+   * Joins a site's room. A refusal or a timeout would leave the views of that site
+   * silently without live updates while the header says "connected": the shell is
+   * told, and it is tried again with backoff while the site is watched and the socket
+   * connected; once through, views re-read what they missed.
+   */
+  private async subscribe(siteId: string): Promise<boolean> {
     let message: string | undefined;
     try {
       const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('site:subscribe', siteId);
@@ -182,12 +203,38 @@ export class LiveSocket implements LiveHub {
     } catch (error) {
       message = error instanceof Error ? error.message : String(error);
     }
-    if (message !== undefined && !this.closed) this.handlers.subscribeFailed?.(siteId, message);
+    if (this.closed || !this.watchers.has(siteId)) return message === undefined;
+    const failed = this.failedSubscriptions.get(siteId);
+    clearTimeout(failed?.timer);
+    if (message === undefined) {
+      if (failed) {
+        this.failedSubscriptions.delete(siteId);
+        this.handlers.subscribeRecovered?.(siteId);
+      }
+      return true;
+    }
+    const delayMs = failed ? Math.min(SUBSCRIBE_RETRY_MAX_MS, failed.delayMs * 2) : SUBSCRIBE_RETRY_MS;
+    const entry = { timer: undefined as ReturnType<typeof setTimeout> | undefined, delayMs };
+    this.failedSubscriptions.set(siteId, entry);
+    // A reconnection subscribes every watched site anyway; the timer covers a connected socket.
+    entry.timer = setTimeout(() => {
+      if (this.closed || !this.socket.connected || !this.watchers.has(siteId)) return;
+      void this.subscribe(siteId).then((ok) => {
+        if (ok) this.runResync();
+      });
+    }, delayMs);
+    this.handlers.subscribeFailed?.(siteId, message, delayMs);
+    return false;
   }
 
   /** After a (re)connection: join every watched room, then let the views catch up over REST. */
   private async resubscribe(): Promise<void> {
     await Promise.all([...this.watchers.keys()].map((siteId) => this.subscribe(siteId)));
+    this.runResync();
+  }
+
+  /** Lets every view re-read over REST what it may have missed. */
+  private runResync(): void {
     if (this.closed || !this.socket.connected) return;
     for (const handler of [...this.resyncHandlers]) {
       try {

@@ -71,6 +71,8 @@ export class Shell {
   private view: View | undefined;
   private closed = false;
   private rendered = false;
+  /** Sites whose live subscription is failing: while any is, the status line says so. */
+  private readonly liveProblems = new Set<string>();
   private readonly onHashChange = () => this.render();
 
   constructor(
@@ -109,6 +111,17 @@ export class Shell {
       state: (state) => this.setConnection(state),
       unauthorized: () => {
         if (!this.closed) this.onUnauthorized();
+      },
+      // A site room that cannot be joined leaves its view without live updates while the
+      // header says "connected": say so; the socket keeps trying and views re-read once through.
+      subscribeFailed: (siteId, message, retryInMs) => {
+        if (this.closed) return;
+        this.liveProblems.add(siteId);
+        this.ui.showStatus(t('liveSiteFailed', { message, seconds: Math.round(retryInMs / 1000) }));
+      },
+      subscribeRecovered: (siteId) => {
+        if (this.closed || !this.liveProblems.delete(siteId)) return;
+        if (this.liveProblems.size === 0) this.ui.showStatus(null);
       },
     });
     this.ui.conn.hidden = false;

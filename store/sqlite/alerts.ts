@@ -234,12 +234,13 @@ export class SqliteAlerts implements AlertStore {
             }).d;
       return { count: stats.count, meanMs: stats.mean, medianMs: quantile(0.5), p90Ms: quantile(0.9) };
     };
-    const worked = totals.resolved - totals.dismissed;
+    // 整改率 as regulators count it: rectified ÷ raised; open alerts count, dismissed (false) findings do not.
+    const counted = totals.raised - totals.dismissed;
     return {
       from: query.from,
       to: query.to,
       ...totals,
-      rectificationRate: worked > 0 ? totals.rectified / worked : null,
+      rectificationRate: counted > 0 ? totals.rectified / counted : null,
       timeToAcknowledge: durations('a.acknowledged_at'),
       timeToResolve: durations('a.resolved_at'),
       byRule: all<{ rule: string; raised: number; rectified: number }>(

@@ -34,7 +34,7 @@ export class SqliteOverview implements OverviewReader {
         unacknowledged: 0,
         raisedToday: 0,
         rectifiedToday: 0,
-        periodWorked: 0,
+        periodRaised: 0,
         periodRectified: 0,
       });
     }
@@ -84,14 +84,16 @@ export class SqliteOverview implements OverviewReader {
        GROUP BY a.site_id`,
       (f, row) => (f.rectifiedToday = row.n),
     );
-    each<{ siteId: string; worked: number; rectified: number }>(
+    // The rectification rate (整改率) is rectified ÷ raised: every alert of the period counts,
+    // open ones too, except findings dismissed as false (they were never issues).
+    each<{ siteId: string; raised: number; rectified: number }>(
       `SELECT s.id AS siteId,
-              coalesce(sum(a.state = 'resolved' AND coalesce(a.resolution, '') != 'dismissed'), 0) AS worked,
+              coalesce(sum(coalesce(a.resolution, '') != 'dismissed'), 0) AS raised,
               coalesce(sum(a.resolution = 'corrected'), 0) AS rectified
        FROM ${sites} JOIN alerts a ON a.site_id = s.id
        WHERE a.created_at >= @periodStart AND a.created_at < @periodEnd AND ${where} GROUP BY s.id`,
       (f, row) => {
-        f.periodWorked = row.worked;
+        f.periodRaised = row.raised;
         f.periodRectified = row.rectified;
       },
     );

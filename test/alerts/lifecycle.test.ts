@@ -257,6 +257,28 @@ describe('alert lifecycle', () => {
     await expect(lifecycle.confirm(condition.id, 'inspector-7')).rejects.toMatchObject({ code: 'not_a_finding' });
   });
 
+  it('counts resolving or dismissing an unacknowledged alert as its first response, so time to acknowledge includes it', async () => {
+    await lifecycle.applyCondition('fridge-1', 'site-1', warm(T0));
+    await lifecycle.applyCondition('fridge-2', 'site-1', warm(T0));
+    await lifecycle.raiseFinding({ deviceId: 'cam-1', ts: T0, seq: 1, boot: 'b', type: 'rodent', confidence: 0.8, receivedAt: T0 }, 'site-1');
+    const straight = lifecycle.activeAlert('fridge-1', 'temperature_high')!;
+    const acked = lifecycle.activeAlert('fridge-2', 'temperature_high')!;
+    const finding = lifecycle.activeAlert('cam-1', 'finding.rodent')!;
+
+    now = T0 + 4 * MIN;
+    await lifecycle.acknowledge(acked.id, 'inspector-7');
+    now = T0 + 10 * MIN;
+    // Resolved straight from open: the resolution is the first human response.
+    expect(await lifecycle.resolve(straight.id, 'owner-1', 'moved the food')).toMatchObject({ acknowledgedAt: T0 + 10 * MIN, acknowledgedBy: 'owner-1' });
+    // Already acknowledged: resolving does not move the acknowledgement.
+    expect(await lifecycle.resolve(acked.id, 'owner-1', 'door seal replaced')).toMatchObject({ acknowledgedAt: T0 + 4 * MIN, acknowledgedBy: 'inspector-7' });
+    now = T0 + 20 * MIN;
+    expect(await lifecycle.dismiss(finding.id, 'inspector-7', 'a cat')).toMatchObject({ acknowledgedAt: T0 + 20 * MIN, acknowledgedBy: 'inspector-7' });
+
+    const stats = await store.alerts.analytics({ scope: { kind: 'all' }, from: T0, to: now + 1 });
+    expect(stats.timeToAcknowledge).toMatchObject({ count: 3, medianMs: 10 * MIN });
+  });
+
   it('picks up the active alerts after a restart', async () => {
     await lifecycle.applyCondition('fridge-1', 'site-1', warm(T0));
     const { id } = lifecycle.activeAlert('fridge-1', 'temperature_high')!;

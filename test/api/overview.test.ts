@@ -119,7 +119,8 @@ describe('GET /api/v1/overview', () => {
     const todays = lifecycle.activeAlert('east-2-fridge', 'temperature_high')!;
 
     let totals = (await overview(headers)).body.totals;
-    expect(totals).toMatchObject({ raisedToday: 1, rectifiedToday: 0, rectificationRate: null, medianAckMs: null, unacknowledged: 2 });
+    // Two alerts raised in the period, none rectified yet: the rate is 0, not "nothing to say".
+    expect(totals).toMatchObject({ raisedToday: 1, rectifiedToday: 0, rectificationRate: 0, medianAckMs: null, unacknowledged: 2 });
 
     now += 4 * MIN;
     await lifecycle.acknowledge(todays.id, id);
@@ -138,6 +139,27 @@ describe('GET /api/v1/overview', () => {
     expect((await overview(headers)).body.totals).toMatchObject({ rectifiedToday: 2, rectificationRate: 1 });
     // In UTC both alerts were raised on the 15th, which is still today there.
     expect((await overview(headers, '?timezone=UTC')).body.totals.raisedToday).toBe(2);
+  });
+
+  it('counts the rectification rate as regulators do: rectified ÷ raised, so untouched open alerts lower it and false findings do not', async () => {
+    const { lifecycle } = server.alerting;
+    const { headers, id } = await server.userAs('supervisor', { kind: 'region', regionId: 'city' });
+    await lifecycle.applyCondition('east-1-fridge', 'east-1', condition('warning'));
+    await lifecycle.applyCondition('east-2-fridge', 'east-2', condition('critical'));
+    await lifecycle.raiseFinding({ deviceId: 'east-1-cam', ts: now, receivedAt: now, seq: 1, boot: 'b', type: 'rodent', confidence: 0.6 }, 'east-1');
+    now += 5 * MIN;
+    // One fixed with a corrective action, the finding judged false (a cat), one left untouched.
+    await lifecycle.resolve(lifecycle.activeAlert('east-1-fridge', 'temperature_high')!.id, id, '更换温控器');
+    await lifecycle.dismiss(lifecycle.activeAlert('east-1-cam', 'finding.rodent')!.id, id, '是猫');
+
+    const { body } = await overview(headers);
+    expect(body.totals.openAlerts.total).toBe(1);
+    // 1 rectified ÷ (3 raised − 1 dismissed): the open alert counts against the rate.
+    expect(body.totals.rectificationRate).toBe(0.5);
+    const east = body.children.find((c) => c.region.id === 'district-a')!;
+    expect(east.kpis.rectificationRate).toBe(0.5);
+    const analytics = await server.api.inject({ method: 'GET', url: `/api/v1/alerts/analytics?from=${now - 60 * MIN}&to=${now + MIN}`, headers });
+    expect(analytics.json()).toMatchObject({ raised: 3, rectified: 1, dismissed: 1, open: 1, rectificationRate: 0.5 });
   });
 
   it('refuses a bad time zone or period and a missing token', async () => {

@@ -44,7 +44,7 @@ describe('the public page', () => {
     expect((await page()).body.oilSeparators).toEqual({ total: 2, lastPumpOutAt: newer });
   });
 
-  it('counts unresolved alerts, but an AI finding only once a person confirmed it', async () => {
+  it('counts unresolved warning and critical conditions, but an AI finding only once a person confirmed it', async () => {
     await server.provision({ id: 'fridge-1', siteId: 'site-1' });
     await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
     await server.provision({ id: 'fridge-2', siteId: 'site-2' });
@@ -62,6 +62,20 @@ describe('the public page', () => {
 
     const fridgeAlert = lifecycle.activeAlert('fridge-1', 'temperature_high')!;
     await server.alerting.lifecycle.resolve(fridgeAlert.id, 'owner', 'moved the stock to the spare fridge');
+    expect((await page()).body.openAlerts).toBe(1);
+  });
+
+  it('does not publish maintenance notices or unverified statistical anomalies as issues', async () => {
+    await server.provision({ id: 'fridge-1', siteId: 'site-1' });
+    await server.provision({ id: 'cam-1', siteId: 'site-1', kind: 'camera', profile: 'camera' });
+    const { lifecycle } = server.alerting;
+    const at = Date.now();
+    // A low battery and a camera's full disk are info-level upkeep; an anomaly is a detector's guess.
+    await lifecycle.applyCondition('fridge-1', 'site-1', { rule: 'battery_low', active: true, severity: 'info', at, value: 12, limit: 20, message: 'battery 12 %' });
+    await lifecycle.applyCondition('cam-1', 'site-1', { rule: 'camera_storage_low', active: true, severity: 'info', at, value: 3, limit: 5, message: 'storage 3 %' });
+    await lifecycle.applyCondition('fridge-1', 'site-1', { rule: 'anomaly', active: true, severity: 'warning', at, value: 6, limit: 4, message: 'unusual readings' });
+    expect((await page()).body.openAlerts).toBe(0);
+    await lifecycle.applyCondition('fridge-1', 'site-1', warm());
     expect((await page()).body.openAlerts).toBe(1);
   });
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { publishHistory } from '../../simulators/history.js';
 import { createModel, type DeviceModel } from '../../simulators/models/index.js';
-import { collectProblems, launchChromium, runBrowser, screenshot } from '../helpers/browser.js';
+import { collectProblems, launchChromium, runBrowser, signIn, screenshot } from '../helpers/browser.js';
 import { connectDevice, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -40,11 +40,7 @@ async function login(user: { id: string; password: string }, hash = ''): Promise
   const p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   page = p;
   problems = collectProblems(p);
-  await p.goto(`${server.httpUrl}/${hash}`);
-  await p.locator('#user-input').fill(user.id);
-  await p.locator('#token-input').fill(user.password);
-  await p.locator('#token-submit').click();
-  await p.locator('#conn[data-connection-state="connected"]').waitFor();
+  await signIn(p, `${server.httpUrl}/${hash}`, user);
   return p;
 }
 

@@ -28,3 +28,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** Opens `url`, signs in through the login form and waits for the live socket. */
+export async function signIn(page: Page, url: string, user: { id: string; password: string }): Promise<void> {
+  await page.goto(url);
+  await page.locator('#user-input').fill(user.id);
+  await page.locator('#token-input').fill(user.password);
+  await page.locator('#token-submit').click();
+  await page.locator('#conn[data-connection-state="connected"]').waitFor();
+}

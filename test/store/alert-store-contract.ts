@@ -156,7 +156,8 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
 
       const stats = await store.alerts.analytics({ scope: { kind: 'all' }, from: T0, to: at(24 * 60) });
       expect(stats).toMatchObject({ raised: 4, resolved: 3, rectified: 1, dismissed: 1, open: 1 });
-      expect(stats.rectificationRate).toBeCloseTo(1 / 2);
+      // 整改率 = rectified ÷ (raised − dismissed): d-1 corrected, out of d-1, d-2 (cleared) and d-4 (open, untouched).
+      expect(stats.rectificationRate).toBeCloseTo(1 / 3);
       expect(stats.timeToAcknowledge).toEqual({ count: 3, meanMs: 15 * MIN, medianMs: 10 * MIN, p90Ms: 30 * MIN });
       expect(stats.timeToResolve).toEqual({ count: 3, meanMs: 40 * MIN, medianMs: 40 * MIN, p90Ms: 60 * MIN });
       expect(stats.byRule).toEqual([

@@ -1,4 +1,5 @@
 import type { PublicSite } from '../../../contracts/accounts.js';
+import { calendarDaysBetween } from '../calendar-days.js';
 import { formatDate, timeElement } from '../dates.js';
 import { h } from '../dom.js';
 import { formatDateTime, formatPercent } from '../format.js';
@@ -16,7 +17,6 @@ import './public.css';
  */
 
 const REFRESH_MS = 60_000;
-const DAY_MS = 86_400_000;
 
 const main = document.getElementById('public-main') as HTMLElement;
 const footer = document.getElementById('public-footer') as HTMLElement;
@@ -58,7 +58,7 @@ function facts(site: PublicSite): HTMLElement[] {
   if (oil.total === 0) pumpOut = fact('pump-out', pub('pumpOut'), '—', pub('noOilSeparator'), 'neutral');
   else if (oil.lastPumpOutAt === null) pumpOut = fact('pump-out', pub('pumpOut'), '—', pub('pumpOutNone'), 'warn');
   else {
-    const days = Math.max(0, Math.floor((Date.now() - oil.lastPumpOutAt) / DAY_MS));
+    const days = Math.max(0, calendarDaysBetween(oil.lastPumpOutAt, Date.now(), tz));
     pumpOut = fact('pump-out', pub('pumpOut'), timeElement(oil.lastPumpOutAt, formatDate(oil.lastPumpOutAt, tz)), days === 0 ? pub('pumpOutToday') : pub('pumpOutDaysAgo', { n: days }), days <= 90 ? 'ok' : 'warn');
   }
 

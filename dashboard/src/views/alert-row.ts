@@ -6,6 +6,7 @@ import { DEFAULT_TIMEZONE, formatDateTime } from '../format.js';
 import { buildHash } from '../router.js';
 import { formatAlertValue, resolutionName, ruleName, severityName, stateName } from './alert-labels.js';
 import { at } from './alerts.i18n.js';
+import { keepFocus } from './view-kit.js';
 
 export type AlertAction = 'acknowledge' | 'comment' | 'assign' | 'resolve';
 
@@ -27,7 +28,7 @@ export interface AlertRowHost {
 export class AlertRow {
   readonly el: HTMLLIElement;
   private alert: Alert;
-  private working = false;
+  private workOpen = false;
   private draftNote = '';
   private draftAssignee = '';
 
@@ -50,6 +51,11 @@ export class AlertRow {
     return this.alert;
   }
 
+  /** Someone has the note and assignee fields open: a reload must not take the row away. */
+  get working(): boolean {
+    return this.workOpen;
+  }
+
   /** A newer version of the alert (from a push or an action); an older one is ignored. */
   update(alert: Alert): void {
     if (alert.updatedAt < this.alert.updatedAt) return;
@@ -57,7 +63,12 @@ export class AlertRow {
     this.render();
   }
 
+  /** Re-draws the row; the focused field (and where its caret was) stays focused. */
   private render(): void {
+    keepFocus(this.el, () => this.draw());
+  }
+
+  private draw(): void {
     const a = this.alert;
     const site = this.host.site(a.siteId);
     const tz = site?.timezone ?? DEFAULT_TIMEZONE;
@@ -100,6 +111,7 @@ export class AlertRow {
     const button = h('button', primary ? 'btn-primary' : '', label);
     button.type = 'button';
     button.dataset.action = action;
+    button.dataset.focusKey = action;
     return button;
   }
 
@@ -114,15 +126,15 @@ export class AlertRow {
       ack.addEventListener('click', () => void this.act('acknowledge'));
       bar.append(ack);
     }
-    const toggle = this.button('work', this.working ? at('closeWork') : at('work'));
-    toggle.setAttribute('aria-expanded', String(this.working));
+    const toggle = this.button('work', this.workOpen ? at('closeWork') : at('work'));
+    toggle.setAttribute('aria-expanded', String(this.workOpen));
     toggle.addEventListener('click', () => {
-      this.working = !this.working;
+      this.workOpen = !this.workOpen;
       this.render();
-      this.el.querySelector<HTMLElement>(this.working ? '[data-field="note"]' : '[data-action="work"]')?.focus();
+      this.el.querySelector<HTMLElement>(this.workOpen ? '[data-field="note"]' : '[data-action="work"]')?.focus();
     });
     bar.append(toggle);
-    if (!this.working) return [bar];
+    if (!this.workOpen) return [bar];
 
     const panel = h('div', 'alert-work');
     const noteId = `alert-note-${a.id}`;
@@ -133,6 +145,7 @@ export class AlertRow {
     note.rows = 2;
     note.maxLength = 2000;
     note.dataset.field = 'note';
+    note.dataset.focusKey = 'note';
     note.placeholder = at('notePlaceholder');
     note.value = this.draftNote;
     note.addEventListener('input', () => (this.draftNote = note.value));
@@ -154,6 +167,7 @@ export class AlertRow {
     assignee.type = 'text';
     assignee.maxLength = 100;
     assignee.dataset.field = 'assignee';
+    assignee.dataset.focusKey = 'assignee';
     assignee.value = this.draftAssignee || (a.assignee ?? '');
     assignee.addEventListener('input', () => (this.draftAssignee = assignee.value));
     const assign = this.button('assign', at('assign'));
@@ -185,7 +199,7 @@ export class AlertRow {
       const changed = await this.host.api.post<Alert>(path, body);
       if (action === 'comment' || action === 'resolve') this.draftNote = '';
       if (action === 'assign') this.draftAssignee = '';
-      if (action !== 'comment') this.working = false;
+      if (action !== 'comment') this.workOpen = false;
       this.update(changed);
       this.host.changed(changed);
       this.host.say(at(`done_${action}`, { id }));

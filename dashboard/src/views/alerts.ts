@@ -13,8 +13,14 @@ const PAGE = 100;
 // The dashboard imports only types from contracts, so these lists are spelled out (the types keep them honest).
 const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'warning', 'info'];
 const STATES: readonly AlertState[] = ['open', 'acknowledged', 'resolved'];
-/** The filters the feed understands, in the order of the form; their values are the API's query parameters. */
-const FILTER_KEYS = ['severity', 'kind', 'regionId', 'state'] as const;
+/** The filters chosen from selects, in the order of the form; their values are the API's query parameters. */
+const SELECT_KEYS = ['severity', 'kind', 'regionId', 'state'] as const;
+/**
+ * Every filter the feed understands. `siteId` comes from links (the site view's
+ * "open alerts"): a city has too many sites for a select, so it shows as a line
+ * with a button that clears it.
+ */
+const FILTER_KEYS = [...SELECT_KEYS, 'siteId'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 type Filters = Partial<Record<FilterKey, string>>;
 
@@ -24,6 +30,7 @@ function apiQuery(filters: Filters, before?: number): Record<string, string | nu
   return {
     severity: filters.severity,
     regionId: filters.regionId,
+    siteId: filters.siteId,
     state: state === 'all' ? undefined : (state ?? 'active'),
     ...(kind === 'finding' ? { category: 'finding' } : { rule: kind }),
     limit: PAGE,
@@ -39,6 +46,7 @@ function matches(alert: Alert, filters: Filters, siteInRegion: (siteId: string) 
   if (filters.severity && alert.severity !== filters.severity) return false;
   if (filters.kind === 'finding' && alert.category !== 'finding') return false;
   if (filters.kind && filters.kind !== 'finding' && alert.rule !== filters.kind) return false;
+  if (filters.siteId && alert.siteId !== filters.siteId) return false;
   return !filters.regionId || siteInRegion(alert.siteId);
 }
 
@@ -59,7 +67,7 @@ function select(id: string, label: string, options: ReadonlyArray<[string, strin
 }
 
 /**
- * `#/alerts[?severity&kind&regionId&state]`: alerts in the caller's scope, newest
+ * `#/alerts[?severity&kind&regionId&state&siteId]`: alerts in the caller's scope, newest
  * first. New alerts appear at the top as they are pushed; changes update rows in
  * place; each row can be acknowledged, commented, assigned and resolved with a
  * corrective action. Filters live in the address, so a filtered feed can be bookmarked.
@@ -95,6 +103,10 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
   let regions: Region[] = [];
   const rows = new Map<number, AlertRow>();
   let oldest: number | undefined;
+  /** Counts first-page requests; only the newest one's answer is shown. */
+  let requests = 0;
+  let loading = false;
+  let pushedDuringLoad: Array<{ alert: Alert; fresh: boolean }> = [];
 
   const siteInRegion = (siteId: string) => {
     const region = regions.find((r) => r.id === filters.regionId);
@@ -121,6 +133,8 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
 
   /** Puts a pushed or changed alert where it belongs: a new row on top, an update in place, gone if it no longer matches. */
   function place(alert: Alert, fresh = false): void {
+    // A push that arrives while the list is being read may be newer than the answer: it is applied again afterwards.
+    if (loading) pushedDuringLoad.push({ alert, fresh });
     const row = rows.get(alert.id);
     // A listed alert that no longer matches (resolved under "not resolved") stays, showing its outcome, until the next reload.
     if (row) {
@@ -133,13 +147,60 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
     }
   }
 
-  async function loadPage(before?: number): Promise<void> {
-    const page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters, before));
-    if (closed) return;
-    if (before === undefined) {
-      rows.clear();
-      list.replaceChildren();
+  /**
+   * The first page again (start, filter change, reconnection), merged into the rows
+   * shown: rows still listed are updated in place, new ones added, the others
+   * removed — except a row whose work panel is open on a reconnection, so a note
+   * being typed survives (sockets reconnect every time the access token expires).
+   * Only the answer to the newest request is used: an older filter's slow answer is dropped.
+   */
+  async function reloadFirstPage(keepWork: boolean): Promise<void> {
+    const request = ++requests;
+    loading = true;
+    pushedDuringLoad = [];
+    let page: Alert[];
+    try {
+      page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters));
+    } finally {
+      if (request === requests) loading = false;
     }
+    if (closed || request !== requests) return;
+    const pushed = pushedDuringLoad;
+    pushedDuringLoad = [];
+    const listed = new Set([...page.map((a) => a.id), ...pushed.map((p) => p.alert.id)]);
+    for (const [id, row] of rows) {
+      if (!listed.has(id) && !(keepWork && row.working)) {
+        row.el.remove();
+        rows.delete(id);
+      }
+    }
+    for (const alert of page) {
+      const row = rows.get(alert.id);
+      if (row) row.update(alert);
+      else rows.set(alert.id, new AlertRow(alert, host));
+    }
+    for (const { alert, fresh } of pushed) place(alert, fresh);
+    arrange();
+    oldest = page.length > 0 ? page[page.length - 1]!.id : undefined;
+    more.hidden = page.length < PAGE;
+    showCount();
+  }
+
+  /** Rows newest first (the API's order), moving only those out of place, and the focus kept where it was. */
+  function arrange(): void {
+    const focused = document.activeElement;
+    const ordered = [...rows.values()].sort((a, b) => b.id - a.id).map((r) => r.el);
+    ordered.forEach((el, i) => {
+      if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null);
+    });
+    if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  }
+
+  /** The next page below the oldest row shown ("load more"). */
+  async function loadMore(before: number): Promise<void> {
+    const request = requests;
+    const page = await ctx.api.get<Alert[]>('/alerts', apiQuery(filters, before));
+    if (closed || request !== requests) return;
     for (const alert of page) {
       if (rows.has(alert.id)) continue;
       const row = new AlertRow(alert, host);
@@ -164,25 +225,49 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
       select('alert-filter-region', at('region'), regionOptions, filters.regionId),
       select('alert-filter-state', at('state'), [['active', at('stateActive')], ...STATES.map((s): [string, string] => [s, stateName(s)]), ['all', at('any')]], filters.state),
     ];
+    // The selects are built in SELECT_KEYS order; each one's change sets its key.
     form.replaceChildren(...fields.map((f) => f.wrap));
     fields.forEach((field, i) => {
-      const key = FILTER_KEYS[i]!;
+      const key = SELECT_KEYS[i]!;
       field.select.addEventListener('change', () => {
         if (field.select.value) filters[key] = field.select.value;
         else delete filters[key];
-        // The address follows the filters without re-creating the view (focus stays on the select).
-        history.replaceState(history.state, '', buildHash('alerts', [], Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>));
-        void reload();
+        filtersChanged();
       });
     });
+    if (filters.siteId) form.append(siteFilter(filters.siteId));
   }
 
-  async function reload(): Promise<void> {
+  /** The site filter: the site's name and a button that shows every site again. */
+  function siteFilter(siteId: string): HTMLElement {
+    const wrap = h('div', 'filter filter-site');
+    wrap.id = 'alert-filter-site';
+    wrap.dataset.siteId = siteId;
+    const clear = h('button', '', at('clearSite'));
+    clear.type = 'button';
+    clear.dataset.action = 'clear-site';
+    clear.addEventListener('click', () => {
+      delete filters.siteId;
+      wrap.remove();
+      filtersChanged();
+    });
+    wrap.append(h('span', '', at('siteFilter', { name: sites.get(siteId)?.name ?? siteId })), ' ', clear);
+    return wrap;
+  }
+
+  function filtersChanged(): void {
+    // The address follows the filters without re-creating the view (focus stays on the select).
+    history.replaceState(history.state, '', buildHash('alerts', [], Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>));
+    void reload();
+  }
+
+  async function reload(keepWork = false): Promise<void> {
+    const request = requests + 1;
     try {
-      await loadPage();
-      state.ready();
+      await reloadFirstPage(keepWork);
+      if (request === requests) state.ready();
     } catch (error) {
-      if (!closed) showFailure(state, error, () => void reload());
+      if (!closed && request === requests) showFailure(state, error, () => void reload());
     }
   }
 
@@ -200,7 +285,7 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
   }
 
   more.addEventListener('click', () => {
-    if (oldest !== undefined) void loadPage(oldest).catch((error: unknown) => showFailure(state, error, () => undefined));
+    if (oldest !== undefined) void loadMore(oldest).catch((error: unknown) => showFailure(state, error, () => undefined));
   });
   form.addEventListener('submit', (event) => event.preventDefault());
 
@@ -209,7 +294,7 @@ export const alertsView: ViewFactory = (ctx, { query }) => {
     ctx.live.on('alert:updated', (alert) => place(alert)),
     ctx.live.on('alert:resolved', (alert) => place(alert)),
     // Pushes missed while disconnected are not replayed: read the list again.
-    ctx.live.onResync(() => void reload()),
+    ctx.live.onResync(() => void reload(true)),
   ];
   void start();
 

@@ -29,6 +29,8 @@ export class CameraTile {
   private readonly list: HTMLUListElement;
   private readonly empty: HTMLParagraphElement;
   private readonly findings = new Map<number, Alert>();
+  /** The drawn findings: a pending one keeps its element (and a dismiss reason being typed) across re-reads. */
+  private readonly items = new Map<number, { li: HTMLLIElement; verdict: Alert['verdict']; meta: HTMLElement }>();
 
   constructor(
     device: DeviceWithLatest,
@@ -85,18 +87,42 @@ export class CameraTile {
 
   private render(): void {
     const newest = [...this.findings.values()].sort((a, b) => b.raisedAt - a.raisedAt).slice(0, SHOWN_FINDINGS);
-    this.list.replaceChildren(...newest.map((a) => this.item(a)));
+    const shown = new Set(newest.map((a) => a.id));
+    for (const [id, item] of this.items) {
+      if (!shown.has(id)) {
+        item.li.remove();
+        this.items.delete(id);
+      }
+    }
+    const focused = document.activeElement;
+    newest.forEach((alert, i) => {
+      let item = this.items.get(alert.id);
+      if (item && item.verdict === alert.verdict) {
+        item.meta.replaceChildren(...this.metaOf(alert));
+      } else {
+        const fresh = this.item(alert);
+        item?.li.replaceWith(fresh.li);
+        item = fresh;
+        this.items.set(alert.id, item);
+      }
+      if (this.list.children[i] !== item.li) this.list.insertBefore(item.li, this.list.children[i] ?? null);
+    });
+    if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
     this.empty.hidden = newest.length > 0;
   }
 
-  private item(alert: Alert): HTMLLIElement {
+  private metaOf(alert: Alert): Array<Node | string> {
+    const confidence = typeof alert.value === 'number' ? ` · ${st('confidence', { value: formatConfidence(alert.value) })}` : '';
+    return [timeElement(alert.raisedAt, formatDateTime(alert.raisedAt, this.timezone)), confidence];
+  }
+
+  private item(alert: Alert): { li: HTMLLIElement; verdict: Alert['verdict']; meta: HTMLElement } {
     const li = h('li', `finding-item severity-${alert.severity}`);
     li.dataset.findingAlert = String(alert.id);
     li.dataset.verdict = alert.verdict ?? 'pending';
     const title = h('span', 'finding-type', ruleName(alert.rule));
     const meta = h('span', 'finding-meta');
-    const confidence = typeof alert.value === 'number' ? ` · ${st('confidence', { value: formatConfidence(alert.value) })}` : '';
-    meta.append(timeElement(alert.raisedAt, formatDateTime(alert.raisedAt, this.timezone)), confidence);
+    meta.append(...this.metaOf(alert));
     const verdict = h('span', `verdict verdict-${alert.verdict ?? 'pending'}`, verdictName(alert.verdict ?? 'pending'));
     const error = h('p', 'form-error');
     error.setAttribute('role', 'alert');
@@ -107,7 +133,7 @@ export class CameraTile {
       else li.append(h('span', 'card-note', st('supervisorsJudge')));
     }
     li.append(error);
-    return li;
+    return { li, verdict: alert.verdict, meta };
   }
 
   private actions(alert: Alert, error: HTMLParagraphElement): HTMLElement {

@@ -99,6 +99,7 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
   let from = Number(query.get('from')) || to - 24 * HOUR;
   let field = query.get('field') ?? '';
   let request = 0;
+  let watching = false;
   const stops: Array<() => void> = [];
 
   const failed = (error: unknown) => {
@@ -163,10 +164,26 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
     quarantineBody.replaceChildren(quarantineTable(entries, timezone));
   }
 
+  /** Presence and the newest reading over REST, into the row (older news than it shows is ignored). */
+  async function refreshDevice(): Promise<void> {
+    const d = await getDevice(ctx.api, deviceId);
+    if (closed || !row) return;
+    device = d;
+    row.setDevice(d, timezone);
+    if (d.latest) row.applyReading(d.latest.ts, d.latest.seq, d.latest.values, false);
+  }
+
   async function load(): Promise<void> {
     try {
-      const d = await getDevice(ctx.api, deviceId);
-      const [site, effective] = await Promise.all([getSite(ctx.api, d.siteId), rules(ctx.api, d.id)]);
+      // The device names its site; the site's room is joined before the device is read for
+      // what the view shows, so a reading or presence change in between is pushed, not lost.
+      const { siteId } = await getDevice(ctx.api, deviceId);
+      if (closed) return;
+      if (!watching) {
+        stops.push(ctx.live.watchSite(siteId));
+        watching = true;
+      }
+      const [d, site, effective] = await Promise.all([getDevice(ctx.api, deviceId), getSite(ctx.api, siteId), rules(ctx.api, deviceId)]);
       if (closed) return;
       device = d;
       settings = effective.effective;
@@ -199,7 +216,6 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
       );
       frame.ready();
       selectField(field);
-      stops.push(ctx.live.watchSite(d.siteId));
       await loadTables();
     } catch (error) {
       failed(error);
@@ -226,6 +242,8 @@ export const deviceView: ViewFactory = (ctx, { path, query }) => {
     ctx.live.on('alert:resolved', (a) => void (a.deviceId === deviceId && loadTables().catch(failed))),
     ctx.live.onResync(() => {
       if (!device) return;
+      // Presence and readings pushed while disconnected are not replayed: read the device again too.
+      refreshDevice().catch(failed);
       void showRange(from, to >= Date.now() - LIVE_EDGE ? Date.now() : to);
       loadTables().catch(failed);
     }),

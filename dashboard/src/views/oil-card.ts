@@ -1,6 +1,7 @@
 import type { LiveReading } from '../../../contracts/events.js';
 import type { FieldValues } from '../../../contracts/payloads.js';
 import { ApiError, type ApiClient, type DeviceWithLatest } from '../api.js';
+import { calendarDaysBetween } from '../calendar-days.js';
 import { formatDate, timeElement } from '../dates.js';
 import type { DeviceView } from '../device-view.js';
 import { h, setText } from '../dom.js';
@@ -9,7 +10,6 @@ import { deviceCard, detailsLink } from './device-card.js';
 import { insights, rules } from './queries.js';
 import { st } from './site.i18n.js';
 
-const DAY_MS = 86_400_000;
 /** Until the rules answer: the common pump-out line (25 % of liquid depth, domain.md). */
 const DEFAULT_PUMP_OUT_PCT = 25;
 
@@ -105,7 +105,7 @@ export class OilCard {
 
     const pumped = this.values?.lastPumpOutTs;
     if (typeof pumped === 'number' && pumped > 0) {
-      const days = Math.floor((Date.now() - pumped) / DAY_MS);
+      const days = calendarDaysBetween(pumped, Date.now(), this.timezone);
       this.lastPumpOut.replaceChildren(timeElement(pumped, formatDate(pumped, this.timezone)), ` · ${st('daysAgo', { n: Math.max(0, days) })}`);
     } else {
       setText(this.lastPumpOut, st('never'));
@@ -116,7 +116,7 @@ export class OilCard {
     const at = known.forecastFullAt;
     if (typeof at !== 'number') setText(this.forecast, st('forecastNone'));
     else if (at <= now) setText(this.forecast, st('forecastNow'));
-    else this.forecast.replaceChildren(timeElement(at, formatDate(at, this.timezone)), ` · ${st('inDays', { n: Math.ceil((at - now) / DAY_MS) })}`);
+    else this.forecast.replaceChildren(timeElement(at, formatDate(at, this.timezone)), ` · ${st('inDays', { n: calendarDaysBetween(now, at, this.timezone) })}`);
     const rate = known.fillRatePctPerDay;
     setText(this.fillRate, typeof rate === 'number' ? st('fillRateValue', { value: `${rate.toFixed(1)} %` }) : '—');
   }

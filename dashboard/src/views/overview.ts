@@ -6,7 +6,7 @@ import { formatDateTime, formatDuration, formatRate } from '../format.js';
 import { buildHash } from '../router.js';
 import { severityName } from './alert-labels.js';
 import { ot } from './overview.i18n.js';
-import { keepFocus, loadingState, showFailure } from './view-kit.js';
+import { keepFocus, loadingState, rereader, showFailure } from './view-kit.js';
 import type { View, ViewFactory } from './view.js';
 
 /** Alert changes arrive one by one; the overview re-reads at most this often. */
@@ -14,7 +14,7 @@ const REFETCH_DELAY_MS = 1_000;
 /** Presence changes of thousands of devices are not pushed to the overview; it re-reads them this often. */
 const POLL_MS = 30_000;
 
-function kpiCard(key: string, label: string, value: string, note?: string, severity?: Severity | null): HTMLElement {
+function kpiCard(key: string, label: string, value: string, note?: string | readonly string[], severity?: Severity | null): HTMLElement {
   const card = h('div', 'kpi');
   card.dataset.kpi = key;
   if (severity !== undefined) card.dataset.worst = severity ?? 'none';
@@ -22,7 +22,7 @@ function kpiCard(key: string, label: string, value: string, note?: string, sever
   const dd = h('dd', 'kpi-value', value);
   dd.dataset.value = '';
   card.append(dt, dd);
-  if (note) card.append(h('dd', 'kpi-note', note));
+  for (const line of typeof note === 'string' ? [note] : (note ?? [])) card.append(h('dd', 'kpi-note', line));
   return card;
 }
 
@@ -42,10 +42,14 @@ function kpiGrid(o: Overview): HTMLElement {
       'openAlerts',
       ot('kpiOpenAlerts'),
       String(k.openAlerts.total),
-      `${severityName('critical')} ${k.openAlerts.critical} · ${severityName('warning')} ${k.openAlerts.warning} · ${severityName('info')} ${k.openAlerts.info}`,
+      [
+        `${severityName('critical')} ${k.openAlerts.critical} · ${severityName('warning')} ${k.openAlerts.warning} · ${severityName('info')} ${k.openAlerts.info}`,
+        // Every open alert nobody has acknowledged, whenever it was raised: a note on the open alerts, not on today's.
+        ot('kpiUnacknowledged', { n: k.unacknowledged }),
+      ],
       worstOf(k.openAlerts),
     ),
-    kpiCard('raisedToday', ot('kpiRaisedToday'), String(k.raisedToday), ot('kpiUnacknowledged', { n: k.unacknowledged })),
+    kpiCard('raisedToday', ot('kpiRaisedToday'), String(k.raisedToday)),
     kpiCard('rectifiedToday', ot('kpiRectifiedToday'), String(k.rectifiedToday)),
     kpiCard('rectificationRate', ot('kpiRectificationRate', { days }), formatRate(k.rectificationRate)),
     kpiCard('medianAck', ot('kpiMedianAck', { days }), formatDuration(k.medianAckMs)),
@@ -184,15 +188,8 @@ export const overviewView: ViewFactory = (ctx, { path }) => {
 
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight = false;
-  let again = false;
 
-  async function load(): Promise<void> {
-    if (inFlight) {
-      again = true;
-      return;
-    }
-    inFlight = true;
+  const load = rereader(async () => {
     try {
       const o = await ctx.api.get<Overview>('/overview', { regionId });
       if (closed) return;
@@ -215,14 +212,8 @@ export const overviewView: ViewFactory = (ctx, { path }) => {
       state.ready();
     } catch (error) {
       if (!closed) showFailure(state, error, () => void load());
-    } finally {
-      inFlight = false;
-      if (again && !closed) {
-        again = false;
-        void load();
-      }
     }
-  }
+  }, () => closed);
 
   /** Many alert changes in a burst become one re-read. */
   function soon(): void {

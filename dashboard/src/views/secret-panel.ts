@@ -33,21 +33,33 @@ export function secretPanel(deviceId: string, secret: string, onClose: () => voi
   actions.append(copy, done, copied);
   panel.append(heading, warning, value, connect, actions);
 
+  /** Selects the secret for a manual copy, and says so. */
+  const selectForManualCopy = () => {
+    copied.textContent = pt('copyFailed');
+    const range = document.createRange();
+    range.selectNodeContents(value);
+    const selection = window.getSelection();
+    selection?.removeAllRanges();
+    selection?.addRange(range);
+  };
   copy.addEventListener('click', () => {
-    navigator.clipboard.writeText(secret).then(
-      () => {
-        copied.textContent = pt('copied');
-      },
-      () => {
-        // No clipboard permission (plain HTTP on a LAN address, or refused): select the text for a manual copy.
-        copied.textContent = pt('copyFailed');
-        const range = document.createRange();
-        range.selectNodeContents(value);
-        const selection = window.getSelection();
-        selection?.removeAllRanges();
-        selection?.addRange(range);
-      },
-    );
+    // navigator.clipboard exists only in secure contexts: on plain HTTP at a LAN address it is
+    // undefined, not a rejecting promise. Missing, throwing or refused: the manual copy.
+    const clipboard = window.isSecureContext ? (navigator.clipboard as Clipboard | undefined) : undefined;
+    if (!clipboard) {
+      selectForManualCopy();
+      return;
+    }
+    let writing: Promise<void>;
+    try {
+      writing = clipboard.writeText(secret);
+    } catch {
+      selectForManualCopy();
+      return;
+    }
+    writing.then(() => {
+      copied.textContent = pt('copied');
+    }, selectForManualCopy);
   });
   done.addEventListener('click', () => {
     panel.remove();

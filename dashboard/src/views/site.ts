@@ -11,6 +11,7 @@ import { alerts, site as getSite } from './queries.js';
 import { st } from './site.i18n.js';
 import { TemperatureCard } from './temperature-card.js';
 import { viewFrame } from './view-frame.js';
+import { rereader } from './view-kit.js';
 import type { ViewContext, ViewFactory } from './view.js';
 
 type Card = TemperatureCard | OilCard | CameraTile;
@@ -50,7 +51,6 @@ export const siteView: ViewFactory = (ctx, { path }) => {
   const stops: Array<() => void> = [];
   let timezone = DEFAULT_TIMEZONE;
   let closed = false;
-  let loading: Promise<void> | undefined;
   const mayJudge = ctx.user.role !== 'operator';
 
   function showAlerts(): void {
@@ -99,31 +99,26 @@ export const siteView: ViewFactory = (ctx, { path }) => {
   }
 
   /** Everything over REST: at start and after every reconnection (events missed meanwhile). */
-  function load(): Promise<void> {
-    loading ??= (async () => {
-      try {
-        const [site, regions, devices, open] = await Promise.all([
-          getSite(ctx.api, siteId),
-          ctx.api.regions(),
-          ctx.api.devices(siteId),
-          alerts(ctx.api, { siteId, state: 'active', limit: 500 }),
-        ]);
-        if (closed) return;
-        build(site, regions, devices);
-        active.clear();
-        for (const a of open) active.set(a.id, a);
-        showAlerts();
-        for (const [deviceId, tile] of cameras) tile.setFindings(open.filter((a) => a.deviceId === deviceId && a.category === 'finding'));
-        frame.ready();
-        await Promise.all([...cards.values()].map((c) => ('load' in c ? c.load() : undefined)));
-      } catch (error) {
-        if (!closed) frame.fail(error, st('siteNotFound'), () => void load());
-      } finally {
-        loading = undefined;
-      }
-    })();
-    return loading;
-  }
+  const load = rereader(async () => {
+    try {
+      const [site, regions, devices, open] = await Promise.all([
+        getSite(ctx.api, siteId),
+        ctx.api.regions(),
+        ctx.api.devices(siteId),
+        alerts(ctx.api, { siteId, state: 'active', limit: 500 }),
+      ]);
+      if (closed) return;
+      build(site, regions, devices);
+      active.clear();
+      for (const a of open) active.set(a.id, a);
+      showAlerts();
+      for (const [deviceId, tile] of cameras) tile.setFindings(open.filter((a) => a.deviceId === deviceId && a.category === 'finding'));
+      frame.ready();
+      await Promise.all([...cards.values()].map((c) => ('load' in c ? c.load() : undefined)));
+    } catch (error) {
+      if (!closed) frame.fail(error, st('siteNotFound'), () => void load());
+    }
+  }, () => closed);
 
   stops.push(
     ctx.live.watchSite(siteId),
@@ -172,15 +167,22 @@ function section(name: string, title: string): { el: HTMLElement; cards: HTMLDiv
   return { el, cards, empty };
 }
 
-/** City › district › township of the site; links to the overview for those who have it. */
+/**
+ * City › district › township of the site; links to the overview only for regions
+ * inside the user's scope (a district supervisor's city overview answers 404),
+ * as the overview's own breadcrumb does with `openable`.
+ */
 function regionTrail(site: Site, regions: readonly Region[], ctx: ViewContext): Node[] {
   const byId = new Map(regions.map((r) => [r.id, r]));
+  const { scope } = ctx.user;
+  const scopePath = scope.kind === 'region' ? byId.get(scope.regionId)?.path : undefined;
+  const openable = (region: Region) => scope.kind === 'all' || (scopePath !== undefined && region.path.startsWith(scopePath));
   const trail: Region[] = [];
   for (let r = byId.get(site.regionId); r && trail.length < 10; r = r.parentId ? byId.get(r.parentId) : undefined) trail.unshift(r);
   const nodes: Node[] = [];
   for (const region of trail) {
     if (nodes.length) nodes.push(document.createTextNode(' › '));
-    if (ctx.user.role === 'operator') nodes.push(h('span', '', region.name));
+    if (ctx.user.role === 'operator' || !openable(region)) nodes.push(h('span', '', region.name));
     else {
       const a = h('a', '', region.name);
       a.href = `#/overview/${encodeURIComponent(region.id)}`;

@@ -56,8 +56,43 @@ export function showFailure(state: LoadingState, error: unknown, retry: () => vo
 export function keepFocus(container: HTMLElement, render: () => void): void {
   const active = document.activeElement;
   const key = active instanceof HTMLElement && container.contains(active) ? active.dataset.focusKey : undefined;
+  // A text field keeps where the caret was, so typing carries on where it stopped.
+  const caret = isTextField(active) ? { start: active.selectionStart, end: active.selectionEnd } : undefined;
   render();
   if (key === undefined) return;
   const again = container.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`);
-  again?.focus({ preventScroll: true });
+  if (!again || again === active) return;
+  again.focus({ preventScroll: true });
+  if (caret && isTextField(again) && caret.start !== null && caret.end !== null) again.setSelectionRange(caret.start, caret.end);
+}
+
+function isTextField(el: Element | null): el is HTMLTextAreaElement | HTMLInputElement {
+  return el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && el.type === 'text');
+}
+
+/**
+ * Wraps a view's re-read so that reads never overlap: a call while one is running
+ * is not folded into it (that read may have started before the change it was called
+ * for) but runs once more after it. `read` handles its own failures.
+ */
+export function rereader(read: () => Promise<void>, closed: () => boolean): () => Promise<void> {
+  let inFlight = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      await read();
+    } finally {
+      inFlight = false;
+      if (again && !closed()) {
+        again = false;
+        void run();
+      }
+    }
+  };
+  return run;
 }
