@@ -14,10 +14,11 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** Collects console errors and uncaught page errors; `expected` filters out messages a test provokes on purpose. */
-export function collectProblems(page: Page, expected: (text: string) => boolean = () => false): string[] {
+export function collectProblems(page: Page, expected: (text: string, url: string) => boolean = () => false): string[] {
   const problems: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && !expected(message.text())) problems.push(message.text());
+    // For a failed resource, the message's location is the resource's URL.
+    if (message.type() === 'error' && !expected(message.text(), message.location().url)) problems.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => problems.push(String(error)));
   return problems;
