@@ -104,7 +104,8 @@ export function createHooks(ctx: HookContext) {
       if (topic.channel !== 'status') packet.retain = false;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // PUBACK goes out when done() is called, so done() waits until the message is durable.
-      ctx.ports.deliver({ deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock() }).then(
+      const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), ...(packet.dup ? { dup: true } : {}) };
+      ctx.ports.deliver(message).then(
         () => done(null),
         (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );

@@ -21,7 +21,8 @@ export interface DecodeOptions {
    * Most a reading on the live `telemetry` channel may lag the server clock
    * (0: no limit). A device sends live readings as it takes them and buffered
    * ones as `telemetry-batch`, so a live reading hours old means the device's
-   * clock is behind: stored, it would land hours early on every chart.
+   * clock is behind: stored, it would land hours early on every chart. A resend
+   * (DUP) is exempt: it is as old as the outage that kept its PUBACK away.
    */
   maxLiveLagMs?: number;
 }
@@ -61,7 +62,7 @@ export function decodeMessage(msg: DeviceMessage, device: DeviceInfo | undefined
       const { ts, seq, boot, ...values } = parsed.data;
       if (!checkDeviceClock(ts, options.nowMs, options.maxFutureSkewMs)) return reject('timestamp_in_future', futureDetail(ts, options));
       const lag = msg.receivedAt - ts;
-      if (options.maxLiveLagMs && lag > options.maxLiveLagMs) {
+      if (options.maxLiveLagMs && lag > options.maxLiveLagMs && !msg.dup) {
         return reject(
           'clock_behind',
           `device time ${new Date(ts).toISOString()} is ${Math.round(lag / 1000)} s behind the server clock on the live channel (limit ${options.maxLiveLagMs / 1000} s); send buffered readings as telemetry-batch`,
