@@ -30,6 +30,8 @@ export const QUARANTINE_REASONS = [
   'invalid_payload',
   'timestamp_in_future',
   'clock_behind',
+  /** Dated before the store's raw retention: it would be pruned within the hour. */
+  'older_than_retention',
   'unknown_device',
   'wrong_kind',
 ] as const;
