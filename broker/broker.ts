@@ -28,6 +28,7 @@ export const DEFAULT_ADMISSION: Omit<AddressGuardOptions, 'clock'> = {
   maxPendingPerAddress: 64,
   maxPending: 5_000,
   failureLimit: 20,
+  distinctIdLimit: 10,
   failureWindowMs: 10 * 60_000,
   banMs: 10 * 60_000,
   maxTracked: 10_000,
@@ -78,14 +79,22 @@ export class DeviceBroker {
       maxKeepaliveS: options.maxKeepaliveS,
       isCurrent: (client) => this.current.get(client.id) === client,
       isBanned: (client) => {
-        const address = this.connections.get(client.conn)?.address;
+        const address = this.addressOf(client);
         return address !== undefined && this.admission.isBanned(address);
       },
-      loginFailed: (client) => {
-        const address = this.connections.get(client.conn)?.address;
-        if (address === undefined || !this.admission.failed(address)) return;
-        metrics.addressBans.inc();
-        logger.warn({ address }, 'mqtt address banned after repeated failed logins');
+      isLoginBanned: (client, deviceId) => {
+        const address = this.addressOf(client);
+        return address !== undefined && this.admission.isLoginBanned(address, deviceId);
+      },
+      loginFailed: (client, deviceId) => {
+        const address = this.addressOf(client);
+        const ban = address === undefined ? undefined : this.admission.failed(address, deviceId);
+        if (ban === 'address') {
+          metrics.addressBans.inc();
+          logger.warn({ address }, 'mqtt address banned after failed logins of many device ids');
+        } else if (ban === 'login') {
+          logger.warn({ address, deviceId }, 'mqtt device id refused from this address after repeated failed logins');
+        }
       },
     });
     this.aedes = new Aedes({
@@ -112,6 +121,11 @@ export class DeviceBroker {
     this.aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
     this.aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error before CONNECT'));
     this.aedes.on('keepaliveTimeout', (client) => logger.info({ clientId: client.id }, 'mqtt keepalive timeout'));
+  }
+
+  /** The client's address key, when it came through a listener (not an in-memory test stream). */
+  private addressOf(client: Client): string | undefined {
+    return this.connections.get(client.conn)?.address;
   }
 
   /** Number of devices connected now. */
