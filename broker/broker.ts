@@ -174,44 +174,81 @@ export class DeviceBroker {
 
   async listen(options: ListenOptions): Promise<BrokerAddresses> {
     await this.start();
-    const onSocket = (socket: Socket) => {
-      // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
-      socket.on('error', () => undefined);
-      const address = addressKey(socket.remoteAddress);
-      const refusal = this.admission.admit(address);
-      if (refusal) {
-        // Closed before a byte is read: a flood costs an accept and a close, and connected devices keep their share.
-        this.options.metrics.connectionsClosed.inc({ reason: refusal });
-        socket.destroy();
-        return;
-      }
-      let pending = true;
-      const settle = () => {
-        if (!pending) return;
-        pending = false;
-        this.admission.settle(address);
-      };
-      this.sockets.add(socket);
-      socket.once('close', () => {
-        settle();
-        this.sockets.delete(socket);
-      });
-      this.handle(socket, { address, settle });
-    };
-    const mqtt = await listenOn(createTcpServer({ noDelay: true }, onSocket), options.host, options.port);
+    const tcp = createTcpServer({ noDelay: true }, (socket) => {
+      const connection = this.admit(socket);
+      if (connection) this.handle(socket, connection);
+    });
+    const mqtt = await listenOn(tcp, options.host, options.port);
     this.servers.push(mqtt.server);
     const addresses: BrokerAddresses = { mqtt: mqtt.address };
     if (options.tls) {
-      const tls = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (socket) => {
-        socket.setNoDelay(true);
-        onSocket(socket);
-      });
-      tls.on('tlsClientError', (error) => this.options.logger.debug({ err: error.message }, 'tls handshake failed'));
-      const secure = await listenOn(tls, options.host, options.tls.port);
+      const secure = await listenOn(this.tlsServer(options.tls), options.host, options.tls.port);
       this.servers.push(secure.server);
       addresses.mqtts = secure.address;
     }
     return addresses;
+  }
+
+  /**
+   * Admits a new TCP connection by its address, before a byte is read: a flood
+   * or a banned address costs an accept and a close, and connected devices keep
+   * their share. Returns undefined (the socket destroyed) when turned away.
+   */
+  private admit(socket: Socket): Connection | undefined {
+    // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
+    socket.on('error', () => undefined);
+    const address = addressKey(socket.remoteAddress);
+    const refusal = this.admission.admit(address);
+    if (refusal) {
+      this.options.metrics.connectionsClosed.inc({ reason: refusal });
+      socket.destroy();
+      return undefined;
+    }
+    let pending = true;
+    const settle = () => {
+      if (!pending) return;
+      pending = false;
+      this.admission.settle(address);
+    };
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      settle();
+      this.sockets.delete(socket);
+    });
+    return { address, settle };
+  }
+
+  /**
+   * The mqtts listener. Admission runs on the raw TCP connection, ahead of the
+   * TLS handshake (a handshake costs the server far more than an accept), and a
+   * handshake gets as long as a CONNECT would, instead of Node's 120 s.
+   */
+  private tlsServer(tls: NonNullable<ListenOptions['tls']>): Server {
+    // The admitted raw connection behind each TLS socket, by the peer's address and port (unique while it is open).
+    const admitted = new Map<string, Connection>();
+    const server = createTlsServer(
+      { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: this.options.connectTimeoutMs },
+      (socket) => {
+        const connection = admitted.get(peerOf(socket));
+        if (!connection) return socket.destroy();
+        socket.setNoDelay(true);
+        this.handle(socket, connection);
+      },
+    );
+    // Prepended, so a refused socket is destroyed before the TLS layer starts on it.
+    server.prependListener('connection', (raw: Socket) => {
+      const connection = this.admit(raw);
+      if (!connection) return;
+      const peer = peerOf(raw);
+      admitted.set(peer, connection);
+      raw.once('close', () => admitted.delete(peer));
+    });
+    server.on('tlsClientError', (error, socket) => {
+      this.options.logger.debug({ err: error.message }, 'tls handshake failed');
+      // Node reports a failed or timed-out handshake here but leaves the socket open: close it.
+      socket.destroy();
+    });
+    return server;
   }
 
   /** Stops accepting, closes every device session, then the listeners. */
@@ -248,6 +285,10 @@ function batchedWriter(connection: Duplex): Writable {
       done(error);
     },
   });
+}
+
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {
