@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../contracts/index.js';
@@ -66,7 +67,8 @@ describe('MQTT over TLS', () => {
     for (let i = 0; i < 10; i++) server.broker.admission.failed('127.0.0.13', `fridge-${i}`);
     let handshakeDone = false;
     await new Promise<void>((resolve) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: server.addresses.mqtts!.port, localAddress: '127.0.0.13', ca: readFileSync(cert) }, () => {
+      const tcp = netConnect({ host: '127.0.0.1', port: server.addresses.mqtts!.port, localAddress: '127.0.0.13' });
+      const socket = tlsConnect({ socket: tcp, ca: readFileSync(cert) }, () => {
         handshakeDone = true;
       });
       // Reset before any server byte: the error is expected, the close ends the attempt.
