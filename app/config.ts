@@ -46,6 +46,7 @@ const configSchema = z
     SK_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
     SK_MQTT_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
     SK_MQTT_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+    SK_MQTT_BAN_DISTINCT_IDS: z.coerce.number().int().min(1).max(100_000).default(10),
     SK_MQTT_BAN_S: z.coerce.number().int().min(0).max(86_400).default(600),
     SK_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
     SK_MAX_LIVE_LAG_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
@@ -110,7 +111,7 @@ export interface Config {
     port: number;
     tls?: { port: number; certFile: string; keyFile: string };
     /** Connect-flood and brute-force limits per client address (broker/address-guard.ts). */
-    admission: { maxPendingPerAddress: number; maxPending: number; failureLimit: number; failureWindowMs: number; banMs: number; maxTracked: number };
+    admission: { maxPendingPerAddress: number; maxPending: number; failureLimit: number; distinctIdLimit: number; failureWindowMs: number; banMs: number; maxTracked: number };
   };
   /** Break-glass admin bearer token; none unless set. */
   adminToken?: string;
@@ -184,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         maxPendingPerAddress: c.SK_MQTT_MAX_PENDING_PER_ADDRESS,
         maxPending: c.SK_MQTT_MAX_PENDING,
         failureLimit: c.SK_MQTT_LOGIN_FAILURE_LIMIT,
+        distinctIdLimit: c.SK_MQTT_BAN_DISTINCT_IDS,
         // Failures are counted over as long a window as the ban lasts (at least a minute).
         failureWindowMs: Math.max(60, c.SK_MQTT_BAN_S) * 1_000,
         banMs: c.SK_MQTT_BAN_S * 1_000,

@@ -70,6 +70,8 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     clock,
     maxFutureSkewMs: config.limits.maxFutureSkewMs,
     maxLiveLagMs: config.limits.maxLiveLagMs,
+    // Only the SQLite store prunes raw readings by this setting; InfluxDB's retention is its bucket's.
+    ...(config.store.kind === 'sqlite' ? { rawRetentionMs: config.retention.rawDays * 86_400_000 } : {}),
   });
   const alerting = await startAlerting({ config, store, ingest, metrics, logger, clock, ...(createEvaluator ? { createEvaluator } : {}) });
   const brokerLogger = logger.child({ component: 'broker' });

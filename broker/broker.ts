@@ -28,6 +28,7 @@ export const DEFAULT_ADMISSION: Omit<AddressGuardOptions, 'clock'> = {
   maxPendingPerAddress: 64,
   maxPending: 5_000,
   failureLimit: 20,
+  distinctIdLimit: 10,
   failureWindowMs: 10 * 60_000,
   banMs: 10 * 60_000,
   maxTracked: 10_000,
@@ -78,14 +79,22 @@ export class DeviceBroker {
       maxKeepaliveS: options.maxKeepaliveS,
       isCurrent: (client) => this.current.get(client.id) === client,
       isBanned: (client) => {
-        const address = this.connections.get(client.conn)?.address;
+        const address = this.addressOf(client);
         return address !== undefined && this.admission.isBanned(address);
       },
-      loginFailed: (client) => {
-        const address = this.connections.get(client.conn)?.address;
-        if (address === undefined || !this.admission.failed(address)) return;
-        metrics.addressBans.inc();
-        logger.warn({ address }, 'mqtt address banned after repeated failed logins');
+      isLoginBanned: (client, deviceId) => {
+        const address = this.addressOf(client);
+        return address !== undefined && this.admission.isLoginBanned(address, deviceId);
+      },
+      loginFailed: (client, deviceId) => {
+        const address = this.addressOf(client);
+        const ban = address === undefined ? undefined : this.admission.failed(address, deviceId);
+        if (ban === 'address') {
+          metrics.addressBans.inc();
+          logger.warn({ address }, 'mqtt address banned after failed logins of many device ids');
+        } else if (ban === 'login') {
+          logger.warn({ address, deviceId }, 'mqtt device id refused from this address after repeated failed logins');
+        }
       },
     });
     this.aedes = new Aedes({
@@ -112,6 +121,11 @@ export class DeviceBroker {
     this.aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
     this.aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error before CONNECT'));
     this.aedes.on('keepaliveTimeout', (client) => logger.info({ clientId: client.id }, 'mqtt keepalive timeout'));
+  }
+
+  /** The client's address key, when it came through a listener (not an in-memory test stream). */
+  private addressOf(client: Client): string | undefined {
+    return this.connections.get(client.conn)?.address;
   }
 
   /** Number of devices connected now. */
@@ -155,44 +169,81 @@ export class DeviceBroker {
 
   async listen(options: ListenOptions): Promise<BrokerAddresses> {
     await this.start();
-    const onSocket = (socket: Socket) => {
-      // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
-      socket.on('error', () => undefined);
-      const address = addressKey(socket.remoteAddress);
-      const refusal = this.admission.admit(address);
-      if (refusal) {
-        // Closed before a byte is read: a flood costs an accept and a close, and connected devices keep their share.
-        this.options.metrics.connectionsClosed.inc({ reason: refusal });
-        socket.destroy();
-        return;
-      }
-      let pending = true;
-      const settle = () => {
-        if (!pending) return;
-        pending = false;
-        this.admission.settle(address);
-      };
-      this.sockets.add(socket);
-      socket.once('close', () => {
-        settle();
-        this.sockets.delete(socket);
-      });
-      this.handle(socket, { address, settle });
-    };
-    const mqtt = await listenOn(createTcpServer({ noDelay: true }, onSocket), options.host, options.port);
+    const tcp = createTcpServer({ noDelay: true }, (socket) => {
+      const connection = this.admit(socket);
+      if (connection) this.handle(socket, connection);
+    });
+    const mqtt = await listenOn(tcp, options.host, options.port);
     this.servers.push(mqtt.server);
     const addresses: BrokerAddresses = { mqtt: mqtt.address };
     if (options.tls) {
-      const tls = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (socket) => {
-        socket.setNoDelay(true);
-        onSocket(socket);
-      });
-      tls.on('tlsClientError', (error) => this.options.logger.debug({ err: error.message }, 'tls handshake failed'));
-      const secure = await listenOn(tls, options.host, options.tls.port);
+      const secure = await listenOn(this.tlsServer(options.tls), options.host, options.tls.port);
       this.servers.push(secure.server);
       addresses.mqtts = secure.address;
     }
     return addresses;
+  }
+
+  /**
+   * Admits a new TCP connection by its address, before a byte is read: a flood
+   * or a banned address costs an accept and a close, and connected devices keep
+   * their share. Returns undefined (the socket destroyed) when turned away.
+   */
+  private admit(socket: Socket): Connection | undefined {
+    // A device is not an attacker until it proves one; but an error on one socket never reaches the process.
+    socket.on('error', () => undefined);
+    const address = addressKey(socket.remoteAddress);
+    const refusal = this.admission.admit(address);
+    if (refusal) {
+      this.options.metrics.connectionsClosed.inc({ reason: refusal });
+      socket.destroy();
+      return undefined;
+    }
+    let pending = true;
+    const settle = () => {
+      if (!pending) return;
+      pending = false;
+      this.admission.settle(address);
+    };
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      settle();
+      this.sockets.delete(socket);
+    });
+    return { address, settle };
+  }
+
+  /**
+   * The mqtts listener. Admission runs on the raw TCP connection, ahead of the
+   * TLS handshake (a handshake costs the server far more than an accept), and a
+   * handshake gets as long as a CONNECT would, instead of Node's 120 s.
+   */
+  private tlsServer(tls: NonNullable<ListenOptions['tls']>): Server {
+    // The admitted raw connection behind each TLS socket, by the peer's address and port (unique while it is open).
+    const admitted = new Map<string, Connection>();
+    const server = createTlsServer(
+      { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: this.options.connectTimeoutMs },
+      (socket) => {
+        const connection = admitted.get(peerOf(socket));
+        if (!connection) return socket.destroy();
+        socket.setNoDelay(true);
+        this.handle(socket, connection);
+      },
+    );
+    // Prepended, so a refused socket is destroyed before the TLS layer starts on it.
+    server.prependListener('connection', (raw: Socket) => {
+      const connection = this.admit(raw);
+      if (!connection) return;
+      const peer = peerOf(raw);
+      admitted.set(peer, connection);
+      raw.once('close', () => admitted.delete(peer));
+    });
+    server.on('tlsClientError', (error, socket) => {
+      this.options.logger.debug({ err: error.message }, 'tls handshake failed');
+      // Node reports a failed or timed-out handshake here but leaves the socket open: close it.
+      socket.destroy();
+    });
+    return server;
   }
 
   /** Stops accepting, closes every device session, then the listeners. */
@@ -202,6 +253,10 @@ export class DeviceBroker {
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(this.servers.map((s) => new Promise((r) => (s.listening ? s.once('close', r) : r(undefined)))));
   }
+}
+
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {

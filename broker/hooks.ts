@@ -22,10 +22,12 @@ export interface HookContext {
   clock: () => number;
   /** The live connection of each device; a will from a replaced session is ignored. */
   isCurrent(client: Client): boolean;
-  /** Whether the client's address is banned for repeated failed logins (it may have connected before the ban). */
+  /** Whether the client's address is banned for failed logins across many device ids (it may have connected before the ban). */
   isBanned(client: Client): boolean;
-  /** A login with a bad device id or secret: counts against the client's address. */
-  loginFailed(client: Client): void;
+  /** Whether this device id is refused from the client's address for repeated failed logins. */
+  isLoginBanned(client: Client, deviceId: string): boolean;
+  /** A login with a bad device id or secret: counts against (client address, device id); `''` when no usable id was given. */
+  loginFailed(client: Client, deviceId: string): void;
 }
 
 /**
@@ -54,9 +56,10 @@ export function createHooks(ctx: HookContext) {
       };
       if (ctx.isBanned(client)) return refuse(NOT_AUTHORIZED, 'address_banned', 'too many failed logins from this address; try later');
       if (!username || !password || !ID_PATTERN.test(username)) {
-        ctx.loginFailed(client);
+        ctx.loginFailed(client, '');
         return refuse(BAD_USERNAME_OR_PASSWORD, 'no_credentials', 'username (device id) and password (device secret) are required');
       }
+      if (ctx.isLoginBanned(client, username)) return refuse(NOT_AUTHORIZED, 'login_banned', 'too many failed logins of this device from this address; try later');
       // The client id must be the device id, so a device can only ever take over its own session.
       if (client.id !== username) return refuse(IDENTIFIER_REJECTED, 'client_id_mismatch', 'client id must equal the device id');
       // keepalive 0 would keep a dead TCP connection (and the device's "online" state) forever.
@@ -69,7 +72,7 @@ export function createHooks(ctx: HookContext) {
           if (result === 'ok') return done(null, true);
           if (result === 'revoked') return refuse(NOT_AUTHORIZED, 'revoked', 'device revoked');
           if (result === 'site_inactive') return refuse(NOT_AUTHORIZED, 'site_inactive', "device's site is deactivated");
-          ctx.loginFailed(client);
+          ctx.loginFailed(client, username);
           refuse(BAD_USERNAME_OR_PASSWORD, 'bad_credentials', 'bad device id or secret');
         },
         (error: unknown) => {
@@ -104,7 +107,8 @@ export function createHooks(ctx: HookContext) {
       if (topic.channel !== 'status') packet.retain = false;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // PUBACK goes out when done() is called, so done() waits until the message is durable.
-      ctx.ports.deliver({ deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock() }).then(
+      const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), ...(packet.dup ? { dup: true } : {}) };
+      ctx.ports.deliver(message).then(
         () => done(null),
         (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );

@@ -12,6 +12,11 @@ export interface DeviceMessage {
   payload: Buffer;
   /** Server clock when the message arrived, epoch ms. */
   receivedAt: number;
+  /**
+   * The MQTT DUP flag: the device sent this message before and never saw its
+   * PUBACK [MQTT-3.3.1-1], so it may be any age (a store outage, server downtime).
+   */
+  dup?: boolean;
 }
 
 /** What ingest made of a message. Every outcome is acknowledged to the device. */
@@ -25,6 +30,8 @@ export const QUARANTINE_REASONS = [
   'invalid_payload',
   'timestamp_in_future',
   'clock_behind',
+  /** Dated before the store's raw retention: it would be pruned within the hour. */
+  'older_than_retention',
   'unknown_device',
   'wrong_kind',
 ] as const;

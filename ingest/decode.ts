@@ -21,9 +21,16 @@ export interface DecodeOptions {
    * Most a reading on the live `telemetry` channel may lag the server clock
    * (0: no limit). A device sends live readings as it takes them and buffered
    * ones as `telemetry-batch`, so a live reading hours old means the device's
-   * clock is behind: stored, it would land hours early on every chart.
+   * clock is behind: stored, it would land hours early on every chart. A resend
+   * (DUP) is exempt: it is as old as the outage that kept its PUBACK away.
    */
   maxLiveLagMs?: number;
+  /**
+   * How long the store keeps raw readings (unset: forever). An older reading,
+   * stored and acknowledged, would be deleted by the next prune: it is
+   * quarantined instead, so it stays visible.
+   */
+  rawRetentionMs?: number;
 }
 
 /** What a message turns into: writes for the store, and a presence change for status messages. */
@@ -60,8 +67,9 @@ export function decodeMessage(msg: DeviceMessage, device: DeviceInfo | undefined
       if (!parsed.success) return reject('invalid_payload', describe(parsed.error));
       const { ts, seq, boot, ...values } = parsed.data;
       if (!checkDeviceClock(ts, options.nowMs, options.maxFutureSkewMs)) return reject('timestamp_in_future', futureDetail(ts, options));
+      if (pastRetention(ts, options)) return reject('older_than_retention', retentionDetail(ts, options));
       const lag = msg.receivedAt - ts;
-      if (options.maxLiveLagMs && lag > options.maxLiveLagMs) {
+      if (options.maxLiveLagMs && lag > options.maxLiveLagMs && !msg.dup) {
         return reject(
           'clock_behind',
           `device time ${new Date(ts).toISOString()} is ${Math.round(lag / 1000)} s behind the server clock on the live channel (limit ${options.maxLiveLagMs / 1000} s); send buffered readings as telemetry-batch`,
@@ -109,6 +117,10 @@ function decodeBatch(msg: DeviceMessage, device: DeviceInfo, json: unknown, opti
       write.quarantine.push(quarantine(msg, 'timestamp_in_future', `readings[${index}]: ${futureDetail(ts, options)}`, payload()));
       return;
     }
+    if (pastRetention(ts, options)) {
+      write.quarantine.push(quarantine(msg, 'older_than_retention', `readings[${index}]: ${retentionDetail(ts, options)}`, payload()));
+      return;
+    }
     write.readings.push(record(msg, device, { ts, seq, boot, values: values as FieldValues }));
   });
   return { write };
@@ -131,4 +143,12 @@ function describe(error: z.ZodError): string {
 
 function futureDetail(ts: number, options: DecodeOptions): string {
   return `device time ${new Date(ts).toISOString()} is ${Math.round((ts - options.nowMs) / 1000)} s ahead of the server clock (limit ${options.maxFutureSkewMs / 1000} s)`;
+}
+
+function pastRetention(ts: number, options: DecodeOptions): boolean {
+  return options.rawRetentionMs !== undefined && ts < options.nowMs - options.rawRetentionMs;
+}
+
+function retentionDetail(ts: number, options: DecodeOptions): string {
+  return `device time ${new Date(ts).toISOString()} is older than the raw retention (${options.rawRetentionMs! / 86_400_000} days): it would be pruned`;
 }

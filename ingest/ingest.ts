@@ -26,6 +26,8 @@ export interface IngestOptions {
   maxFutureSkewMs: number;
   /** See DecodeOptions.maxLiveLagMs. */
   maxLiveLagMs?: number;
+  /** See DecodeOptions.rawRetentionMs. */
+  rawRetentionMs?: number;
   /** Most messages in one group commit. */
   maxBatch?: number;
 }
@@ -98,6 +100,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       nowMs: this.clock(),
       maxFutureSkewMs: this.options.maxFutureSkewMs,
       ...(this.options.maxLiveLagMs ? { maxLiveLagMs: this.options.maxLiveLagMs } : {}),
+      ...(this.options.rawRetentionMs ? { rawRetentionMs: this.options.rawRetentionMs } : {}),
     });
     const { write } = decoded;
 

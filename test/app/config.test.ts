@@ -7,7 +7,7 @@ describe('configuration', () => {
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config.mqtt).toMatchObject({ host: '127.0.0.1', port: 1883 });
     expect(config.mqtt.tls).toBeUndefined();
-    expect(config.mqtt.admission).toMatchObject({ maxPendingPerAddress: 64, failureLimit: 20, banMs: 600_000 });
+    expect(config.mqtt.admission).toMatchObject({ maxPendingPerAddress: 64, failureLimit: 20, distinctIdLimit: 10, banMs: 600_000 });
     expect(config.sqlite.synchronous).toBe('full');
     expect(config.adminToken).toBeUndefined();
   });

@@ -107,21 +107,41 @@ describe('fault 5: wrong and revoked credentials, brute force', () => {
     return answer.length >= 4 ? answer[3]! : 'closed';
   }
 
-  it('bans an address after repeated failed logins, while devices from other addresses log in', async ({ task }) => {
+  it('refuses one device with a wrong secret after repeated failures, while a neighbour behind the same address keeps connecting', async ({ task }) => {
     server = await startTestServer({ SK_MQTT_LOGIN_FAILURE_LIMIT: '5', SK_MQTT_BAN_S: '600' });
+    const stale = await server.provision({ id: 'fridge-1' });
+    const neighbour = await server.provision({ id: 'freezer-1' });
+    // One kitchen NAT (or carrier-grade NAT) address: a device with a stale secret retries, its neighbour reconnects in between.
+    const codes: (number | 'closed')[] = [];
+    for (let i = 0; i < 8; i++) {
+      codes.push(await attempt('127.0.0.7', stale.id, `stale-secret-${i}`));
+      expect(await attempt('127.0.0.7', neighbour.id, neighbour.secret)).toBe(0);
+    }
+    // Five refusals with "bad user name or password"; from then on that device id is refused from there (CONNACK 5, not authorized).
+    expect(codes).toEqual([4, 4, 4, 4, 4, 5, 5, 5]);
+    // Even the right secret is refused for that id from that address while the ban lasts: no guessing goes on.
+    expect(await attempt('127.0.0.7', stale.id, stale.secret)).toBe(5);
+    const bans = await server.metrics.registry.getSingleMetric('sk_mqtt_address_bans_total')!.get();
+    expect(bans.values[0]?.value ?? 0).toBe(0);
+    // The device from another address is not affected.
+    clients.push(await connectDevice(server.mqttUrl, stale.id, stale.secret));
+    recordFigures(task, { faultsInjected: 9, badInputs: 8 });
+  });
+
+  it('bans the whole address when failed logins span many device ids (credential stuffing), while devices from other addresses log in', async ({ task }) => {
+    server = await startTestServer({ SK_MQTT_LOGIN_FAILURE_LIMIT: '5', SK_MQTT_BAN_DISTINCT_IDS: '10', SK_MQTT_BAN_S: '600' });
     const victim = await server.provision({ id: 'fridge-1' });
     const codes: (number | 'closed')[] = [];
-    for (let i = 0; i < 8; i++) codes.push(await attempt('127.0.0.7', victim.id, `guess-${i}`));
-    // Five refusals with "bad user name or password"; from then on the address is turned away at accept.
-    expect(codes).toEqual([4, 4, 4, 4, 4, 'closed', 'closed', 'closed']);
-    // Even the right secret is refused from the banned address while the ban lasts.
-    expect(await attempt('127.0.0.7', victim.id, victim.secret)).toBe('closed');
-    expect(await closedCount('address_banned')).toBe(4);
+    // One guess each at 12 ids, as a stuffing list would try them.
+    for (let i = 0; i < 12; i++) codes.push(await attempt('127.0.0.9', `fridge-${i}`, `guess-${i}`));
+    expect(codes).toEqual([...Array<number>(10).fill(4), 'closed', 'closed']);
+    // From then on the address is turned away at accept, even with a right secret.
+    expect(await attempt('127.0.0.9', victim.id, victim.secret)).toBe('closed');
+    expect(await closedCount('address_banned')).toBe(3);
     const bans = await server.metrics.registry.getSingleMetric('sk_mqtt_address_bans_total')!.get();
     expect(bans.values[0]?.value).toBe(1);
-    // The rightful device, from its own address, is not affected.
     clients.push(await connectDevice(server.mqttUrl, victim.id, victim.secret));
-    recordFigures(task, { faultsInjected: 9, badInputs: 8 });
+    recordFigures(task, { faultsInjected: 13, badInputs: 12 });
   });
 
   it('refuses revoked devices without banning their address (other devices behind the same NAT keep working)', async () => {
@@ -133,10 +153,12 @@ describe('fault 5: wrong and revoked credentials, brute force', () => {
     expect(await attempt('127.0.0.8', neighbour.id, neighbour.secret)).toBe(0);
   });
 
-  it('forgets the oldest addresses first, so a spray from many addresses cannot grow memory', async () => {
+  it('forgets the oldest addresses and device ids first, so a spray from many addresses or over many ids cannot grow memory', async () => {
     server = await startTestServer({ SK_MQTT_LOGIN_FAILURE_LIMIT: '3' });
     const guard = server.broker.admission;
-    for (let i = 0; i < 25_000; i++) guard.failed(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 25_000; i++) guard.failed(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'fridge-1');
     expect(guard.trackedAddresses).toBe(10_000);
+    for (let i = 0; i < 25_000; i++) guard.failed('10.99.0.1', `fridge-${i}`);
+    expect(guard.trackedLogins).toBe(10_000);
   });
 });

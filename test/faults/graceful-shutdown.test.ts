@@ -15,6 +15,13 @@ import { bundleServerEntry } from '../helpers/server-bundle.js';
  * while devices publish. It stops accepting, writes everything handed to
  * ingest, saves the alert engine's state, closes sessions and exits 0; after a
  * restart on the same data dir nothing acknowledged is missing.
+ *
+ * Nothing acknowledged is lost under SIGKILL either (a PUBACK already means
+ * fsync), so that check alone proves no shutdown. What only a graceful one
+ * does: the process exits 0 by itself, each device's session is ended and
+ * recorded as offline at the shutdown, and the rule state is saved (with
+ * SK_ALERT_STATE_FLUSH_MS=0 nothing else saves it). Replacing the shutdown by
+ * an immediate `process.exit(0)` fails the last two.
  */
 let bundle: Awaited<ReturnType<typeof bundleServerEntry>>;
 let dataDir: string;
@@ -28,7 +35,7 @@ afterAll(() => {
 });
 
 describe('fault 14: graceful shutdown', () => {
-  it('on SIGTERM under load exits 0 with every acknowledged reading and the rule state on disk, and a restart resumes', async ({ task }) => {
+  it('on SIGTERM under load ends every device session, saves the rule state and exits 0, with every acknowledged reading on disk, and a restart resumes', async ({ task }) => {
     const devices = await provisionDevices(dataDir, 6);
     const port = await freePort();
     const log: string[] = [];
@@ -50,6 +57,7 @@ describe('fault 14: graceful shutdown', () => {
     const load = new AckedLoad({ url: server.mqttUrl, devices, window: 4, intervalMs: 5, ackTimeoutMs: 5_000 });
     load.start();
     await expect.poll(() => load.figures.acknowledged, { timeout: 10_000 }).toBeGreaterThan(200);
+    const terminatedAt = Date.now();
     const exit = await server.stop('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
     expect(log.some((line) => line.includes('SIGTERM: shutting down'))).toBe(true);
@@ -61,8 +69,16 @@ describe('fault 14: graceful shutdown', () => {
     expect(afterTerm.lost, afterTerm.missing.join(', ')).toBe(0);
     const db = new Database(dbFile(dataDir), { readonly: true });
     const saved = db.prepare('SELECT device_id FROM rule_state').all() as { device_id: string }[];
+    const presence = db.prepare('SELECT id, online, presence_changed_at AS at FROM devices ORDER BY id').all() as { id: string; online: number; at: number | null }[];
     db.close();
     expect(saved.map((r) => r.device_id).sort()).toEqual(devices.map((d) => d.id).sort());
+    // The sessions were closed by the server, which recorded each device offline as of the shutdown;
+    // a killed server leaves them "online" until the next start.
+    expect(presence.map((d) => d.id)).toEqual(devices.map((d) => d.id).sort());
+    for (const device of presence) {
+      expect(device.online, device.id).toBe(0);
+      expect(device.at, device.id).toBeGreaterThanOrEqual(terminatedAt);
+    }
 
     // Restart on the same data dir: the devices reconnect by themselves and carry on.
     server = await start();
