@@ -72,7 +72,11 @@ async function main(): Promise<void> {
   const provisionMs = Math.round(performance.now() - provisionStarted);
 
   const serverStarted = performance.now();
+  // Server settings in the bench's environment (SK_*, not SK_BENCH_*) reach the server under test,
+  // so a setting can be compared in the same harness: SK_COMMIT_INTERVAL_MS=2 npm run bench.
+  const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SK_') && !k.startsWith('SK_BENCH_')));
   const config = loadConfig({
+    ...serverEnv,
     SK_DATA_DIR: spec.dataDir,
     SK_HTTP_HOST: '127.0.0.1',
     SK_HTTP_PORT: '0',
