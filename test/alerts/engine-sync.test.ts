@@ -75,3 +75,37 @@ describe('alert engine start-up sync', () => {
     await engine.close();
   });
 });
+
+describe('alert engine state flush', () => {
+  it('saves the state of devices that had events since the last flush, not the whole fleet after every tick', async () => {
+    const devices = Array.from({ length: 50 }, (_, i) => device(`fridge-${i}`));
+    const saved: string[][] = [];
+    const source = new EventEmitter();
+    const engine = new AlertEngine({
+      source,
+      registry: {
+        listSites: async () => [site],
+        listDevices: async () => devices,
+        getDevice: async (id: string) => devices.find((d) => d.id === id),
+        getSite: async () => site,
+      },
+      ruleState: { loadStates: async () => new Map(), saveStates: async (states: Array<{ deviceId: string }>) => void saved.push(states.map((s) => s.deviceId)) },
+      lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
+      createEvaluator: async () => countingEvaluator(),
+      logger: createLogger('silent'),
+      clock: () => NOW,
+      tickMs: 0,
+      stateFlushMs: 0,
+    } as unknown as AlertEngineOptions);
+    await engine.start();
+    await turns(20);
+    await engine.saveState();
+    saved.length = 0;
+
+    source.emit('reading:stored', reading('fridge-7'), site.id);
+    await engine.tick();
+    await engine.saveState();
+    expect(saved).toEqual([['fridge-7']]);
+    await engine.close();
+  });
+});
