@@ -38,29 +38,37 @@ const turns = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/**
+ * An engine over a registry that lists `listed` (and can also find `extra`), with
+ * counting evaluators and no timers; `saveStates` receives what each flush writes.
+ */
+function engineOver(listed: Device[], extra: Device[] = [], saveStates: (states: Array<{ deviceId: string }>) => void = () => undefined) {
+  const source = new EventEmitter();
+  const engine = new AlertEngine({
+    source,
+    registry: {
+      listSites: async () => [site],
+      listDevices: async () => listed,
+      getDevice: async (id: string) => [...listed, ...extra].find((d) => d.id === id),
+      getSite: async () => site,
+    },
+    ruleState: { loadStates: async () => new Map(), saveStates: async (states: Array<{ deviceId: string }>) => saveStates(states) },
+    lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
+    createEvaluator: async () => countingEvaluator(),
+    logger: createLogger('silent'),
+    clock: () => NOW,
+    tickMs: 0,
+    stateFlushMs: 0,
+  } as unknown as AlertEngineOptions);
+  return { source, engine };
+}
+
 describe('alert engine start-up sync', () => {
   it('builds every registered device in the background and keeps a device that reported meanwhile, with its state', async () => {
     // More devices than one slice, so the sync yields to the event loop part way.
     const listed = Array.from({ length: 2_500 }, (_, i) => device(`fridge-${i}`));
     const late = device('registered-after-the-list');
-    const registry = {
-      listSites: async () => [site],
-      listDevices: async () => listed,
-      getDevice: async (id: string) => [...listed, late].find((d) => d.id === id),
-      getSite: async () => site,
-    };
-    const source = new EventEmitter();
-    const engine = new AlertEngine({
-      source,
-      registry,
-      ruleState: { loadStates: async () => new Map(), saveStates: async () => undefined },
-      lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
-      createEvaluator: async () => countingEvaluator(),
-      logger: createLogger('silent'),
-      clock: () => NOW,
-      tickMs: 0,
-      stateFlushMs: 0,
-    } as unknown as AlertEngineOptions);
+    const { source, engine } = engineOver(listed, [late]);
 
     await engine.start();
     // The sync has not finished: a device it did not list reports and gets its rules on the spot.
@@ -80,23 +88,7 @@ describe('alert engine state flush', () => {
   it('saves the state of devices that had events since the last flush, not the whole fleet after every tick', async () => {
     const devices = Array.from({ length: 50 }, (_, i) => device(`fridge-${i}`));
     const saved: string[][] = [];
-    const source = new EventEmitter();
-    const engine = new AlertEngine({
-      source,
-      registry: {
-        listSites: async () => [site],
-        listDevices: async () => devices,
-        getDevice: async (id: string) => devices.find((d) => d.id === id),
-        getSite: async () => site,
-      },
-      ruleState: { loadStates: async () => new Map(), saveStates: async (states: Array<{ deviceId: string }>) => void saved.push(states.map((s) => s.deviceId)) },
-      lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
-      createEvaluator: async () => countingEvaluator(),
-      logger: createLogger('silent'),
-      clock: () => NOW,
-      tickMs: 0,
-      stateFlushMs: 0,
-    } as unknown as AlertEngineOptions);
+    const { source, engine } = engineOver(devices, [], (states) => saved.push(states.map((s) => s.deviceId)));
     await engine.start();
     await turns(20);
     await engine.saveState();
