@@ -107,7 +107,7 @@ export function createHooks(ctx: HookContext) {
       if (topic.channel !== 'status') packet.retain = false;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // PUBACK goes out when done() is called, so done() waits until the message is durable.
-      const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), ...(packet.dup ? { dup: true } : {}) };
+      const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), dup: packet.dup === true };
       ctx.ports.deliver(message).then(
         () => done(null),
         (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),

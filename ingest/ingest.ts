@@ -96,12 +96,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const { metrics } = this.options;
     metrics.messagesReceived.inc({ channel: msg.channel });
     const device = await this.directory.get(msg.deviceId);
-    const decoded = decodeMessage(msg, device, {
-      nowMs: this.clock(),
-      maxFutureSkewMs: this.options.maxFutureSkewMs,
-      ...(this.options.maxLiveLagMs ? { maxLiveLagMs: this.options.maxLiveLagMs } : {}),
-      ...(this.options.rawRetentionMs ? { rawRetentionMs: this.options.rawRetentionMs } : {}),
-    });
+    const { maxFutureSkewMs, maxLiveLagMs, rawRetentionMs } = this.options;
+    const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs, maxLiveLagMs, rawRetentionMs });
     const { write } = decoded;
 
     if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);
