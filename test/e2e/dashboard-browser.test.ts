@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
-import { collectProblems, launchChromium, runBrowser } from '../helpers/browser.js';
+import { collectProblems, failedResource, launchChromium, runBrowser } from '../helpers/browser.js';
 import { provisionDemoPlan, startTestServer, type TestServer } from '../helpers/server.js';
 
 
@@ -24,7 +24,7 @@ describe('the dashboard in a real browser', () => {
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     // The refused login attempt below is expected; the browser logs its 401 as a failed resource.
-    const problems = collectProblems(page, (text) => text.includes('401'));
+    const problems = collectProblems(page, (text) => text === failedResource(401, 'Unauthorized'));
 
     // A city supervisor logs in through the form and sees every kitchen of the city.
     const supervisor = await server.createUser({ id: 'inspector', role: 'supervisor', scope: { kind: 'region', regionId: 'yangguang' } });

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
 import type { FleetDevice } from '../../simulators/fleet.js';
-import { collectProblems, launchChromium, runBrowser, screenshot as shot } from '../helpers/browser.js';
+import { collectProblems, failedResource, launchChromium, runBrowser, screenshot as shot } from '../helpers/browser.js';
 import { startTestServer, warpedClock, type TestServer } from '../helpers/server.js';
 
 /** 09:00 in Shanghai: kitchens open, the working day just begun. */
@@ -72,9 +72,9 @@ describe('a district supervisor in a real browser', () => {
       const problems = collectProblems(
         page,
         (text, url) =>
-          text === 'Failed to load resource: the server responded with a status of 401 (Unauthorized)' ||
+          text === failedResource(401, 'Unauthorized') ||
           text.includes('ERR_INTERNET_DISCONNECTED') ||
-          (text === 'Failed to load resource: the server responded with a status of 400 (Bad Request)' && new URL(url, 'http://localhost').pathname === '/socket.io/'),
+          (text === failedResource(400, 'Bad Request') && new URL(url, 'http://localhost').pathname === '/socket.io/'),
       );
 
       // Log in through the form; the supervisor lands on the district's overview.

@@ -13,6 +13,11 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
 
+/** How Chromium logs a request the server answered with `status` (e.g. 401 Unauthorized). */
+export function failedResource(status: 400 | 401, reason: 'Bad Request' | 'Unauthorized'): string {
+  return `Failed to load resource: the server responded with a status of ${status} (${reason})`;
+}
+
 /** Collects console errors and uncaught page errors; `expected` filters out messages a test provokes on purpose. */
 export function collectProblems(page: Page, expected: (text: string, url: string) => boolean = () => false): string[] {
   const problems: string[] = [];
