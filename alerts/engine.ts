@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Condition, DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, RuleStateStore, TelemetryRecord } from '../store/index.js';
@@ -171,7 +172,7 @@ export class AlertEngine {
         if (this.entries.has(device.id) || this.building.has(device.id) || changed.has(device.id)) continue;
         await this.build({ device, site });
         // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
-        if (++built % SYNC_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (++built % SYNC_SLICE === 0) await yieldToEventLoop();
       }
       for (const id of before) if (!watched.has(id) && !changed.has(id)) this.entries.delete(id);
     } finally {

@@ -1,9 +1,5 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SqliteDatabase } from './database.js';
-
-/** Lets timers, sockets and ingest's commits run before the next slice of a background job. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /**
  * One set of rows to delete, usually one index range (a device's rows older than

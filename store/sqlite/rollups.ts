@@ -1,5 +1,6 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DAY_MS, DEVICE_KINDS, HOUR_MS, type DeviceKind } from '../../contracts/index.js';
-import { deleteInChunks, yieldToEventLoop, type DeleteTarget } from './chunked-delete.js';
+import { deleteInChunks, type DeleteTarget } from './chunked-delete.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import { COLUMNS } from './kind-columns.js';
 import type Database from 'better-sqlite3';
