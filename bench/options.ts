@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-export const SCENARIOS = ['sustained', 'baseline', 'paced', 'normal', 'latency', 'fanout', 'idle', 'curve', 'history'] as const;
+export const SCENARIOS = ['sustained', 'baseline', 'paced', 'normal', 'latency', 'latency-baseline', 'fanout', 'idle', 'curve', 'history'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `sunshine-kitchen load benchmark (loopback only; stops by itself).

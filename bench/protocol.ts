@@ -54,6 +54,9 @@ export interface ServerSnapshot extends ProcessSample {
   /** Event-loop delay since the previous snapshot (monitorEventLoopDelay), ms. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Garbage-collection pauses since the previous snapshot: the longest and their sum, ms. */
+  gcMaxPauseMs: number;
+  gcPauseTotalMs: number;
   /** MQTT clients connected (sk_devices_connected). */
   connected: number;
 }

@@ -141,10 +141,10 @@ async function main(options: BenchOptions): Promise<number> {
     fullClients,
     supervisors,
   });
-  if (want('latency')) {
-    const spec = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1, 1);
-    record('latency', await benchAlerts('latency', spec, dir('latency'), placement, options.profile));
-  }
+  const latencyLoad = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1, 1);
+  if (want('latency')) record('latency', await benchAlerts('latency', latencyLoad, dir('latency'), placement, options.profile));
+  // The same paced load through Mosquitto: the PUBACK tail of the load generator, loopback and a C broker on this machine, the floor under ours.
+  if (want('latency-baseline') && mosquitto) record('latency-baseline', await benchMosquitto('latency', latencyLoad, dir('mosquitto-latency'), placement, mosquitto));
   if (want('fanout')) {
     // One reading per device per second; four supervisors share the sockets, as several tabs each.
     const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, options.fanoutFull, 4);
@@ -187,6 +187,7 @@ async function main(options: BenchOptions): Promise<number> {
     latencyReadingsPerSec: num(lines.latency, 'readingsPerSec'),
     latencyPubackP99Ms: num(lines.latency, 'p99Ms'),
     latencyAlertP99Ms: num(lines.latency, 'alertP99Ms'),
+    latencyBaselinePubackP99Ms: num(lines['latency-baseline'], 'p99Ms'),
     fanoutClients: num(lines.fanout, 'clients'),
     fanoutAlertsPerSec: num(lines.fanout, 'alertsPerSec'),
     fanoutAlertP99Ms: num(lines.fanout, 'alertP99Ms'),
@@ -212,6 +213,7 @@ async function main(options: BenchOptions): Promise<number> {
       (summary.ratioToBaseline !== null ? ` = ${summary.ratioToBaseline} × mosquitto's ${summary.baselineReadingsPerSec} pass-through (which persists nothing)` : '') +
       (summary.normalOverFull !== null ? `; synchronous=normal gives ${summary.normalOverFull} × full` : '') +
       (summary.latencyAlertP99Ms !== null ? `; at ${summary.latencyReadingsPerSec}/s p99 PUBACK ${summary.latencyPubackP99Ms} ms, alert ${summary.latencyAlertP99Ms} ms` : '') +
+      (summary.latencyBaselinePubackP99Ms !== null ? ` (mosquitto at the same load: p99 PUBACK ${summary.latencyBaselinePubackP99Ms} ms)` : '') +
       (summary.fanoutAlertP99Ms !== null ? `; ${summary.fanoutClients} dashboards p99 ${summary.fanoutAlertP99Ms} ms` : '') +
       (summary.idleRssMiB !== null ? `; ${summary.idleConnected} idle devices in ${summary.idleRssMiB} MiB (${summary.idleKibPerConnection} KiB each)` : '') +
       (summary.historyHttpP95Ms !== null ? `; history p95 ${summary.historyHttpP95Ms} ms at ${summary.historyReadings} readings, start-up ${summary.startupAcceptMs} ms` : '') +

@@ -169,6 +169,8 @@ export async function runLoad(
     serverRssMiB: round(s1.rssBytes / MIB, 1),
     serverLoopDelayP99Ms: round(s1.loopDelayP99Ms, 1),
     serverLoopDelayMaxMs: round(s1.loopDelayMaxMs, 1),
+    serverGcMaxPauseMs: round(s1.gcMaxPauseMs, 1),
+    serverGcPauseTotalMs: round(s1.gcPauseTotalMs, 1),
     machineBusyPct: machineBusy(machine.start, machine.end),
     loadCpuPct: cpuPercent(result.start, result.end),
     loadEventLoop: eventLoopUtilization(result.start, result.end),

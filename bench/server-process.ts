@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
@@ -29,6 +29,15 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
+/** GC pauses, to tell a collector's stop-the-world from long synchronous work when the loop stalls. */
+const gcPauses = { maxMs: 0, totalMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+    gcPauses.totalMs += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
   if (gc) {
     // Twice, with a pause: V8 returns freed pages to the OS lazily, and start-up litters.
@@ -47,6 +56,9 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   const loopDelayP99Ms = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
   const loopDelayMaxMs = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
   loopDelay.reset();
+  const { maxMs: gcMaxPauseMs, totalMs: gcPauseTotalMs } = gcPauses;
+  gcPauses.maxMs = 0;
+  gcPauses.totalMs = 0;
   const memory = process.memoryUsage();
   const connected = (await server.metrics.devicesConnected.get()).values[0]?.value ?? 0;
   return {
@@ -54,6 +66,8 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
     rssBytes: memory.rss,
     loopDelayP99Ms,
     loopDelayMaxMs,
+    gcMaxPauseMs,
+    gcPauseTotalMs,
     heapUsedBytes: memory.heapUsed,
     connected,
     ...(stored === undefined ? {} : { stored }),
