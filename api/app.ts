@@ -75,6 +75,8 @@ export interface ApiOptions {
   /** Built dashboard to serve at `/`, if present. */
   dashboardDir?: string;
   liveThrottleMs?: number;
+  /** See AlertPushOptions.batchMs (default 25). */
+  liveAlertBatchMs?: number;
   /** Unsent packets a live socket may have queued before it is dropped (see attachLive). */
   liveMaxQueuedPackets?: number;
   corsOrigins?: string[];
@@ -259,7 +261,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     corsOrigins: options.corsOrigins ?? [],
   });
   revalidateLive = live.revalidate;
-  const detachAlerts = attachAlertPush(live.io, options.alerts.feed, options.store.registry, options.logger.child({ component: 'live' }));
+  const detachAlerts = attachAlertPush(live.io, options.alerts.feed, options.store.registry, options.logger.child({ component: 'live' }), {
+    batchMs: options.liveAlertBatchMs ?? 25,
+  });
   app.addHook('onClose', async () => {
     detachAlerts();
     await live.close();

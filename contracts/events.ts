@@ -42,10 +42,16 @@ export interface ServerToClientEvents {
   /**
    * Alert changes go to every dashboard whose scope covers the alert's site,
    * without subscribing: a supervisor sees the whole jurisdiction's alerts.
+   * They come in batches, in the order they happened: at most one event per
+   * SK_LIVE_ALERT_BATCH_MS, the first after a quiet spell at once.
    */
-  'alert:raised': (alert: Alert) => void;
-  'alert:updated': (alert: Alert) => void;
-  'alert:resolved': (alert: Alert) => void;
+  alerts: (changes: AlertChange[]) => void;
+}
+
+/** One alert change in an `alerts` batch. */
+export interface AlertChange {
+  event: 'alert:raised' | 'alert:updated' | 'alert:resolved';
+  alert: Alert;
 }
 
 export interface ClientToServerEvents {

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { TokenSource } from './api.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../contracts/events.js';
-import type { LiveEvent, LiveHub } from './views/view.js';
+import type { LiveEvent, LiveEvents, LiveHub } from './views/view.js';
 
 /** What the header shows; `connecting` is the first attempt, before any connection existed. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -24,7 +24,7 @@ const SERVER_DISCONNECT_RETRY_MS = 5_000;
 const SUBSCRIBE_RETRY_MS = 2_000;
 const SUBSCRIBE_RETRY_MAX_MS = 60_000;
 
-const FORWARDED: readonly LiveEvent[] = ['reading:new', 'device:presence', 'finding:new', 'alert:raised', 'alert:updated', 'alert:resolved'];
+const FORWARDED: readonly LiveEvent[] = ['reading:new', 'device:presence', 'finding:new'];
 
 type AnyHandler = (...args: unknown[]) => void;
 
@@ -105,6 +105,9 @@ export class LiveSocket implements LiveHub {
     for (const event of FORWARDED) {
       (socket.on as (event: string, handler: AnyHandler) => void)(event, (...args) => this.dispatch(event, args));
     }
+    socket.on('alerts', (changes) => {
+      for (const change of changes) this.dispatch(change.event, [change.alert]);
+    });
   }
 
   get state(): ConnectionState {
@@ -129,7 +132,7 @@ export class LiveSocket implements LiveHub {
     this.socket.disconnect();
   }
 
-  on<E extends LiveEvent>(event: E, handler: ServerToClientEvents[E]): () => void {
+  on<E extends LiveEvent>(event: E, handler: LiveEvents[E]): () => void {
     let set = this.listeners.get(event);
     if (!set) {
       set = new Set();

@@ -119,12 +119,12 @@ describe('alerts over REST', () => {
     socket = await connectDashboard(server.httpUrl, server.adminToken);
     const events: [string, Alert][] = [];
     const got = new Promise<void>((resolve) => {
-      for (const name of ['alert:raised', 'alert:updated', 'alert:resolved'] as const) {
-        socket!.on(name, (alert) => {
-          events.push([name, alert]);
-          if (name === 'alert:resolved') resolve();
-        });
-      }
+      socket!.on('alerts', (changes) => {
+        for (const { event, alert } of changes) {
+          events.push([event, alert]);
+          if (event === 'alert:resolved') resolve();
+        }
+      });
     });
     const { lifecycle } = server.alerting;
     await lifecycle.applyCondition('fridge-1', 'site-1', warm());
@@ -132,5 +132,31 @@ describe('alerts over REST', () => {
     await lifecycle.applyCondition('fridge-1', 'site-1', warm(false));
     await got;
     expect(events.map(([name, a]) => `${name}:${a.severity}:${a.state}`)).toEqual(['alert:raised:warning:open', 'alert:updated:critical:open', 'alert:resolved:critical:resolved']);
+  });
+
+  it('sends the first change after a quiet spell at once, and the changes within the batch window together, in order', { timeout: 20_000 }, async () => {
+    await server.stop();
+    // A long window, so that the three later changes fall inside it however slow the machine is,
+    // and a first change held for the window would come seconds late.
+    server = await startTestServer({ SK_LIVE_ALERT_BATCH_MS: '5000' });
+    const { siteId } = await server.provision({ id: 'fridge-1' });
+    await server.provision({ id: 'fridge-2', siteId });
+    socket = await connectDashboard(server.httpUrl, server.adminToken);
+    const batches: string[][] = [];
+    const lastArrived = new Promise<void>((resolve) => {
+      socket!.on('alerts', (changes) => {
+        batches.push(changes.map(({ event, alert }) => `${event}:${alert.deviceId}`));
+        if (changes.some((c) => c.event === 'alert:raised' && c.alert.deviceId === 'fridge-2')) resolve();
+      });
+    });
+    const { lifecycle } = server.alerting;
+    await lifecycle.applyCondition('fridge-1', siteId, warm());
+    // Not held for the window: it arrives long before the 5 s are over.
+    await expect.poll(() => batches.length, { timeout: 4_000 }).toBe(1);
+    await lifecycle.applyCondition('fridge-1', siteId, { ...warm(), severity: 'critical', value: 14 });
+    await lifecycle.applyCondition('fridge-1', siteId, warm(false));
+    await lifecycle.applyCondition('fridge-2', siteId, warm());
+    await lastArrived;
+    expect(batches).toEqual([['alert:raised:fridge-1'], ['alert:updated:fridge-1', 'alert:resolved:fridge-1', 'alert:raised:fridge-2']]);
   });
 });

@@ -214,7 +214,7 @@ describe('scope property', () => {
             socket.on('device:presence', (c) => pushed.add(c.siteId));
             socket.on('finding:new', (f) => pushed.add(f.siteId));
             const alerted = new Set<string>();
-            for (const event of ['alert:raised', 'alert:updated', 'alert:resolved'] as const) socket.on(event, (a) => alerted.add(a.siteId));
+            socket.on('alerts', (changes) => changes.forEach((c) => alerted.add(c.alert.siteId)));
             for (const site of runSites) {
               const ack = await socket.emitWithAck('site:subscribe', site);
               expect(ack.ok, `${who} subscribe ${site}`).toBe(visible.has(site));

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceTopic, type Alert } from '../../contracts/index.js';
-import { connectDashboard, connectDevice, reading, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
+import { connectDashboard, onAlert, connectDevice, reading, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
 
 const MIN = 60_000;
 let servers: TestServer[] = [];
@@ -74,8 +74,8 @@ describe('alert lifecycle end to end', () => {
     const socket = await connectDashboard(server.httpUrl, server.adminToken);
     sockets.push(socket);
     const pushed: Alert[] = [];
-    socket.on('alert:raised', (a) => pushed.push(a));
-    socket.on('alert:updated', (a) => pushed.push(a));
+    onAlert(socket, 'alert:raised', (a) => pushed.push(a));
+    onAlert(socket, 'alert:updated', (a) => pushed.push(a));
 
     // The door open from 10 minutes ago until now: longer than the 5-minute limit.
     const device = await connectDevice(server.mqttUrl, id, secret);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, DeviceKind, DeviceProfile, RuleId } from '../../contracts/index.js';
 import { Fleet } from '../../simulators/fleet.js';
 import type { FaultName } from '../../simulators/models/model.js';
-import { connectDashboard, startTestServer, warpedClock, type DashboardSocket, type TestServer } from '../helpers/server.js';
+import { connectDashboard, onAlert, startTestServer, warpedClock, type DashboardSocket, type TestServer } from '../helpers/server.js';
 
 /**
  * Each rule driven end to end by a simulated device fault: simulator → MQTT →
@@ -44,7 +44,7 @@ describe('alerts raised by simulated device faults, end to end', () => {
     const clock = warpedClock(START, WARP);
     server = await startTestServer({ SK_ALERT_TICK_MS: '50' }, undefined, { clock });
     socket = await connectDashboard(server.httpUrl, server.adminToken);
-    socket.on('alert:raised', (alert) => {
+    onAlert(socket, 'alert:raised', (alert) => {
       raised.push(alert);
       for (const wake of waiters.splice(0)) wake();
     });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, DeviceKind, DeviceProfile, Role, Scope, ServerToClientEvents, TokenResponse } from '../../contracts/index.js';
+import type { Alert, AlertChange, ClientToServerEvents, DeviceKind, DeviceProfile, Role, Scope, ServerToClientEvents, TokenResponse } from '../../contracts/index.js';
 import { hashPassword } from '../../api/accounts/passwords.js';
 import { loadConfig } from '../../app/config.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../app/server.js';
@@ -56,6 +56,8 @@ export async function startTestServer(
     SK_LOG_LEVEL: 'silent',
     SK_SQLITE_SYNCHRONOUS: 'normal',
     SK_LIVE_THROTTLE_MS: '0',
+    // Alert changes leave in the event-loop turn after they happen: a test's socket.io ack is a barrier behind them.
+    SK_LIVE_ALERT_BATCH_MS: '0',
     // Tests replay hours of synthetic history as live readings; the clock_behind rule has its own test.
     SK_MAX_LIVE_LAG_MS: '0',
     // Cheap password hashes (2^10) and no rate limits, so tests can log in often; tests of those set their own.
@@ -139,6 +141,13 @@ export function connectDashboard(url: string, token: string): Promise<DashboardS
       socket.close();
       reject(error);
     });
+  });
+}
+
+/** Calls `handler` with each alert of this kind in the `alerts` batches the socket receives, in order. */
+export function onAlert(socket: DashboardSocket, event: AlertChange['event'], handler: (alert: Alert) => void): void {
+  socket.on('alerts', (changes) => {
+    for (const change of changes) if (change.event === event) handler(change.alert);
   });
 }
 

@@ -1,5 +1,6 @@
 import type { ApiClient } from '../api.js';
-import type { ServerToClientEvents } from '../../../contracts/events.js';
+import type { AlertChange, ServerToClientEvents } from '../../../contracts/events.js';
+import type { Alert } from '../../../contracts/alerts.js';
 import type { User } from '../../../contracts/accounts.js';
 
 /**
@@ -16,12 +17,14 @@ import type { User } from '../../../contracts/accounts.js';
  * The public transparency page is a separate entry (`public.html`, no login).
  */
 
-export type LiveEvent = keyof ServerToClientEvents;
+/** What views listen to: the server's events, with each `alerts` batch unpacked into one call per change, in order. */
+export type LiveEvents = Omit<ServerToClientEvents, 'alerts'> & { [E in AlertChange['event']]: (alert: Alert) => void };
+export type LiveEvent = keyof LiveEvents;
 
 /** The shared live socket; one per signed-in page. */
 export interface LiveHub {
   /** Listens to a server event; returns the function that stops listening. */
-  on<E extends LiveEvent>(event: E, handler: ServerToClientEvents[E]): () => void;
+  on<E extends LiveEvent>(event: E, handler: LiveEvents[E]): () => void;
   /**
    * Asks for a site's readings, presence and findings (`site:subscribe`), counted
    * per caller: the room is left when the last watcher stops. Returns the stop function.
