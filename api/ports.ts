@@ -1,4 +1,4 @@
-import type { Alert, DeviceId, PresenceChange, RulePack, RuleSettings, SiteId } from '../contracts/index.js';
+import type { Alert, AlertChange, DeviceId, PresenceChange, RulePack, RuleSettings, SiteId } from '../contracts/index.js';
 import type { FindingRecord, TelemetryRecord } from '../store/index.js';
 
 /**
@@ -21,7 +21,8 @@ export type LatestLookup = (deviceId: DeviceId) => TelemetryRecord | undefined;
  */
 export type ReadinessCheck = () => Promise<string[] | void>;
 
-export type AlertLiveEvent = 'alert:raised' | 'alert:updated' | 'alert:resolved';
+/** The kinds of alert change, as the `alerts` socket event names them. */
+export type AlertLiveEvent = AlertChange['event'];
 
 /** Alert changes to push to dashboards (the alert lifecycle provides them). */
 export interface AlertFeed {
