@@ -4,7 +4,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { checkInflux, openInfluxStore, type ForwarderOptions } from '../store/influx/index.js';
 import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
-import { openSqliteParts, type TemperatureBand } from '../store/sqlite/index.js';
+import { openSqliteParts, type SqliteOptions, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../contracts/index.js';
 import { BacklogMonitor } from './influx-backlog.js';
@@ -51,7 +51,12 @@ function bandsOf(packId: string): (profile: string) => TemperatureBand | undefin
 function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
   const { config, clock } = options;
   const logger = options.logger.child({ component: 'retention' });
-  const { store, rollups } = openSqliteParts({ file, synchronous: config.sqlite.synchronous, rollups: { bandOf: bandsOf(config.alerts.rulePack) } });
+  const { store, rollups } = openSqliteParts({
+    file,
+    synchronous: config.sqlite.synchronous,
+    onSchemaChange: schemaChangeLog(options.logger),
+    rollups: { bandOf: bandsOf(config.alerts.rulePack) },
+  });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
   const upkeep = new StoreUpkeep(
     [
@@ -88,7 +93,7 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
   // Fail at start with a message naming what is wrong, rather than piling up an outbox for a server that will never take it.
   await checkInflux(influx);
   const store = openInfluxStore({
-    sqlite: { file, synchronous: config.sqlite.synchronous },
+    sqlite: { file, synchronous: config.sqlite.synchronous, onSchemaChange: schemaChangeLog(options.logger) },
     influx,
     clock,
     forwarder: {
@@ -143,6 +148,11 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
  * a minute, with how many were refused since the last report: points beyond the
  * bucket's retention (422) come by the thousand after a long outage.
  */
+/** One-off schema rebuilds at open can take a minute on a large file: say what happened. */
+function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaChange']> {
+  return (change) => logger.child({ component: 'store' }).warn(change, 'SQLite schema migrated (once)');
+}
+
 function refusedLog(logger: Logger, clock: () => number): NonNullable<ForwarderOptions['onSetAside']> {
   let since = 0;
   let loggedAt = -Infinity;

@@ -7,7 +7,7 @@ import { DEVICE_KINDS, type DeviceKind } from './ids.js';
  * Payloads devices publish, as JSON. Every reading carries the device's own
  * timestamp (`ts`, epoch ms), a sequence number (`seq`) and a boot id (`boot`), so
  * readings buffered offline can arrive late and in batches, and a resend is
- * recognised by (device, boot, seq).
+ * recognised: it repeats the reading, so its (device, boot, seq, ts) is known.
  *
  * Unknown fields are stripped, not rejected: zod objects drop keys they do not
  * declare. Newer firmware may add a field before the server knows it, and its

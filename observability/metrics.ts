@@ -24,7 +24,7 @@ export function createMetrics() {
     }),
     duplicates: new Counter({
       name: 'sk_readings_duplicate_total',
-      help: 'Readings already stored (same device, boot, seq), acknowledged and ignored',
+      help: 'Readings already stored (a resend: same device, boot, seq and time), acknowledged and ignored',
       registers,
     }),
     payloadsRejected: new Counter({

@@ -19,6 +19,8 @@ export interface SqliteOptions {
   /** A file path, or ':memory:' for tests that need no file. */
   file: string;
   synchronous?: SqliteSynchronous;
+  /** Told of each one-off schema rebuild at open (they take long on a large file, so the owner can log them). */
+  onSchemaChange?: (change: { table: string; change: string; rows: number; ms: number }) => void;
 }
 
 export function telemetryTable(kind: DeviceKind): string {
@@ -33,7 +35,7 @@ export function openDatabase(options: SqliteOptions): SqliteDatabase {
   // Readers and the ingest writer share the file; wait rather than fail on a brief lock.
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  migrate(db, options.onSchemaChange);
   return db;
 }
 
@@ -95,50 +97,91 @@ CREATE TABLE IF NOT EXISTS camera_findings (
 CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, ts);
 `;
 
+/** A telemetry table's own columns; the kind's fields follow as REAL columns. */
+const READING_COLUMNS = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
+
 /**
- * The index that serves every per-device time range (history, latest) and also
- * covers the kind's required fields (temperatureC, greaseMm and fillPct,
- * online and streaming): a chart of those reads the index alone. Without the
- * field in it, a week of one device (60,480 readings) cost 60,480 table-row
- * lookups spread over the file — about 90 ms with 10M readings stored, against
- * a 20 ms target. It replaces the plain (device_key, ts) index, its prefix.
+ * The one index of a telemetry table, and the only per-device B-tree a reading
+ * touches. It is unique, so a resend is ignored by the insert itself (and
+ * de-duplication survives restarts); it serves every per-device time range
+ * (history, latest); and it covers the kind's required fields (temperatureC,
+ * greaseMm and fillPct, online and streaming), so a chart of those reads the
+ * index alone. Without the field in it, a week of one device (60,480 readings)
+ * cost 60,480 table-row lookups spread over the file: about 90 ms with 10M
+ * readings stored, against a 20 ms target.
+ *
+ * Before, a reading went into two per-device indexes, a unique (device, boot,
+ * seq) and this one without boot and seq: each group commit dirtied two index
+ * pages per reading, and the commit cost a third more (bench/README.md, "Third
+ * pass"). A resend repeats the reading whole, so (device, ts, seq, boot) and the
+ * covered values are equal and it is still recognised; what changes is that a
+ * device reusing a (boot, seq) for another timestamp (a wrapped or reset counter)
+ * has that reading stored instead of dropped as a resend.
  */
-function historyIndex(db: SqliteDatabase, kind: DeviceKind): void {
+function readingIndex(db: SqliteDatabase, kind: DeviceKind): void {
   const table = telemetryTable(kind);
   const catalogue = FIELDS_BY_KIND[kind];
   const covered = Object.keys(catalogue).filter((f) => catalogue[f]!.required);
   db.exec(`
-    CREATE INDEX IF NOT EXISTS ${table}_history ON ${table}(device_key, ts${covered.map((f) => `, "${f}"`).join('')});
+    CREATE UNIQUE INDEX IF NOT EXISTS ${table}_reading ON ${table}(device_key, ts, seq, boot${covered.map((f) => `, "${f}"`).join('')});
+    DROP INDEX IF EXISTS ${table}_history;
     DROP INDEX IF EXISTS ${table}_time;
   `);
+}
+
+/** A table created before one index per reading carries UNIQUE (device_key, boot, seq), an index that cannot be dropped alone. */
+function hasLegacyUniqueConstraint(db: SqliteDatabase, table: string): boolean {
+  return (db.prepare(`PRAGMA index_list(${table})`).all() as { origin: string }[]).some((i) => i.origin === 'u');
+}
+
+/**
+ * Rebuilds a telemetry table without its legacy constraint, keeping every row
+ * and its rowid (the rollups' watermarks are rowids). Runs once per table, in
+ * one transaction; about a minute per 10M readings.
+ */
+function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
+  const names = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+  const columns = names.map((n) => `"${n}"`).join(', ');
+  const fields = names.filter((n) => !READING_COLUMNS.includes(n)).map((n) => `"${n}" REAL`);
+  let rows = 0;
+  db.transaction(() => {
+    db.exec(createTelemetryTable(`${table}_rebuilt`, fields));
+    rows = db.prepare(`INSERT INTO ${table}_rebuilt (rowid, ${columns}) SELECT rowid, ${columns} FROM ${table} ORDER BY rowid`).run().changes;
+    db.exec(`DROP TABLE ${table}; ALTER TABLE ${table}_rebuilt RENAME TO ${table};`);
+  })();
+  return rows;
+}
+
+function createTelemetryTable(table: string, fieldColumns: string[] = []): string {
+  return `
+    CREATE TABLE IF NOT EXISTS ${table} (
+      device_key INTEGER NOT NULL,
+      ts INTEGER NOT NULL,
+      boot TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      received_at INTEGER NOT NULL${fieldColumns.map((c) => `,\n      ${c}`).join('')}
+    );`;
 }
 
 /**
  * Creates the schema. Telemetry tables are generated from the field catalogue in
  * contracts/device-kinds.ts: a field added there becomes a column here on the
- * next start (ALTER TABLE ADD COLUMN keeps existing rows).
- *
- * Telemetry rows refer to devices by their integer key, not their text id, to keep
- * the two indexes per row small. (device_key, boot, seq) is unique: a resend is
- * ignored by the insert itself, so de-duplication survives restarts.
+ * next start (ALTER TABLE ADD COLUMN keeps existing rows). Telemetry rows refer
+ * to devices by their integer key, not their text id, to keep the index small.
  */
-function migrate(db: SqliteDatabase): void {
+function migrate(db: SqliteDatabase, onSchemaChange?: SqliteOptions['onSchemaChange']): void {
   db.exec(BASE_SCHEMA);
   db.exec(ALERT_SCHEMA);
   db.exec(ACCOUNTS_SCHEMA);
   db.exec(AUDIT_SCHEMA);
   for (const kind of DEVICE_KINDS) {
     const table = telemetryTable(kind);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS ${table} (
-        device_key INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        boot TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        received_at INTEGER NOT NULL,
-        UNIQUE (device_key, boot, seq)
-      );
-    `);
+    db.exec(createTelemetryTable(table));
+    if (hasLegacyUniqueConstraint(db, table)) {
+      const started = performance.now();
+      const rows = rebuildWithoutLegacyUnique(db, table);
+      onSchemaChange?.({ table, change: 'rebuilt with one index per reading', rows, ms: Math.round(performance.now() - started) });
+    }
     const existing = new Set(
       (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
     );
@@ -146,6 +189,6 @@ function migrate(db: SqliteDatabase): void {
       if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
     }
     // After the columns: the index names fields a new catalogue may just have added.
-    historyIndex(db, kind);
+    readingIndex(db, kind);
   }
 }

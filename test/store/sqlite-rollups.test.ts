@@ -172,7 +172,7 @@ describe('SQLite hourly rollups and retention', () => {
     }) as typeof parts.db.prepare;
     expect((await hourly(T0, T0 + 2 * HOUR)).points).toMatchObject([{ count: 1, min: 4 }, { count: 1, min: 6 }]);
     expect(plans.length).toBeGreaterThan(0);
-    for (const plan of plans.filter((p) => p.includes('telemetry_temperature'))) expect(plan).toMatch(/USING (COVERING )?INDEX telemetry_temperature_history\b/);
+    for (const plan of plans.filter((p) => p.includes('telemetry_temperature'))) expect(plan).toMatch(/USING (COVERING )?INDEX telemetry_temperature_reading\b/);
   });
 
   it('keeps hours a bucket edge cuts in long charts after their raw rows are pruned', async () => {
