@@ -8,7 +8,9 @@
  * non-zero only on a real failure: acknowledged readings missing, a child
  * crashed, publishes failed, clients dropped, or the timeout hit.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canPin, killAllChildren } from './children.js';
@@ -124,14 +126,28 @@ async function main(options: BenchOptions): Promise<number> {
   const curve: Line[] = [];
   let n = 0;
   const dir = (name: string) => join(tmpRoot!, `${++n}-${name}`);
+  /**
+   * A scenario's directory, after the disk has written back what the previous
+   * scenario left and the machine has rested: `latency` right after `sustained`
+   * measured the previous run's writeback (p99 368 ms instead of about 100).
+   */
+  const settle = async () => {
+    if (n === 0 || options.smoke) return;
+    execFileSync('sync');
+    await sleep(2_000);
+  };
+  const fresh = async (name: string) => {
+    await settle();
+    return dir(name);
+  };
 
-  if (want('sustained')) record('sustained', await benchSunshineKitchen('sustained', sustained, 'full', dir('sustained'), placement, options.profile));
+  if (want('sustained')) record('sustained', await benchSunshineKitchen('sustained', sustained, 'full', await fresh('sustained'), placement, options.profile));
   if (want('baseline')) {
-    if (mosquitto) record('baseline', await benchMosquitto('sustained', sustained, dir('mosquitto'), placement, mosquitto));
+    if (mosquitto) record('baseline', await benchMosquitto('sustained', sustained, await fresh('mosquitto'), placement, mosquitto));
     else console.error(`  baseline skipped: ${MOSQUITTO_BIN} not found (apt-get install mosquitto); no ratio in the summary`);
   }
-  if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', dir('paced'), placement, options.profile));
-  if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', dir('normal'), placement, options.profile));
+  if (want('paced')) record('paced', await benchSunshineKitchen('paced', paced, 'full', await fresh('paced'), placement, options.profile));
+  if (want('normal')) record('normal', await benchSunshineKitchen('sustained-normal', sustained, 'normal', await fresh('normal'), placement, options.profile));
   const alertLoad = (devices: number, ratePerSec: number, alertsPerSec: number, clients: number, fullClients: number, supervisors: number): AlertLoadSpec => ({
     ...paced,
     devices,
@@ -142,25 +158,26 @@ async function main(options: BenchOptions): Promise<number> {
     supervisors,
   });
   const latencyLoad = alertLoad(options.latencyDevices, options.latencyRate, options.latencyAlerts, 1, 1, 1);
-  if (want('latency')) record('latency', await benchAlerts('latency', latencyLoad, dir('latency'), placement, options.profile));
+  if (want('latency')) record('latency', await benchAlerts('latency', latencyLoad, await fresh('latency'), placement, options.profile));
   // The same paced load through Mosquitto: the PUBACK tail of the load generator, loopback and a C broker on this machine, the floor under ours.
-  if (want('latency-baseline') && mosquitto) record('latency-baseline', await benchMosquitto('latency', latencyLoad, dir('mosquitto-latency'), placement, mosquitto));
+  if (want('latency-baseline') && mosquitto) record('latency-baseline', await benchMosquitto('latency', latencyLoad, await fresh('mosquitto-latency'), placement, mosquitto));
   if (want('fanout')) {
     // One reading per device per second; four supervisors share the sockets, as several tabs each.
     const spec = alertLoad(options.fanoutDevices, options.fanoutDevices, options.fanoutAlerts, options.fanoutClients, options.fanoutFull, 4);
-    record('fanout', await benchAlerts('fanout', spec, dir('fanout'), placement, options.profile));
+    record('fanout', await benchAlerts('fanout', spec, await fresh('fanout'), placement, options.profile));
   }
 
-  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, dir('idle'), placement));
+  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, await fresh('idle'), placement));
   if (want('curve')) {
     for (const devices of options.curveDevices) {
-      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, dir(`curve-${devices}`), placement);
+      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, await fresh(`curve-${devices}`), placement);
       curve.push(point.line);
       record('curve', point);
     }
   }
 
   if (want('history')) {
+    await settle();
     for (const point of await benchHistory(options.historyReadings, options.historyFleet, options.historyQueries, dir, placement, options.profile)) record('history', point);
   }
 
