@@ -137,7 +137,7 @@ function hasLegacyUniqueConstraint(db: SqliteDatabase, table: string): boolean {
 /**
  * Rebuilds a telemetry table without its legacy constraint, keeping every row
  * and its rowid (the rollups' watermarks are rowids). Runs once per table, in
- * one transaction; about a minute per 10M readings.
+ * one transaction; the new index is built after it.
  */
 function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
   const names = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
@@ -177,11 +177,8 @@ function migrate(db: SqliteDatabase, onSchemaChange?: SqliteOptions['onSchemaCha
   for (const kind of DEVICE_KINDS) {
     const table = telemetryTable(kind);
     db.exec(createTelemetryTable(table));
-    if (hasLegacyUniqueConstraint(db, table)) {
-      const started = performance.now();
-      const rows = rebuildWithoutLegacyUnique(db, table);
-      onSchemaChange?.({ table, change: 'rebuilt with one index per reading', rows, ms: Math.round(performance.now() - started) });
-    }
+    const started = performance.now();
+    const rebuilt = hasLegacyUniqueConstraint(db, table) ? rebuildWithoutLegacyUnique(db, table) : undefined;
     const existing = new Set(
       (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
     );
@@ -190,5 +187,8 @@ function migrate(db: SqliteDatabase, onSchemaChange?: SqliteOptions['onSchemaCha
     }
     // After the columns: the index names fields a new catalogue may just have added.
     readingIndex(db, kind);
+    if (rebuilt !== undefined) {
+      onSchemaChange?.({ table, change: 'rebuilt with one index per reading', rows: rebuilt, ms: Math.round(performance.now() - started) });
+    }
   }
 }
