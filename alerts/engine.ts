@@ -118,14 +118,14 @@ export class AlertEngine {
       const now = this.options.clock();
       if (now - this.lastSync >= (this.options.registrySyncMs ?? 60_000)) await this.syncRegistry();
       let checked = 0;
-      // The live iterator: a device added while the tick yields is checked too, a dropped one is skipped.
+      // The live iterator, yielding only after an entry is done: what it hands out next is
+      // current (a device added meanwhile is checked, a dropped one skipped, a rebuilt one new).
       for (const [deviceId, entry] of this.entries) {
-        if (++checked % TICK_SLICE === 0) await yieldToEventLoop();
-        if (this.entries.get(deviceId) !== entry) continue;
         const conditions = entry.evaluator.tick(now);
         // A tick that changes no verdict leaves the state as good as saved: marking every
         // device dirty here made each flush rewrite the state of the whole fleet (150,000 rows).
         if (conditions.length > 0) this.apply(deviceId, entry, conditions);
+        if (++checked % TICK_SLICE === 0) await yieldToEventLoop();
       }
       await this.options.lifecycle.sweep();
     });

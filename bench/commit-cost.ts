@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FIELDS_BY_KIND } from '../contracts/index.js';
 import type { IngestWrite, TelemetryRecord } from '../store/index.js';
 import { openSqliteParts } from '../store/sqlite/index.js';
 
@@ -28,7 +29,7 @@ const LEGACY_TABLE = `
   DROP TABLE telemetry_temperature;
   CREATE TABLE telemetry_temperature (
     device_key INTEGER NOT NULL, ts INTEGER NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL, received_at INTEGER NOT NULL,
-    "temperatureC" REAL, "humidityPct" REAL, "doorOpen" REAL, "batteryPct" REAL, "rssiDbm" REAL,
+    ${Object.keys(FIELDS_BY_KIND.temperature).map((f) => `"${f}" REAL`).join(', ')},
     UNIQUE (device_key, boot, seq)
   );
   CREATE INDEX telemetry_temperature_history ON telemetry_temperature(device_key, ts, "temperatureC");

@@ -97,8 +97,8 @@ CREATE TABLE IF NOT EXISTS camera_findings (
 CREATE INDEX IF NOT EXISTS camera_findings_time ON camera_findings(device_key, ts);
 `;
 
-/** A telemetry table's own columns; the kind's fields follow as REAL columns. */
-const READING_COLUMNS = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
+/** A telemetry table's own columns and their types; the kind's fields follow as REAL columns. */
+const READING_COLUMNS = { device_key: 'INTEGER', ts: 'INTEGER', boot: 'TEXT', seq: 'INTEGER', received_at: 'INTEGER' } as const;
 
 /**
  * The one index of a telemetry table, and the only per-device B-tree a reading
@@ -142,7 +142,7 @@ function hasLegacyUniqueConstraint(db: SqliteDatabase, table: string): boolean {
 function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
   const names = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
   const columns = names.map((n) => `"${n}"`).join(', ');
-  const fields = names.filter((n) => !READING_COLUMNS.includes(n)).map((n) => `"${n}" REAL`);
+  const fields = names.filter((n) => !Object.hasOwn(READING_COLUMNS, n)).map((n) => `"${n}" REAL`);
   let rows = 0;
   db.transaction(() => {
     db.exec(createTelemetryTable(`${table}_rebuilt`, fields));
@@ -153,14 +153,8 @@ function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
 }
 
 function createTelemetryTable(table: string, fieldColumns: string[] = []): string {
-  return `
-    CREATE TABLE IF NOT EXISTS ${table} (
-      device_key INTEGER NOT NULL,
-      ts INTEGER NOT NULL,
-      boot TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      received_at INTEGER NOT NULL${fieldColumns.map((c) => `,\n      ${c}`).join('')}
-    );`;
+  const own = Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
+  return `CREATE TABLE IF NOT EXISTS ${table} (${[...own, ...fieldColumns].join(', ')});`;
 }
 
 /**
