@@ -4,7 +4,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import { checkInflux, openInfluxStore, type ForwarderOptions } from '../store/influx/index.js';
 import { getRulePack, TEMPERATURE_PROFILES, type TemperatureProfile } from '../alerts/rules/index.js';
-import { openSqliteParts, type SqliteOptions, type TemperatureBand } from '../store/sqlite/index.js';
+import { openSqliteParts, type SqliteOptions, type SqliteStoreOptions, type TemperatureBand } from '../store/sqlite/index.js';
 import type { Config, InfluxStoreConfig } from './config.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../contracts/index.js';
 import { BacklogMonitor } from './influx-backlog.js';
@@ -55,6 +55,7 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
     file,
     synchronous: config.sqlite.synchronous,
     onSchemaChange: schemaChangeLog(options.logger),
+    checkpoints: checkpointLog(options.logger),
     rollups: { bandOf: bandsOf(config.alerts.rulePack) },
   });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
@@ -93,7 +94,7 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
   // Fail at start with a message naming what is wrong, rather than piling up an outbox for a server that will never take it.
   await checkInflux(influx);
   const store = openInfluxStore({
-    sqlite: { file, synchronous: config.sqlite.synchronous, onSchemaChange: schemaChangeLog(options.logger) },
+    sqlite: { file, synchronous: config.sqlite.synchronous, onSchemaChange: schemaChangeLog(options.logger), checkpoints: checkpointLog(options.logger) },
     influx,
     clock,
     forwarder: {
@@ -149,6 +150,11 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
  * bucket's retention (422) come by the thousand after a long outage.
  */
 /** One-off schema rebuilds at open can take a minute on a large file: say what happened. */
+/** A failed checkpointer worker is logged; the store goes on checkpointing in its commits. */
+function checkpointLog(logger: Logger): NonNullable<SqliteStoreOptions['checkpoints']> {
+  return { onError: (error) => logger.child({ component: 'store' }).error({ err: error }, 'SQLite WAL checkpointer failed; checkpoints run in ingest commits again') };
+}
+
 function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaChange']> {
   return (change) => logger.child({ component: 'store' }).warn(change, 'SQLite schema migrated (once)');
 }

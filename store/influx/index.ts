@@ -1,6 +1,6 @@
 import type { Store } from '../index.js';
 import { DevicePlaces } from '../sqlite/device-places.js';
-import { openSqliteParts, type SqliteOptions } from '../sqlite/index.js';
+import { openSqliteParts, type SqliteStoreOptions } from '../sqlite/index.js';
 import { SqliteOutbox } from '../sqlite/outbox.js';
 import { InfluxForwarder, type ForwarderOptions } from './forwarder.js';
 import { InfluxLineWriter, type InfluxConnection, type LineWriter } from './line-writer.js';
@@ -13,7 +13,7 @@ export { checkInflux, InfluxStartupError } from './startup-check.js';
 
 export interface InfluxStoreOptions {
   /** Registry, alerts, accounts, quarantine and the outbox stay in this SQLite file. */
-  sqlite: SqliteOptions;
+  sqlite: SqliteStoreOptions;
   influx: InfluxConnection;
   forwarder?: Omit<ForwarderOptions, 'outbox' | 'writer'>;
   /** Tests may put another writer between the forwarder and the server. */
@@ -32,10 +32,10 @@ export interface InfluxStore extends Store {
  * forwarder moves them to InfluxDB, reads go to InfluxDB through Flux.
  */
 export function openInfluxStore(options: InfluxStoreOptions): InfluxStore {
-  const { store, db, keys } = openSqliteParts(options.sqlite);
+  const { store, db, keys, commits } = openSqliteParts(options.sqlite);
   const clock = options.clock ?? Date.now;
   const places = new DevicePlaces(db, 60_000, clock);
-  const outbox = new SqliteOutbox(db, keys, (record) => readingLine(record, places.of(record.deviceId)), clock);
+  const outbox = new SqliteOutbox(db, keys, commits, (record) => readingLine(record, places.of(record.deviceId)), clock);
   const batchSize = options.forwarder?.batchSize ?? 5_000;
   const writer = options.writer ?? new InfluxLineWriter(options.influx, batchSize);
   const forwarder = new InfluxForwarder({ ...options.forwarder, batchSize, outbox, writer });

@@ -1,7 +1,9 @@
 import type { Store } from '../index.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAudit } from './audit.js';
+import { WalCheckpointer, type CheckpointerOptions } from './checkpointer.js';
 import { openDatabase, type SqliteDatabase, type SqliteOptions } from './database.js';
+import { DurableCommits } from './durable-commits.js';
 import { DeviceKeys } from './device-keys.js';
 import { SqliteAlerts } from './alerts.js';
 import { SqliteFindings } from './findings.js';
@@ -21,10 +23,14 @@ export interface SqliteParts {
   keys: DeviceKeys;
   /** Hourly rollups of the telemetry; the owner runs {@link Rollups.run} and {@link Rollups.prune} on a timer; closing the store stops them. */
   rollups: Rollups;
+  /** Transactions whose promise resolves once they are durable (the ingest sinks use it). */
+  commits: DurableCommits;
 }
 
 export interface SqliteStoreOptions extends SqliteOptions {
   rollups?: RollupOptions;
+  /** WAL checkpoints in a worker thread (file databases only). */
+  checkpoints?: CheckpointerOptions;
 }
 
 /** The embedded store: one SQLite file in WAL mode holds everything. */
@@ -35,9 +41,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 /** The store and the database under it, for adapters that keep part of the data elsewhere (InfluxDB). */
 export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const db = openDatabase(options);
+  const commits = new DurableCommits(db, options.file, options.synchronous ?? 'full');
+  const checkpointer = options.file === ':memory:' ? undefined : new WalCheckpointer(db, options.file, options.checkpoints);
   const keys = new DeviceKeys(db);
   const rollups = new Rollups(db, options.rollups);
-  const telemetry = new SqliteTelemetry(db, keys, rollups);
+  const telemetry = new SqliteTelemetry(db, keys, commits, rollups);
   const store: Store = {
     registry: new SqliteRegistry(db),
     alerts: new SqliteAlerts(db),
@@ -54,8 +62,10 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
     },
     async close() {
       await rollups.stop();
+      await checkpointer?.close();
+      await commits.close();
       if (db.open) db.close();
     },
   };
-  return { store, db, keys, rollups };
+  return { store, db, keys, rollups, commits };
 }

@@ -2,6 +2,7 @@ import type { IngestSink, IngestWrite, IngestWriteResult, TelemetryRecord } from
 import { deleteInChunks } from './chunked-delete.js';
 import type { SqliteDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
+import type { DurableCommits } from './durable-commits.js';
 import { IngestExtras } from './ingest-extras.js';
 import type Database from 'better-sqlite3';
 
@@ -74,13 +75,14 @@ export interface OutboxQueue {
 export class SqliteOutbox implements IngestSink, OutboxQueue {
   private readonly stmt;
   private readonly extras: IngestExtras;
-  private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
+  private readonly transaction: (writes: IngestWrite[]) => Promise<IngestWriteResult[]>;
   private rows: number;
   private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
+    commits: DurableCommits,
     private readonly encode: LineEncoder,
     private readonly clock: () => number = Date.now,
   ) {
@@ -104,7 +106,7 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
       ),
     };
     this.extras = new IngestExtras(db, keys);
-    this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.apply(w)));
+    this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.apply(w)));
     this.rows = (db.prepare('SELECT count(*) AS n FROM telemetry_outbox').get() as { n: number }).n;
   }
 

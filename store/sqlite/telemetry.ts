@@ -12,6 +12,7 @@ import { historyBucketMs } from '../index.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import { COLUMNS, type KindColumns, type Row } from './kind-columns.js';
 import type { DeviceKeys } from './device-keys.js';
+import type { DurableCommits } from './durable-commits.js';
 import { IngestExtras } from './ingest-extras.js';
 import { rollupHistory } from './rollup-history.js';
 import type { Rollups } from './rollups.js';
@@ -27,11 +28,12 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
   private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
   private readonly historyOf = new Map<string, Database.Statement>();
   private readonly extras: IngestExtras;
-  private readonly transaction: (writes: IngestWrite[]) => IngestWriteResult[];
+  private readonly transaction: (writes: IngestWrite[]) => Promise<IngestWriteResult[]>;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
+    commits: DurableCommits,
     /** With rollups, history in buckets of an hour or more reads them. */
     private readonly rollups?: Rollups,
   ) {
@@ -47,10 +49,10 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
       db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
     );
     this.extras = new IngestExtras(db, keys);
-    this.transaction = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
+    this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
   }
 
-  async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
+  writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
     return this.transaction(writes);
   }
 
