@@ -10,6 +10,16 @@ export class WalSyncError extends Error {
   }
 }
 
+type FdatasyncFn = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+
+export interface DurableCommitsOptions {
+  /** The database file (':memory:' has nothing to sync). */
+  file: string;
+  synchronous: 'full' | 'normal';
+  /** The sync itself; tests hold or fail it to see what waits for it. Default: `fs.fdatasync`. */
+  fdatasync?: FdatasyncFn;
+}
+
 /**
  * Durable commits that do not hold the event loop while the disk syncs.
  *
@@ -38,11 +48,14 @@ export class DurableCommits {
   /** After a failed fdatasync the kernel may have dropped the dirty pages; a later "successful" sync proves nothing. */
   private broken: WalSyncError | undefined;
 
+  private readonly fdatasync: FdatasyncFn;
+
   constructor(
     private readonly db: SqliteDatabase,
-    file: string,
-    synchronous: 'full' | 'normal',
+    options: DurableCommitsOptions,
   ) {
+    const { file, synchronous } = options;
+    this.fdatasync = options.fdatasync ?? fdatasync;
     if (file === ':memory:' || synchronous !== 'full') return;
     // The WAL exists once the schema has been written; SQLite keeps the same file (reset, not deleted) while this connection is open.
     this.walFd = openSync(`${file}-wal`, 'r');
@@ -90,7 +103,7 @@ export class DurableCommits {
 
   private startSync(): Promise<void> {
     const sync = new Promise<void>((resolve, reject) => {
-      fdatasync(this.walFd!, (error) => {
+      this.fdatasync(this.walFd!, (error) => {
         if (this.current === sync) this.current = undefined;
         if (!error) return resolve();
         this.broken = new WalSyncError(`fdatasync of the SQLite WAL failed (${error.code ?? error.message}); restart the server to recover from the file`, {

@@ -41,7 +41,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 /** The store and the database under it, for adapters that keep part of the data elsewhere (InfluxDB). */
 export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const db = openDatabase(options);
-  const commits = new DurableCommits(db, options.file, options.synchronous ?? 'full');
+  const commits = new DurableCommits(db, { file: options.file, synchronous: options.synchronous ?? 'full' });
   const checkpointer = options.file === ':memory:' ? undefined : new WalCheckpointer(db, options.file, options.checkpoints);
   const keys = new DeviceKeys(db);
   const rollups = new Rollups(db, options.rollups);

@@ -52,7 +52,8 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
   }
 
-  writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
+  async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
+    // Async, so a failed transaction rejects like the contract says; it still runs before the first await.
     return this.transaction(writes);
   }
 

@@ -1,0 +1,149 @@
+import { fdatasync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
+import { DurableCommits } from '../../store/sqlite/durable-commits.js';
+import { openSqliteParts } from '../../store/sqlite/index.js';
+import type { TelemetryRecord } from '../../store/index.js';
+import { newDevice, seedTree, T0 } from './store-contract.js';
+
+type Done = (error: NodeJS.ErrnoException | null) => void;
+
+/** An fdatasync that runs only when the test lets it: what waits for the disk can be told from what does not. */
+class HeldSync {
+  readonly calls: { fd: number; done: Done }[] = [];
+  readonly fn = (fd: number, done: Done) => void this.calls.push({ fd, done });
+  /** Completes the oldest pending sync for real, or with the given error; resolves once its caller was told. */
+  release(error?: NodeJS.ErrnoException): Promise<void> {
+    const call = this.calls.shift()!;
+    if (error) return Promise.resolve(call.done(error));
+    return new Promise((resolve) =>
+      fdatasync(call.fd, (e) => {
+        call.done(e);
+        resolve();
+      }),
+    );
+  }
+}
+
+const settled = async <T>(p: Promise<T>): Promise<'pending' | 'resolved' | 'rejected'> => {
+  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
+  p.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
+  // Several turns: enough for a sync's completion callback to run through the promise chain.
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return state;
+};
+
+describe('SQLite durable commits: acknowledged only after the WAL is synced, without holding the event loop', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sk-durable-'));
+    db = openDatabase({ file: join(dir, 'store.db'), synchronous: 'full' });
+    db.exec('CREATE TABLE t (v INTEGER)');
+  });
+  afterEach(async () => {
+    if (db.open) db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const commitsWith = (sync: HeldSync) => new DurableCommits(db, { file: join(dir, 'store.db'), synchronous: 'full', fdatasync: sync.fn });
+  const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+
+  it('commits at once but resolves only after a sync that started after the commit; commits made meanwhile share the next sync', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const insert = commits.transaction((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes);
+
+    const first = insert(1);
+    expect(count()).toBe(1); // committed: readers see it, the loop is free
+    expect(sync.calls).toHaveLength(1);
+    expect(await settled(first)).toBe('pending'); // not durable yet: no PUBACK may leave
+
+    // Committed while the first sync is under way, which may have started before them.
+    const later = [insert(2), insert(3), insert(4)];
+    expect(sync.calls).toHaveLength(1);
+    await sync.release();
+    expect(await settled(first)).toBe('resolved');
+    expect(await Promise.all(later.map(settled))).toEqual(['pending', 'pending', 'pending']);
+    expect(sync.calls).toHaveLength(1); // one sync for the three of them
+
+    await sync.release();
+    expect(await Promise.all(later)).toEqual([1, 1, 1]);
+    expect(sync.calls).toHaveLength(0);
+    await commits.close();
+  });
+
+  it('keeps every other transaction on the connection at synchronous=FULL', () => {
+    const commits = commitsWith(new HeldSync());
+    void commits.transaction(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())();
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+  });
+
+  it('a transaction that fails is rolled back and thrown at once, with no sync to wait for', () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const failing = commits.transaction(() => {
+      db.prepare('INSERT INTO t (v) VALUES (1)').run();
+      throw new Error('constraint');
+    });
+    expect(() => failing()).toThrow('constraint');
+    expect(count()).toBe(0);
+    expect(sync.calls).toHaveLength(0);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('after a failed sync refuses to acknowledge anything more, since a later sync can no longer vouch for the lost pages', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const insert = commits.transaction((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes);
+    const first = insert(1);
+    const second = insert(2);
+    await sync.release(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    await expect(first).rejects.toMatchObject({ code: 'wal_sync_failed' });
+    await expect(second).rejects.toMatchObject({ code: 'wal_sync_failed' });
+    await expect(insert(3)).rejects.toThrow(/restart the server/);
+    expect(sync.calls).toHaveLength(0);
+  });
+});
+
+describe('SQLite WAL checkpoints in a worker thread', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sk-checkpoint-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps the WAL bounded under steady writes that never checkpoint themselves, and leaves every reading in the file', async () => {
+    const file = join(dir, 'store.db');
+    const parts = openSqliteParts({ file, synchronous: 'full', checkpoints: { everyMs: 5, restartFrames: 1_000 } });
+    expect(parts.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await seedTree(parts.store.registry);
+    const devices = 200;
+    for (let d = 0; d < devices; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
+    // Commits of ten readings from ten devices far apart in the index: each dirties about ten pages.
+    let seq = 0;
+    let largestWal = 0;
+    const commits = 3_000;
+    for (let c = 0; c < commits; c++) {
+      const readings: TelemetryRecord[] = Array.from({ length: 10 }, (_, i) => {
+        seq++;
+        return { deviceId: `fridge-${(seq * 37 + i) % devices}`, kind: 'temperature', ts: T0 + seq, seq, boot: 'b1', receivedAt: T0 + seq, values: { temperatureC: 4 } };
+      });
+      await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
+      largestWal = Math.max(largestWal, statSync(`${file}-wal`).size);
+    }
+    // Some 30,000 frames were written (over 100 MiB of WAL if nothing checkpointed); the worker keeps it near its limit.
+    expect(largestWal).toBeLessThan(40 * 1024 * 1024);
+    await parts.store.close();
+    const reopened = new Database(file, { readonly: true });
+    expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
+    reopened.close();
+  });
+});
