@@ -144,21 +144,21 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
   };
 }
 
-/**
- * Logs lines InfluxDB refuses (set aside in telemetry_outbox_refused) at most once
- * a minute, with how many were refused since the last report: points beyond the
- * bucket's retention (422) come by the thousand after a long outage.
- */
 /** One-off schema rebuilds at open can take a minute on a large file: say what happened. */
+function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaChange']> {
+  return (change) => logger.child({ component: 'store' }).warn(change, 'SQLite schema migrated (once)');
+}
+
 /** A failed checkpointer worker is logged; the store goes on checkpointing in its commits. */
 function checkpointLog(logger: Logger): NonNullable<SqliteStoreOptions['checkpoints']> {
   return { onError: (error) => logger.child({ component: 'store' }).error({ err: error }, 'SQLite WAL checkpointer failed; checkpoints run in ingest commits again') };
 }
 
-function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaChange']> {
-  return (change) => logger.child({ component: 'store' }).warn(change, 'SQLite schema migrated (once)');
-}
-
+/**
+ * Logs lines InfluxDB refuses (set aside in telemetry_outbox_refused) at most once
+ * a minute, with how many were refused since the last report: points beyond the
+ * bucket's retention (422) come by the thousand after a long outage.
+ */
 function refusedLog(logger: Logger, clock: () => number): NonNullable<ForwarderOptions['onSetAside']> {
   let since = 0;
   let loggedAt = -Infinity;

@@ -10,7 +10,7 @@ export interface CheckpointerOptions {
    * (`wal_checkpoint(RESTART)`, which holds writers back for the few frames left).
    */
   restartFrames?: number;
-  /** Told when the worker fails; the connection then checkpoints in its own commits again. */
+  /** Told once when a checkpoint fails or the worker dies; the connection then checkpoints in its own commits again. */
   onError?: (error: Error) => void;
 }
 
@@ -72,17 +72,22 @@ export class WalCheckpointer {
     });
     // Never what keeps the process alive.
     this.worker.unref();
+    // Any failure, a checkpoint that throws or the worker dying, hands checkpoints back to the connection, once.
+    let failed = false;
     const fail = (error: Error) => {
+      if (failed || this.closing) return;
+      failed = true;
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       options.onError?.(error);
+      void this.worker.terminate();
     };
     this.worker.on('message', (m: { error?: string }) => {
-      if (m.error) options.onError?.(new Error(`WAL checkpoint failed: ${m.error}`));
+      if (m.error) fail(new Error(`WAL checkpoint failed: ${m.error}`));
     });
     this.worker.on('error', fail);
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {
-        if (!this.closing) fail(new Error(`WAL checkpointer exited with code ${code}`));
+        fail(new Error(`WAL checkpointer exited with code ${code}`));
         resolve();
       }),
     );

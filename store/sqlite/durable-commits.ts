@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
-import type { SqliteDatabase } from './database.js';
+import type Database from 'better-sqlite3';
+import type { SqliteDatabase, SqliteSynchronous } from './database.js';
 
 /** The write-ahead log could not be synced: what was committed since the last good sync may not be on disk. */
 export class WalSyncError extends Error {
@@ -15,7 +16,7 @@ type FdatasyncFn = (fd: number, done: (error: NodeJS.ErrnoException | null) => v
 export interface DurableCommitsOptions {
   /** The database file (':memory:' has nothing to sync). */
   file: string;
-  synchronous: 'full' | 'normal';
+  synchronous: SqliteSynchronous;
   /** The sync itself; tests hold or fail it to see what waits for it. Default: `fs.fdatasync`. */
   fdatasync?: FdatasyncFn;
 }
@@ -40,8 +41,8 @@ export interface DurableCommitsOptions {
  */
 export class DurableCommits {
   private readonly walFd: number | undefined;
-  private readonly relaxed: { run(): unknown } | undefined;
-  private readonly strict: { run(): unknown } | undefined;
+  private readonly relaxed: Database.Statement | undefined;
+  private readonly strict: Database.Statement | undefined;
   /** The sync under way, and the one queued behind it for commits made meanwhile. */
   private current: Promise<void> | undefined;
   private queued: Promise<void> | undefined;

@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
+import { WalCheckpointer } from '../../store/sqlite/checkpointer.js';
 import { DurableCommits } from '../../store/sqlite/durable-commits.js';
 import { openSqliteParts } from '../../store/sqlite/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
@@ -145,5 +146,18 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     const reopened = new Database(file, { readonly: true });
     expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
     reopened.close();
+  });
+
+  it('hands checkpoints back to the connection, and says so, when the worker fails', async () => {
+    const db = openDatabase({ file: join(dir, 'store.db'), synchronous: 'full' });
+    const errors: Error[] = [];
+    // A worker that cannot open its file fails at once, as one that crashed later would.
+    const checkpointer = new WalCheckpointer(db, join(dir, 'missing.db'), { onError: (e) => errors.push(e) });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+    await checkpointer.close();
+    expect(errors).toHaveLength(1);
+    db.close();
   });
 });
