@@ -2,6 +2,7 @@ import { createLogger } from '../observability/logger.js';
 import { InfluxStartupError } from '../store/influx/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { missingNodeFlags } from './node-flags.js';
 import { installShutdown } from './shutdown.js';
 
 /** `npm start`: the backend on its embedded defaults. */
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     },
     'sunshine-kitchen ready',
   );
+  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0) logger.warn({ missing }, 'node started without the server\'s V8 flags (npm start passes them); the collector will cost more under load');
   installShutdown(server.close, logger);
 }
 

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { NodeChild, spawnPinned } from './children.js';
 import { round, type DeviceCredentials, type HistoryMessage, type HistoryRequest, type LatencySummary } from './protocol.js';
-import { script, SETUP_TIMEOUT_MS, type Line, type Placement } from './scenarios.js';
+import { script, serverNodeFlags, SETUP_TIMEOUT_MS, type Line, type Placement } from './scenarios.js';
 
 const MAIN = script('../app/main.js');
 /** Start-ups timed per size; the line gives the median and the slowest. */
@@ -19,7 +19,7 @@ const START_RUNS = 3;
 async function startMain(dataDir: string, device: DeviceCredentials, core: number | undefined, profileDir?: string, name = 'main'): Promise<{ readyMs: number; acceptMs: number; rulesMs: () => Promise<number>; httpUrl: string; stop: () => Promise<void> }> {
   const t0 = performance.now();
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [];
-  const child = spawnPinned(process.execPath, [...profile, MAIN], {
+  const child = spawnPinned(process.execPath, [...serverNodeFlags(), ...profile, MAIN], {
     label: 'main',
     core,
     ipc: false,

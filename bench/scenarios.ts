@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../app/node-flags.js';
 import { NodeChild } from './children.js';
 import { benchDeviceId } from './fleet.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
@@ -89,11 +90,20 @@ export type ServerChild = NodeChild<ServerRequest, ServerMessage>;
 export type Ready = ServerMessage & { type: 'ready' };
 export type Snapshot = ServerSnapshot;
 
+/**
+ * The server's V8 flags: those `npm start` uses, or SK_BENCH_SERVER_NODE_FLAGS
+ * (space-separated; empty for Node's defaults) to compare others in the same harness.
+ */
+export function serverNodeFlags(): string[] {
+  const override = process.env.SK_BENCH_SERVER_NODE_FLAGS;
+  return override === undefined ? [...SERVER_NODE_FLAGS] : override.split(/\s+/).filter(Boolean);
+}
+
 /** Starts the real server in its own process (with the fleet provisioned) and waits until it is ready. */
 export async function startServerChild(name: string, spec: ServerSpec, placement: Placement, profileDir?: string): Promise<{ server: ServerChild; ready: Ready }> {
   mkdirSync(spec.dataDir, { recursive: true });
   // A V8 CPU profile of the server, written when it exits after a graceful close.
-  const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [])];
+  const nodeArgs = ['--expose-gc', ...serverNodeFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=server-${name}.cpuprofile`] : [])];
   const server = new NodeChild<ServerRequest, ServerMessage>('server', script('server-process.js'), [JSON.stringify(spec)], placement.serverCore, nodeArgs, true);
   try {
     return { server, ready: await server.next('ready', SETUP_TIMEOUT_MS) };

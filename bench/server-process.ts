@@ -6,6 +6,8 @@
  * server on it, then answers snapshot requests until told to close.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
@@ -77,6 +79,24 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   };
 }
 
+/**
+ * Ad hoc: SK_BENCH_ALLOC_DIR=dir samples every allocation of the server from
+ * ready to close, short-lived ones included (which `--heap-prof` drops), and
+ * writes a .heapprofile there: what the young-generation collector spends its
+ * time on. `node dist/bench/profile-summary.js <file.heapprofile>` reads it.
+ */
+async function sampleAllocations(dir: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(join(dir, `server-${process.pid}.heapprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
   const provisionStarted = performance.now();
@@ -103,9 +123,11 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger: createLogger(config.logLevel) });
   const startMs = Math.round(performance.now() - serverStarted);
 
+  const stopSampling = await sampleAllocations(process.env.SK_BENCH_ALLOC_DIR);
+
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {
-    closing ??= server.close().then(
+    closing ??= server.close().then(async () => stopSampling?.()).then(
       () => {
         if (process.connected) send({ type: 'closed' });
         process.exit(code);

@@ -1,11 +1,12 @@
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AddressGuard, addressKey, type AddressGuardOptions } from './address-guard.js';
 import { GuardedConnection } from './guarded-connection.js';
+import { DeviceAedes } from './device-aedes.js';
 import { createHooks } from './hooks.js';
 import type { BrokerPorts } from './ports.js';
 
@@ -97,7 +98,7 @@ export class DeviceBroker {
         }
       },
     });
-    this.aedes = new Aedes({
+    this.aedes = new DeviceAedes({
       ...hooks,
       authorizeForward: hooks.authorizeForward as (client: Client, packet: AedesPublishPacket) => AedesPublishPacket | null,
       connectTimeout: options.connectTimeoutMs,

@@ -103,8 +103,6 @@ export function createHooks(ctx: HookContext) {
         // The last will of a session that a newer connection of the same device replaced.
         return done(new Error('stale session'));
       }
-      // Only presence is worth retaining; a retained reading would just grow the broker's store.
-      if (topic.channel !== 'status') packet.retain = false;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // PUBACK goes out when done() is called, so done() waits until the message is durable.
       const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), dup: packet.dup === true };

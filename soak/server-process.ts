@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../app/node-flags.js';
 
 /**
  * The real server as a child process: `app/main.ts` (built, or bundled for the
@@ -42,7 +43,8 @@ export class ServerProcess {
 
   /** Starts the server and resolves once it logged that it is ready (MQTT and HTTP listening). */
   static start(options: ServerProcessOptions): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [options.entry], {
+    // The flags `npm start` runs the server with.
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, options.entry], {
       env: { PATH: process.env.PATH ?? '', SK_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

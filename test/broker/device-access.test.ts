@@ -79,6 +79,27 @@ describe('device access over real MQTT', () => {
     expect(client.connected).toBe(true);
   });
 
+  it('routes nothing a device publishes (ingest consumes it), and still routes the server\'s commands to their device', async () => {
+    const device = await server.provision();
+    const client = await connect(server.mqttUrl, device.id, device.secret);
+    await client.subscribeAsync(deviceTopic(device.id, 'commands'), { qos: 1 });
+    // A subscriber inside the server sees every topic: the hooks' ACLs do not apply to it.
+    const routed: string[] = [];
+    await new Promise<void>((resolve) =>
+      server.broker.aedes.subscribe('sk/#', (packet: { topic: string }, done: () => void) => {
+        routed.push(packet.topic);
+        done();
+      }, resolve),
+    );
+    await client.publishAsync(deviceTopic(device.id, 'telemetry'), reading(1, { temperatureC: 3.5 }), { qos: 1 });
+    await client.publishAsync(deviceTopic(device.id, 'status'), JSON.stringify({ online: true }), { qos: 1, retain: true });
+    const command = new Promise<string>((resolve) => client.once('message', (topic) => resolve(topic)));
+    server.broker.aedes.publish({ cmd: 'publish', topic: deviceTopic(device.id, 'commands'), payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => undefined);
+    expect(await command).toBe(deviceTopic(device.id, 'commands'));
+    expect(await server.store.telemetry.count(device.id)).toBe(1);
+    expect(routed).toEqual([deviceTopic(device.id, 'commands')]);
+  });
+
   it('stores a QoS 1 message resent with the same boot and seq only once', async () => {
     const device = await server.provision();
     const client = await connect(server.mqttUrl, device.id, device.secret);
