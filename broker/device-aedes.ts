@@ -11,7 +11,7 @@ type Done = (error?: Error) => void;
  * offline sessions), store it when retained, and emit `publish`. Nobody can
  * receive it: the subscribe hook lets a device subscribe to its own `commands`
  * topic only, and the hooks let a device publish to its own uplink topics only.
- * That routing was 3–4% of the server's CPU and a tenth of its allocations at
+ * That routing was 3–4% of the server's CPU and 8% of its allocations at
  * 10,000 readings/s (bench `latency`, bench/README.md "Fifth pass").
  *
  * So a publish that comes from a client (it passed `authorizePublish`) ends
