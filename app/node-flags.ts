@@ -16,9 +16,12 @@ export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64']
 
 /**
  * The flags of {@link SERVER_NODE_FLAGS} missing from a process's command line
- * (`process.execArgv`) and NODE_OPTIONS. By name: another value counts as given.
+ * (`process.execArgv`) and NODE_OPTIONS. By name (`_` or `-` alike): another
+ * value counts as given.
  */
 export function missingNodeFlags(execArgv: readonly string[], nodeOptions = ''): string[] {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)].map((flag) => flag.split('=')[0]);
-  return SERVER_NODE_FLAGS.filter((flag) => !given.includes(flag.split('=')[0]));
+  // Node takes `--max_semi_space_size` for `--max-semi-space-size` too.
+  const nameOf = (flag: string) => flag.split('=')[0]!.replaceAll('_', '-');
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)].map(nameOf);
+  return SERVER_NODE_FLAGS.filter((flag) => !given.includes(nameOf(flag)));
 }

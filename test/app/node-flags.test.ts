@@ -20,5 +20,6 @@ describe('the server\'s V8 flags', () => {
     const withOtherValues = SERVER_NODE_FLAGS.map((flag) => `${flag.split('=')[0]}=8`);
     expect(missingNodeFlags(withOtherValues)).toEqual([]);
     expect(missingNodeFlags([], ` ${withOtherValues.join('  ')} `)).toEqual([]);
+    expect(missingNodeFlags(SERVER_NODE_FLAGS.map((flag) => flag.replaceAll('-', '_').replace(/^__/, '--')))).toEqual([]);
   });
 });
