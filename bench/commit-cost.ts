@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { FIELDS_BY_KIND } from '../contracts/index.js';
 import type { IngestWrite, TelemetryRecord } from '../store/index.js';
 import { openSqliteParts } from '../store/sqlite/index.js';
+import { LatencyRecorder } from './latency.js';
 
 /**
  * What one group commit costs the event loop, through the store's real write
@@ -37,9 +38,6 @@ const LEGACY_TABLE = `
   CREATE INDEX telemetry_temperature_history ON telemetry_temperature(device_key, ts, "temperatureC");
 `;
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * (xs.length - 1))]!;
-
 async function measure(layout: 'one index per reading' | 'legacy: two indexes') {
   const dir = mkdtempSync(join(tmpdir(), 'sk-bench-commit-'));
   const parts = openSqliteParts({ file: join(dir, 'bench.sqlite'), synchronous: 'full' });
@@ -68,19 +66,20 @@ async function measure(layout: 'one index per reading' | 'legacy: two indexes') 
     for (let stored = 0; stored < STORED; stored += 10_000) {
       await parts.store.ingestSink.writeBatch(write(Array.from({ length: Math.min(10_000, STORED - stored) }, reading)));
     }
-    const times: number[] = [];
-    const loopTimes: number[] = [];
+    const times = new LatencyRecorder();
+    const loopTimes = new LatencyRecorder();
     for (let c = 0; c < COMMITS; c++) {
       const batch = write(Array.from({ length: BATCH }, reading));
       const started = performance.now();
       // The transaction runs before writeBatch returns; the WAL sync it then waits for runs off the event loop.
-      const durable = parts.store.ingestSink.writeBatch(batch);
-      loopTimes.push(performance.now() - started);
-      await durable;
-      times.push(performance.now() - started);
+      const written = parts.store.ingestSink.writeBatch(batch);
+      loopTimes.add(performance.now() - started);
+      await written;
+      times.add(performance.now() - started);
     }
     const us = (ms: number) => Math.round(ms * 1000);
-    return { layout, usPerCommit: us(mean(times)), p99Us: us(p99(times)), loopUsPerCommit: us(mean(loopTimes)), loopP99Us: us(p99(loopTimes)) };
+    const [durable, loop] = [times.summary(), loopTimes.summary()];
+    return { layout, usPerCommit: us(durable.meanMs), p99Us: us(durable.p99Ms), loopUsPerCommit: us(loop.meanMs), loopP99Us: us(loop.p99Ms) };
   } finally {
     await parts.store.close();
     rmSync(dir, { recursive: true, force: true });
