@@ -84,12 +84,14 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
  * ready to close, short-lived ones included (which `--heap-prof` drops), and
  * writes a .heapprofile there: what the young-generation collector spends its
  * time on. `node dist/bench/profile-summary.js <file.heapprofile>` reads it.
+ * SK_BENCH_ALLOC_PROMOTED=1 drops what the young generation collected, leaving
+ * what it had to copy and promote.
  */
 async function sampleAllocations(dir: string | undefined): Promise<(() => Promise<void>) | undefined> {
   if (!dir) return undefined;
   const session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.SK_BENCH_ALLOC_PROMOTED !== '1' });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     writeFileSync(join(dir, `server-${process.pid}.heapprofile`), JSON.stringify(profile));

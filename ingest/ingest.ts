@@ -95,7 +95,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private async process(msg: DeviceMessage): Promise<IngestOutcome> {
     const { metrics } = this.options;
     metrics.messagesReceived.inc({ channel: msg.channel });
-    const device = await this.directory.get(msg.deviceId);
+    const device = this.directory.cached(msg.deviceId) ?? (await this.directory.get(msg.deviceId));
     const { maxFutureSkewMs, maxLiveLagMs, rawRetentionMs } = this.options;
     const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs, maxLiveLagMs, rawRetentionMs });
     const { write } = decoded;
@@ -105,15 +105,16 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const result = empty ? { readingsInserted: [], findingsInserted: [] } : await this.committer.submit(write);
 
     let stored = 0;
-    write.readings.forEach((record, i) => {
-      if (!result.readingsInserted[i]) return;
+    for (let i = 0; i < write.readings.length; i++) {
+      if (!result.readingsInserted[i]) continue;
+      const record = write.readings[i]!;
       stored++;
       this.latest.offer(record);
       this.emit('reading:stored', record, device!.siteId);
-    });
-    write.findings.forEach((finding, i) => {
-      if (result.findingsInserted[i]) this.emit('finding:stored', finding, device!.siteId);
-    });
+    }
+    for (let i = 0; i < write.findings.length; i++) {
+      if (result.findingsInserted[i]) this.emit('finding:stored', write.findings[i]!, device!.siteId);
+    }
     // One message carries readings of one device, so of one kind: one counter update.
     if (stored > 0) metrics.readingsStored.inc({ kind: device!.kind }, stored);
     const duplicates = write.readings.length - stored;

@@ -232,6 +232,13 @@ export class AnomalyDetector {
     return { score: 0, signal: null, direction: null, evidence: { level_shift: 0, drift: 0, cycling: 0, flatline: 0 } };
   }
 
+  private static quietInto(out: Explanation): void {
+    out.score = 0;
+    out.signal = null;
+    out.direction = null;
+    for (const name of ANOMALY_SIGNALS) out.evidence[name] = 0;
+  }
+
   /** True once the warm-up is over and scores mean something. */
   get warm(): boolean {
     return this.s.n >= this.warmupReadings && this.s.tLast - this.s.t0 >= this.warmupMs;
@@ -306,28 +313,31 @@ export class AnomalyDetector {
     const clipped = warm ? Math.min(sq, DIFF_WINSOR * Math.max(s.diffL, this.minScale * this.minScale)) : sq;
     s.diffL += aL * (clipped - s.diffL);
 
-    this.last = warm ? this.explainNow() : AnomalyDetector.quiet();
+    if (warm) this.explainInto(this.last);
+    else AnomalyDetector.quietInto(this.last);
     s.score = this.last.score;
     return s.score;
   }
 
   /** Advances the four CUSUMs and, when an excursion ends without alarming, learns its size. */
   private cusums(z: number, zM: number, stepMin: number, warm: boolean): void {
+    this.cusum('cLu', 'pLu', 'rLu', z - LEVEL_SLACK, stepMin, warm);
+    this.cusum('cLd', 'pLd', 'rLd', -z - LEVEL_SLACK, stepMin, warm);
+    this.cusum('cDu', 'pDu', 'rDu', zM - DRIFT_SLACK, stepMin, warm);
+    this.cusum('cDd', 'pDd', 'rDd', -zM - DRIFT_SLACK, stepMin, warm);
+  }
+
+  /** One CUSUM step of `excess` (the statistic minus its slack) over `stepMin` minutes. */
+  private cusum(c: 'cLu' | 'cLd' | 'cDu' | 'cDd', p: 'pLu' | 'pLd' | 'pDu' | 'pDd', r: 'rLu' | 'rLd' | 'rDu' | 'rDd', excess: number, stepMin: number, warm: boolean): void {
     const s = this.s;
-    const run = (c: 'cLu' | 'cLd' | 'cDu' | 'cDd', p: 'pLu' | 'pLd' | 'pDu' | 'pDd', r: 'rLu' | 'rLd' | 'rDu' | 'rDd', x: number, slack: number) => {
-      s[c] = Math.max(0, s[c] + (x - slack) * stepMin);
-      s[p] = Math.max(s[p], s[c]);
-      if (s[c] === 0 && s[p] > 0) {
-        // The excursion is over: it was survivable, so it teaches what is normal here, but by at
-        // most LEARN_GROWTH at a time, so a fault that ended does not blind the detector.
-        s[r] = learn(s[r], s[p], warm);
-        s[p] = 0;
-      }
-    };
-    run('cLu', 'pLu', 'rLu', z, LEVEL_SLACK);
-    run('cLd', 'pLd', 'rLd', -z, LEVEL_SLACK);
-    run('cDu', 'pDu', 'rDu', zM, DRIFT_SLACK);
-    run('cDd', 'pDd', 'rDd', -zM, DRIFT_SLACK);
+    s[c] = Math.max(0, s[c] + excess * stepMin);
+    s[p] = Math.max(s[p], s[c]);
+    if (s[c] === 0 && s[p] > 0) {
+      // The excursion is over: it was survivable, so it teaches what is normal here, but by at
+      // most LEARN_GROWTH at a time, so a fault that ended does not blind the detector.
+      s[r] = learn(s[r], s[p], warm);
+      s[p] = 0;
+    }
   }
 
   /**
@@ -362,7 +372,8 @@ export class AnomalyDetector {
     s.runExtT = t;
   }
 
-  private explainNow(): Explanation {
+  /** Writes what the state says now into `out` (in place: this runs on every reading of every device). */
+  private explainInto(out: Explanation): void {
     const s = this.s;
     const k = this.strictness;
     const up = s.cLu / s.rLu >= s.cLd / s.rLd;
@@ -376,12 +387,17 @@ export class AnomalyDetector {
     const flat = Math.max(0, diffCollapse, levelCollapse) / k;
     const runMinutes = s.runDir === 0 ? 0 : (s.runExtT - s.runStart) / MINUTE;
     const cycling = runMinutes / ((s.runDir > 0 ? s.rRu : s.rRd) * RUN_MARGIN * k);
-    const evidence: Record<AnomalySignal, number> = { level_shift: level, drift, cycling, flatline: flat };
+    const evidence = out.evidence;
+    evidence.level_shift = level;
+    evidence.drift = drift;
+    evidence.cycling = cycling;
+    evidence.flatline = flat;
     let signal: AnomalySignal = 'level_shift';
     for (const name of ANOMALY_SIGNALS) if (evidence[name] > evidence[signal]) signal = name;
-    const direction =
+    out.direction =
       signal === 'level_shift' ? (up ? 'up' : 'down') : signal === 'drift' ? (driftUp ? 'up' : 'down') : signal === 'cycling' ? (s.runDir > 0 ? 'up' : 'down') : null;
-    return { score: scoreOf(evidence[signal]), signal, direction, evidence };
+    out.signal = signal;
+    out.score = scoreOf(evidence[signal]);
   }
 
   /** What the latest score was made of. */
@@ -403,7 +419,8 @@ export class AnomalyDetector {
     const record = state as Record<string, unknown>;
     if (!STATE_KEYS.every((k) => typeof record[k] === 'number' && Number.isFinite(record[k]))) return false;
     this.s = Object.fromEntries(STATE_KEYS.map((k) => [k, record[k]])) as unknown as DetectorState;
-    this.last = this.s.n > 0 && this.warm ? this.explainNow() : AnomalyDetector.quiet();
+    if (this.s.n > 0 && this.warm) this.explainInto(this.last);
+    else AnomalyDetector.quietInto(this.last);
     return true;
   }
 }

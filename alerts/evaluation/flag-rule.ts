@@ -60,7 +60,10 @@ export class FlagRule implements Rule {
     s.lastTs = record.ts;
     if (!on) {
       const was = s.active ? (s.countFrom ?? s.since ?? record.ts) : undefined;
-      this.state = { lastTs: record.ts, since: null, countFrom: null, active: false };
+      // In place, like ThresholdRule: nothing allocated per reading that outlives the young generation.
+      s.since = null;
+      s.countFrom = null;
+      s.active = false;
       if (was === undefined) return undefined;
       const message = `${this.spec.what} ended after ${minutesText(record.ts - was)}`;
       return condition(this.id, false, this.spec.severity, record.ts, message, this.extra(record.ts, was));

@@ -65,6 +65,15 @@ export class ThresholdRule implements Rule {
     return { lastTs: null, startTs: null, criticalTs: null, peak: null, active: false, severity };
   }
 
+  /** Ends any excursion in place, keeping `lastTs`. */
+  private static reset(s: State, severity: Severity): void {
+    s.startTs = null;
+    s.criticalTs = null;
+    s.peak = null;
+    s.active = false;
+    s.severity = severity;
+  }
+
   private beyond(v: number, limit: number): boolean {
     const { direction, inclusive } = this.spec;
     if (direction === 'above') return inclusive ? v >= limit : v > limit;
@@ -85,7 +94,9 @@ export class ThresholdRule implements Rule {
     const inside = direction === 'above' ? v <= limit - deadband : v >= limit + deadband;
     if (inside) {
       const was = s.active ? { startTs: s.startTs ?? ts, severity: s.severity, peak: s.peak } : undefined;
-      this.state = { ...ThresholdRule.initial(this.spec.severity), lastTs: ts };
+      // In place: the common reading (within the limit) then allocates nothing. Per-device state
+      // replaced on every reading outlives the young generation and makes each collection slower.
+      ThresholdRule.reset(s, this.spec.severity);
       if (!was) return undefined;
       const message = `${this.spec.label} back to ${v} ${this.spec.unit}, within ${limit} ${this.spec.unit} after ${minutesText(ts - was.startTs)}`;
       return condition(this.id, false, was.severity, ts, message, { value: v, limit, detail: this.detail(ts, was.startTs, was.peak) });
