@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Condition, DeviceId, PresenceChange, SiteId } from '../contracts/index.js';
+import type { Condition, DeviceId, PresenceChange, Site, SiteId } from '../contracts/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, RuleStateStore, TelemetryRecord } from '../store/index.js';
 import type { RuleTarget } from './evaluation/rule.js';
@@ -47,8 +47,14 @@ export interface AlertEngineOptions {
   registrySyncMs?: number;
 }
 
-/** Evaluators built between two yields to the event loop while syncing with the registry. */
-const SYNC_SLICE = 1_000;
+/** Devices read from the registry per page while syncing; a page is one short query. */
+const SYNC_PAGE = 1_000;
+/**
+ * Evaluators built between two yields to the event loop while syncing: building
+ * one (its rules, its saved state) takes some 30-50 µs, so a slice holds the loop
+ * for about 10 ms.
+ */
+const SYNC_SLICE = 250;
 /** Devices whose time-driven rules are checked between two yields: a tick of 150,000 devices must not hold up ingest. */
 const TICK_SLICE = 5_000;
 /**
@@ -75,7 +81,8 @@ export class AlertEngine {
   private readonly entries = new Map<DeviceId, Entry>();
   /** Devices whose evaluator is being built; events for them wait in order behind it. */
   private readonly building = new Map<DeviceId, Promise<Entry | undefined>>();
-  private saved = new Map<DeviceId, unknown>();
+  /** State of devices being rebuilt after a reconfiguration, until the rebuild takes it. */
+  private readonly kept = new Map<DeviceId, unknown>();
   private readonly timers: NodeJS.Timeout[] = [];
   private ticking: Promise<void> = Promise.resolve();
   private saving: Promise<void> = Promise.resolve();
@@ -89,27 +96,34 @@ export class AlertEngine {
   constructor(private readonly options: AlertEngineOptions) {}
 
   /**
-   * Restores saved state and starts listening, then builds an evaluator for every
-   * active device (so silence is noticed too) in the background, in slices that let
-   * the event loop breathe: with a city's 150,000 devices that takes seconds, and
-   * devices need not wait for it to connect. A device that reports before its turn
-   * gets its evaluator at once (events wait in order behind it, see withEntry).
+   * Starts listening to ingest. A device's evaluator is built, with its saved
+   * state, when it first reports (events wait in order behind it, see withEntry)
+   * or when {@link watchFleet} reaches it, whichever comes first.
    */
   async start(): Promise<void> {
     const { source, lifecycle } = this.options;
     await lifecycle.start();
-    this.saved = await this.options.ruleState.loadStates();
     source.on('reading:stored', this.onReading);
     source.on('device:presence', this.onPresence);
     source.on('finding:stored', this.onFinding);
     this.started = true;
+    if (this.options.tickMs > 0) this.every(this.options.tickMs, () => this.tick());
+    if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
+  }
+
+  /**
+   * Builds an evaluator for every active device (so silence is noticed too) in the
+   * background, page by page and in slices that let the event loop breathe: with
+   * a city's 150,000 devices that takes seconds. The server calls this once it
+   * accepts devices, so start-up does not wait for it; without the call, the
+   * first tick starts it.
+   */
+  watchFleet(): void {
     const began = performance.now();
-    void this.syncRegistry().then(
+    this.syncRegistry().then(
       () => this.options.logger.info({ devices: this.entries.size, ms: Math.round(performance.now() - began) }, 'alert rules built for every device'),
       (error: unknown) => this.options.logger.error({ err: error }, 'could not build the rules of every device; the next tick tries again'),
     );
-    if (this.options.tickMs > 0) this.every(this.options.tickMs, () => this.tick());
-    if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
   }
 
   /** Checks time-driven rules and escalations now (the timer calls this; tests call it with a controlled clock). */
@@ -147,7 +161,7 @@ export class AlertEngine {
       // A sync under way holds an older view of this device: it must leave it to us.
       this.changedDuringSync?.add(id);
       const old = this.entries.get(id);
-      if (old) this.saved.set(id, old.evaluator.snapshot());
+      if (old) this.kept.set(id, old.evaluator.snapshot());
       this.entries.delete(id);
       const device = await this.options.registry.getDevice(id);
       const site = device && (await this.options.registry.getSite(device.siteId));
@@ -174,18 +188,31 @@ export class AlertEngine {
     const changed = (this.changedDuringSync = new Set<DeviceId>());
     const before = new Set(this.entries.keys());
     try {
-      const sites = new Map((await registry.listSites()).map((s) => [s.id, s]));
+      // Sites as the devices name them: a city has tens of thousands, and listing them all held the loop.
+      const sites = new Map<SiteId, Site | undefined>();
+      const siteOf = async (id: SiteId) => {
+        if (!sites.has(id)) sites.set(id, await registry.getSite(id));
+        return sites.get(id);
+      };
       const watched = new Set<DeviceId>();
       let built = 0;
-      for (const device of await registry.listDevices()) {
-        if (this.closing) return;
-        const site = sites.get(device.siteId);
-        if (device.revokedAt !== null || !site?.active) continue;
-        watched.add(device.id);
-        if (this.entries.has(device.id) || this.building.has(device.id) || changed.has(device.id)) continue;
-        await this.build({ device, site });
-        // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
-        if (++built % SYNC_SLICE === 0) await yieldToEventLoop();
+      let after: DeviceId | undefined;
+      for (;;) {
+        // Page by page: listing 150,000 devices in one query held the loop for half a second, every minute.
+        const page = await registry.listDevices({ ...(after === undefined ? {} : { after }), limit: SYNC_PAGE });
+        for (const device of page) {
+          if (this.closing) return;
+          const site = await siteOf(device.siteId);
+          if (device.revokedAt !== null || !site?.active) continue;
+          watched.add(device.id);
+          if (this.entries.has(device.id) || this.building.has(device.id) || changed.has(device.id)) continue;
+          await this.build({ device, site });
+          // Building is synchronous work: yield now and then, or 150,000 devices would hold the loop for seconds.
+          if (++built % SYNC_SLICE === 0) await yieldToEventLoop();
+        }
+        if (page.length < SYNC_PAGE) break;
+        after = page[page.length - 1]!.id;
+        await yieldToEventLoop();
       }
       for (const id of before) if (!watched.has(id) && !changed.has(id)) this.entries.delete(id);
     } finally {
@@ -293,13 +320,18 @@ export class AlertEngine {
     return work;
   }
 
+  /**
+   * Builds a device's evaluator with its state: the one kept when it was
+   * reconfigured, else the one saved in the store. Only store calls happen in
+   * between (no I/O wait), so no event for the device can run before it is in
+   * `entries`.
+   */
   private async build(target: RuleTarget): Promise<Entry> {
+    const id = target.device.id;
     const evaluator = await this.options.createEvaluator(target);
-    const state = this.saved.get(target.device.id);
-    if (state !== undefined) {
-      evaluator.restore(state);
-      this.saved.delete(target.device.id);
-    }
+    const state = this.kept.has(id) ? this.kept.get(id) : await this.options.ruleState.loadState(id);
+    this.kept.delete(id);
+    if (state !== undefined) evaluator.restore(state);
     const entry: Entry = { evaluator, siteId: target.site.id, dirty: false };
     this.entries.set(target.device.id, entry);
     // Presence as the registry knows it (at start: offline since the restart, until the device reconnects).

@@ -150,6 +150,8 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     mqttListening = true;
     await api.listen({ host: config.http.host, port: config.http.port });
     opened.startJobs();
+    // After the listeners: devices are accepted while the rules of the whole fleet are built.
+    alerting.engine.watchFleet();
     const http = api.server.address() as AddressInfo;
     const addresses = { ...brokerAddresses, http };
     const hostOf = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);

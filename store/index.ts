@@ -60,6 +60,16 @@ export interface NewDevice {
 /** Result of checking a device's MQTT credentials. Unknown devices are `denied`, like wrong secrets. */
 export type DeviceAuthResult = 'ok' | 'denied' | 'revoked' | 'site_inactive';
 
+/** Which devices {@link RegistryStore.listDevices} returns. */
+export interface DeviceFilter {
+  siteId?: SiteId;
+  scope?: SiteScope;
+  /** Only devices whose id sorts after this one. */
+  after?: DeviceId;
+  /** At most this many. */
+  limit?: number;
+}
+
 /** Regions, sites and devices. */
 export interface RegistryStore {
   /** Creates or renames a region. Throws {@link RegistryError} if the parent or level does not fit the tree. */
@@ -74,8 +84,12 @@ export interface RegistryStore {
   /** Registers a device with its MQTT secret; only a salted hash of the secret is kept. */
   createDevice(device: NewDevice, secret: string, at: number): Promise<Device>;
   getDevice(id: DeviceId): Promise<Device | undefined>;
-  /** Devices, optionally of one site, and only those whose site is inside a caller's scope. */
-  listDevices(filter?: { siteId?: SiteId; scope?: SiteScope }): Promise<Device[]>;
+  /**
+   * Devices in id order, optionally of one site, and only those whose site is
+   * inside a caller's scope. `after` and `limit` page through them: the devices
+   * with an id after `after`, at most `limit` of them.
+   */
+  listDevices(filter?: DeviceFilter): Promise<Device[]>;
   /** Refuses the device from now on; its secret stays refused even if rotated. */
   revokeDevice(id: DeviceId, at: number): Promise<void>;
   /** Replaces the device's secret (only its hash is kept); the old one stops working at once. */
@@ -325,8 +339,12 @@ export type RuleTargetRef = { kind: 'site'; id: SiteId } | { kind: 'device'; id:
  * rule overrides. Both are opaque JSON to the store.
  */
 export interface RuleStateStore {
-  /** Saved state of every device that has one. */
-  loadStates(): Promise<Map<DeviceId, unknown>>;
+  /**
+   * The saved state of one device, or undefined if it has none. One device at a
+   * time: the engine builds 150,000 devices' rules in the background, and reading
+   * every state at once held start-up for the whole fleet's JSON.
+   */
+  loadState(deviceId: DeviceId): Promise<unknown>;
   /** Upserts device states, in one transaction. */
   saveStates(states: ReadonlyArray<{ deviceId: DeviceId; state: unknown }>, at: number): Promise<void>;
   getOverrides(target: RuleTargetRef): Promise<unknown>;

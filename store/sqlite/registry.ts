@@ -8,7 +8,7 @@ import {
   type Site,
 } from '../../contracts/index.js';
 import { hashDeviceSecret, verifyDeviceSecret } from '../device-credentials.js';
-import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type PresenceUpdate, type RegistryStore, type SiteScope } from '../index.js';
+import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type DeviceFilter, type PresenceUpdate, type RegistryStore, type SiteScope } from '../index.js';
 import type { SqliteDatabase } from './database.js';
 import { scopeCondition } from './scope-sql.js';
 
@@ -93,8 +93,9 @@ export class SqliteRegistry implements RegistryStore {
            address = excluded.address, timezone = excluded.timezone, active = excluded.active`,
       ),
       device: db.prepare<[string], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`),
-      devices: db.prepare<[], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices ORDER BY id`),
-      devicesOfSite: db.prepare<[string], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE site_id = ? ORDER BY id`),
+      // LIMIT -1 is no limit; '' sorts before every id.
+      devices: db.prepare<[string, number], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id > ? ORDER BY id LIMIT ?`),
+      devicesOfSite: db.prepare<[string, string, number], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE site_id = ? AND id > ? ORDER BY id LIMIT ?`),
       insertDevice: db.prepare(
         `INSERT INTO devices (id, site_id, kind, label, profile, expected_interval_s, secret_salt, secret_hash, created_at)
          VALUES (@id, @siteId, @kind, @label, @profile, @expectedIntervalS, @salt, @hash, @createdAt)`,
@@ -190,22 +191,24 @@ export class SqliteRegistry implements RegistryStore {
     return row && toDevice(row);
   }
 
-  async listDevices(filter: { siteId?: string; scope?: SiteScope } = {}): Promise<Device[]> {
+  async listDevices(filter: DeviceFilter = {}): Promise<Device[]> {
+    const after = filter.after ?? '';
+    const limit = filter.limit ?? -1;
     if (filter.scope === undefined || filter.scope.kind === 'all') {
-      const rows = filter.siteId === undefined ? this.stmt.devices.all() : this.stmt.devicesOfSite.all(filter.siteId);
+      const rows = filter.siteId === undefined ? this.stmt.devices.all(after, limit) : this.stmt.devicesOfSite.all(filter.siteId, after, limit);
       return rows.map(toDevice);
     }
     const scope = scopeCondition(filter.scope);
-    const where = [scope.sql];
-    const params: Record<string, string> = { ...scope.params };
+    const where = [scope.sql, 'd.id > @after'];
+    const params: Record<string, string | number> = { ...scope.params, after, limit };
     if (filter.siteId !== undefined) {
       where.push('d.site_id = @siteId');
       params.siteId = filter.siteId;
     }
     const columns = DEVICE_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const sql = `SELECT ${columns} FROM devices d JOIN sites s ON s.id = d.site_id JOIN regions r ON r.id = s.region_id
-                 WHERE ${where.join(' AND ')} ORDER BY d.id`;
-    return this.db.prepare<[Record<string, string>], DeviceRow>(sql).all(params).map(toDevice);
+                 WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limit`;
+    return this.db.prepare<[Record<string, string | number>], DeviceRow>(sql).all(params).map(toDevice);
   }
 
   async revokeDevice(id: string, at: number): Promise<void> {

@@ -15,7 +15,7 @@ export class SqliteRuleState implements RuleStateStore {
 
   constructor(db: SqliteDatabase) {
     this.stmt = {
-      all: db.prepare<[], { device_id: string; state: string }>('SELECT device_id, state FROM rule_state'),
+      one: db.prepare<[string], { state: string }>('SELECT state FROM rule_state WHERE device_id = ?'),
       save: db.prepare(
         `INSERT INTO rule_state (device_id, state, saved_at) VALUES (?, ?, ?)
          ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
@@ -32,8 +32,9 @@ export class SqliteRuleState implements RuleStateStore {
     });
   }
 
-  async loadStates(): Promise<Map<string, unknown>> {
-    return new Map(this.stmt.all.all().map((r) => [r.device_id, JSON.parse(r.state) as unknown]));
+  async loadState(deviceId: string): Promise<unknown> {
+    const row = this.stmt.one.get(deviceId);
+    return row === undefined ? undefined : (JSON.parse(row.state) as unknown);
   }
 
   async saveStates(states: ReadonlyArray<{ deviceId: string; state: unknown }>, at: number): Promise<void> {

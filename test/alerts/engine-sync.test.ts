@@ -20,7 +20,7 @@ const device = (id: string): Device => ({
   presenceChangedAt: null,
 });
 
-/** An evaluator that counts the readings it saw, so a rebuilt one (its state lost) shows. */
+/** An evaluator that counts the readings it saw (and restores the count), so a rebuilt one (its state lost) shows. */
 function countingEvaluator(): DeviceEvaluator {
   let readings = 0;
   return {
@@ -28,7 +28,7 @@ function countingEvaluator(): DeviceEvaluator {
     presence: () => [],
     tick: () => [],
     snapshot: () => ({ readings }),
-    restore: () => undefined,
+    restore: (state) => void (readings = (state as { readings: number }).readings),
     insights: () => ({ readings }),
   };
 }
@@ -42,17 +42,28 @@ const turns = async (n: number) => {
  * An engine over a registry that lists `listed` (and can also find `extra`), with
  * counting evaluators and no timers; `saveStates` receives what each flush writes.
  */
-function engineOver(listed: Device[], extra: Device[] = [], saveStates: (states: Array<{ deviceId: string }>) => void = () => undefined) {
+function engineOver(
+  listed: Device[],
+  extra: Device[] = [],
+  saveStates: (states: Array<{ deviceId: string }>) => void = () => undefined,
+  stored: Map<string, unknown> = new Map(),
+) {
   const source = new EventEmitter();
+  const pages: Array<{ after?: string; limit?: number }> = [];
   const engine = new AlertEngine({
     source,
     registry: {
       listSites: async () => [site],
-      listDevices: async () => listed,
+      // In id order and paged, like the store.
+      listDevices: async (filter: { after?: string; limit?: number } = {}) => {
+        pages.push(filter);
+        const { after = '', limit = Infinity } = filter;
+        return [...listed].sort((a, b) => (a.id < b.id ? -1 : 1)).filter((d) => d.id > after).slice(0, limit);
+      },
       getDevice: async (id: string) => [...listed, ...extra].find((d) => d.id === id),
       getSite: async () => site,
     },
-    ruleState: { loadStates: async () => new Map(), saveStates: async (states: Array<{ deviceId: string }>) => saveStates(states) },
+    ruleState: { loadState: async (id: string) => stored.get(id), saveStates: async (states: Array<{ deviceId: string }>) => saveStates(states) },
     lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
     createEvaluator: async () => countingEvaluator(),
     logger: createLogger('silent'),
@@ -60,7 +71,7 @@ function engineOver(listed: Device[], extra: Device[] = [], saveStates: (states:
     tickMs: 0,
     stateFlushMs: 0,
   } as unknown as AlertEngineOptions);
-  return { source, engine };
+  return { source, engine, pages };
 }
 
 describe('alert engine start-up sync', () => {
@@ -71,6 +82,7 @@ describe('alert engine start-up sync', () => {
     const { source, engine } = engineOver(listed, [late]);
 
     await engine.start();
+    engine.watchFleet();
     // The sync has not finished: a device it did not list reports and gets its rules on the spot.
     expect(engine.insights('fridge-2499')).toBeUndefined();
     source.emit('reading:stored', reading(late.id), site.id);
@@ -84,12 +96,57 @@ describe('alert engine start-up sync', () => {
   });
 });
 
+describe('alert engine fleet watch', () => {
+  it('builds nothing until it is asked to watch the fleet (the server asks once it accepts devices); a device that reports is built on the spot', async () => {
+    const { source, engine, pages } = engineOver([device('fridge-1'), device('fridge-2')]);
+    await engine.start();
+    await turns(5);
+    expect(pages).toEqual([]);
+    expect(engine.insights('fridge-1')).toBeUndefined();
+
+    source.emit('reading:stored', reading('fridge-2'), site.id);
+    await turns(2);
+    expect(engine.insights('fridge-2')).toEqual({ readings: 1 });
+    engine.watchFleet();
+    await turns(5);
+    expect(engine.insights('fridge-1')).toEqual({ readings: 0 });
+    expect(engine.insights('fridge-2')).toEqual({ readings: 1 });
+    await engine.close();
+  });
+
+  it('reads the registry a page at a time and gives each device the state saved in the store, whether the sync or a reading builds it', async () => {
+    const listed = Array.from({ length: 2_300 }, (_, i) => device(`fridge-${String(i).padStart(4, '0')}`));
+    const stored = new Map<string, unknown>([
+      ['fridge-0003', { readings: 5 }],
+      ['fridge-2299', { readings: 7 }],
+    ]);
+    const { source, engine, pages } = engineOver(listed, [], undefined, stored);
+    await engine.start();
+    // Before the sync reaches it: built for its reading, with its saved count.
+    source.emit('reading:stored', reading('fridge-2299'), site.id);
+    await turns(1);
+    engine.watchFleet();
+    await turns(40);
+
+    // Each page starts after the last id of the one before, and the pages cover the registry once.
+    const limit = pages[0]!.limit!;
+    expect(limit).toBeLessThan(listed.length);
+    const starts = Array.from({ length: Math.floor(listed.length / limit) + 1 }, (_, i) => (i === 0 ? undefined : listed[i * limit - 1]!.id));
+    expect(pages).toEqual(starts.map((after) => (after === undefined ? { limit } : { after, limit })));
+    expect(engine.insights('fridge-0003')).toEqual({ readings: 5 });
+    expect(engine.insights('fridge-2299')).toEqual({ readings: 8 });
+    expect(engine.insights('fridge-1500')).toEqual({ readings: 0 });
+    await engine.close();
+  });
+});
+
 describe('alert engine state flush', () => {
   it('saves the state of devices that had events since the last flush, not the whole fleet after every tick', async () => {
     const devices = Array.from({ length: 50 }, (_, i) => device(`fridge-${i}`));
     const saved: string[][] = [];
     const { source, engine } = engineOver(devices, [], (states) => saved.push(states.map((s) => s.deviceId)));
     await engine.start();
+    engine.watchFleet();
     await turns(20);
     await engine.saveState();
     saved.length = 0;
@@ -106,6 +163,7 @@ describe('alert engine state flush', () => {
     const saved: Array<{ deviceId: string; state: unknown }[]> = [];
     const { source, engine } = engineOver(devices, [], (states) => saved.push(states as { deviceId: string; state: unknown }[]));
     await engine.start();
+    engine.watchFleet();
     await turns(20);
     for (const d of devices) source.emit('reading:stored', reading(d.id), site.id);
 

@@ -187,7 +187,9 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       await store.ruleState.setOverrides({ kind: 'device', id: 'd-1' }, { battery: { lowPct: 15 } }, T0);
       await store.ruleState.setOverrides({ kind: 'device', id: 'd-1' }, null, T0);
       const reopened = handle.reopen ? await handle.reopen() : store;
-      expect(await reopened.ruleState.loadStates()).toEqual(new Map<string, unknown>([['d-1', { temperature_high: { since: T0 + 1 } }], ['d-2', [1, 2]]]));
+      expect(await reopened.ruleState.loadState('d-1')).toEqual({ temperature_high: { since: T0 + 1 } });
+      expect(await reopened.ruleState.loadState('d-2')).toEqual([1, 2]);
+      expect(await reopened.ruleState.loadState('d-3')).toBeUndefined();
       expect(await reopened.ruleState.getOverrides({ kind: 'site', id: 'site-ft' })).toEqual({ profiles: { chilled: { max: 6 } } });
       expect(await reopened.ruleState.getOverrides({ kind: 'device', id: 'd-1' })).toBeUndefined();
       // The same id as a site and as a device are different targets.

@@ -9,6 +9,7 @@ import {
   type QuarantineEntry,
   type RegistryErrorCode,
   type RegistryStore,
+  type SiteScope,
   type Store,
   type TelemetryRecord,
 } from '../../store/index.js';
@@ -267,6 +268,25 @@ export function describeStoreContract(
         expect(ids(await store.registry.listDevices({ siteId: 'site-ft' }))).toEqual(['fridge-1']);
         expect(ids(await store.registry.listDevices())).toEqual(['cam-1', 'fridge-1']);
         expect(await store.registry.getDevice('ghost')).toBeUndefined();
+      });
+
+      test('pages through devices in id order with after and limit, with or without a site or a scope', async () => {
+        await seedTree(store.registry);
+        for (const id of ['d-5', 'd-1', 'd-4', 'd-2', 'd-3']) await store.registry.createDevice(newDevice(id, id === 'd-3' ? 'site-xm' : 'site-ft'), 'pw', T0);
+        const pages = async (filter: { siteId?: string; scope?: SiteScope }, limit: number) => {
+          const out: string[][] = [];
+          let after: string | undefined;
+          for (;;) {
+            const page = ids(await store.registry.listDevices({ ...filter, ...(after === undefined ? {} : { after }), limit }));
+            if (page.length === 0) return out;
+            out.push(page);
+            after = page[page.length - 1];
+          }
+        };
+        expect(await pages({}, 2)).toEqual([['d-1', 'd-2'], ['d-3', 'd-4'], ['d-5']]);
+        expect(await pages({ siteId: 'site-ft' }, 3)).toEqual([['d-1', 'd-2', 'd-4'], ['d-5']]);
+        expect(await pages({ scope: { kind: 'sites', siteIds: ['site-ft', 'site-xm'] } }, 4)).toEqual([['d-1', 'd-2', 'd-3', 'd-4'], ['d-5']]);
+        expect(ids(await store.registry.listDevices({ after: 'd-3' }))).toEqual(['d-4', 'd-5']);
       });
 
       test('refuses a duplicate device with device_exists and keeps the first one and its secret', async () => {
