@@ -47,10 +47,10 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const rollups = new Rollups(db, options.rollups);
   const telemetry = new SqliteTelemetry(db, keys, commits, rollups);
   const store: Store = {
-    registry: new SqliteRegistry(db),
+    registry: new SqliteRegistry(db, commits),
     alerts: new SqliteAlerts(db),
     overview: new SqliteOverview(db),
-    ruleState: new SqliteRuleState(db),
+    ruleState: new SqliteRuleState(db, commits),
     telemetry,
     ingestSink: telemetry,
     quarantine: new SqliteQuarantine(db),

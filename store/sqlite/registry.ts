@@ -10,6 +10,7 @@ import {
 import { hashDeviceSecret, verifyDeviceSecret } from '../device-credentials.js';
 import { RegistryError, type DeviceAuthResult, type NewDevice, type NewRegion, type NewSite, type DeviceFilter, type PresenceUpdate, type RegistryStore, type SiteScope } from '../index.js';
 import type { SqliteDatabase } from './database.js';
+import type { DurableCommits } from './durable-commits.js';
 import { scopeCondition } from './scope-sql.js';
 
 interface RegionRow {
@@ -68,10 +69,14 @@ const DEVICE_COLUMNS = 'key, id, site_id, kind, label, profile, expected_interva
 export class SqliteRegistry implements RegistryStore {
   private readonly stmt;
 
-  private readonly presenceChanges: (changes: readonly PresenceUpdate[]) => boolean[];
+  private readonly presenceChanges: (changes: readonly PresenceUpdate[]) => Promise<boolean[]>;
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.presenceChanges = db.transaction((changes: readonly PresenceUpdate[]) => changes.map((c) => this.presenceChange(c)));
+  /** @param commits presence batches commit through it: a fleet reconnecting is many of them, and none holds the loop for its sync. */
+  constructor(
+    private readonly db: SqliteDatabase,
+    commits: DurableCommits,
+  ) {
+    this.presenceChanges = commits.transaction((changes: readonly PresenceUpdate[]) => changes.map((c) => this.presenceChange(c)));
     this.stmt = {
       region: db.prepare<[string], RegionRow>('SELECT * FROM regions WHERE id = ?'),
       regions: db.prepare<[], RegionRow>('SELECT * FROM regions ORDER BY path'),

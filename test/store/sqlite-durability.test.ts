@@ -8,6 +8,8 @@ import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.j
 import { WalCheckpointer } from '../../store/sqlite/checkpointer.js';
 import { DurableCommits } from '../../store/sqlite/durable-commits.js';
 import { openSqliteParts } from '../../store/sqlite/index.js';
+import { SqliteRegistry } from '../../store/sqlite/registry.js';
+import { SqliteRuleState } from '../../store/sqlite/rule-state.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import { newDevice, seedTree, T0 } from './store-contract.js';
 
@@ -98,6 +100,31 @@ describe('SQLite durable commits: acknowledged only after the WAL is synced, wit
     expect(count()).toBe(0);
     expect(sync.calls).toHaveLength(0);
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('saves rule state and presence batches without syncing on the event loop, and resolves them only once synced', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const registry = new SqliteRegistry(db, commits);
+    await seedTree(registry);
+    await registry.createDevice(newDevice('fridge-1', 'site-ft'), 'pw', T0);
+    const ruleState = new SqliteRuleState(db, commits);
+
+    const saving = ruleState.saveStates([{ deviceId: 'fridge-1', state: { door_open: { since: T0 } } }], T0);
+    const presence = registry.setPresenceMany([{ id: 'fridge-1', online: true, at: T0 }]);
+    // Committed (readable at once), at NORMAL, with the one sync on the thread pool still held.
+    expect(await ruleState.loadState('fridge-1')).toEqual({ door_open: { since: T0 } });
+    expect((await registry.getDevice('fridge-1'))!.online).toBe(true);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(sync.calls).toHaveLength(1);
+    expect(await settled(saving)).toBe('pending');
+    expect(await settled(presence)).toBe('pending');
+
+    await sync.release();
+    await sync.release();
+    await expect(saving).resolves.toBeUndefined();
+    await expect(presence).resolves.toEqual([true]);
+    await commits.close();
   });
 
   it('after a failed sync refuses to acknowledge anything more, since a later sync can no longer vouch for the lost pages', async () => {
