@@ -333,7 +333,7 @@ export class AlertEngine {
     this.kept.delete(id);
     if (state !== undefined) evaluator.restore(state);
     const entry: Entry = { evaluator, siteId: target.site.id, dirty: false };
-    this.entries.set(target.device.id, entry);
+    this.entries.set(id, entry);
     // Presence as the registry knows it (at start: offline since the restart, until the device reconnects).
     const { device } = target;
     if (device.presenceChangedAt !== null) this.apply(device.id, entry, evaluator.presence(device.online, device.presenceChangedAt));

@@ -112,7 +112,7 @@ describe('SQLite durable commits: acknowledged only after the WAL is synced, wit
 
     const saving = ruleState.saveStates([{ deviceId: 'fridge-1', state: { door_open: { since: T0 } } }], T0);
     const presence = registry.setPresenceMany([{ id: 'fridge-1', online: true, at: T0 }]);
-    // Committed (readable at once), at NORMAL, with the one sync on the thread pool still held.
+    // Committed (readable at once) without a sync of their own: the connection is back at FULL, and the one sync on the thread pool is held.
     expect(await ruleState.loadState('fridge-1')).toEqual({ door_open: { since: T0 } });
     expect((await registry.getDevice('fridge-1'))!.online).toBe(true);
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
