@@ -11,6 +11,8 @@ export interface DeviceEvaluator {
   presence(online: boolean, at: number): Condition[];
   tick(now: number): Condition[];
   snapshot(): unknown;
+  /** Nothing under way that a restart must not lose: changed state may wait minutes to be saved (alerts/evaluation/rule.ts). */
+  atRest(): boolean;
   restore(state: unknown): void;
   insights(): Record<string, number | string | boolean | null>;
 }
@@ -40,6 +42,13 @@ export interface AlertEngineOptions {
   /** How often changed rule state is saved; also saved on close. 0: only on close and {@link AlertEngine.saveState}. */
   stateFlushMs: number;
   /**
+   * How long changed state of a device whose rules are all at rest may wait to be
+   * saved (default 5 min). At a city's 5,000 readings/s nearly every reading
+   * changes some state, but little of it must survive a restart to the second
+   * (alerts/evaluation/rule.ts, `atRest`); 0 saves every change at the next flush.
+   */
+  restingStateSaveMs?: number;
+  /**
    * How often (on the engine's clock, checked on ticks) the registry is compared
    * with the devices watched: a device registered since is watched even if it never
    * sends anything (that silence is what `no_data` is for); a revoked one is dropped.
@@ -63,11 +72,24 @@ const TICK_SLICE = 5_000;
  * one transaction 2,000 devices held the event loop (and every PUBACK) for 60 ms.
  */
 const STATE_SLICE = 250;
+/** See {@link AlertEngineOptions.restingStateSaveMs}. */
+const DEFAULT_RESTING_SAVE_MS = 5 * 60_000;
 
 interface Entry {
+  readonly deviceId: DeviceId;
   evaluator: DeviceEvaluator;
   siteId: SiteId;
-  dirty: boolean;
+  /**
+   * What of the state is not in the store: nothing; a change made at rest, to be
+   * saved once `dueAt` (engine clock) has passed; or a change to save at the next flush.
+   */
+  unsaved: 'none' | 'resting' | 'prompt';
+  dueAt: number;
+  /**
+   * The state in the store is at rest (or there is none, which restores as a
+   * new device's). Leaving rest is saved promptly, and so is returning to it.
+   */
+  savedAtRest: boolean;
 }
 
 /**
@@ -75,7 +97,8 @@ interface Entry {
  * reports it, and hands verdict changes to the lifecycle. Rule state (pending
  * excursions, danger-zone clocks, detector statistics) is saved periodically and
  * on shutdown and restored at start, so an excursion in progress when the process
- * restarts alarms at the time it would have.
+ * restarts alarms at the time it would have. A device whose rules are at rest
+ * (nothing under way) has its changes saved lazily, every few minutes.
  */
 export class AlertEngine {
   private readonly entries = new Map<DeviceId, Entry>();
@@ -108,7 +131,7 @@ export class AlertEngine {
     source.on('finding:stored', this.onFinding);
     this.started = true;
     if (this.options.tickMs > 0) this.every(this.options.tickMs, () => this.tick());
-    if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.saveState());
+    if (this.options.stateFlushMs > 0) this.every(this.options.stateFlushMs, () => this.flushState());
   }
 
   /**
@@ -134,11 +157,14 @@ export class AlertEngine {
       let checked = 0;
       // The live iterator, yielding only after an entry is done: what it hands out next is
       // current (a device added meanwhile is checked, a dropped one skipped, a rebuilt one new).
-      for (const [deviceId, entry] of this.entries) {
+      // Over values, not [id, entry] pairs: a tick visits the whole fleet every few seconds, and a pair is an allocation.
+      for (const entry of this.entries.values()) {
         const conditions = entry.evaluator.tick(now);
-        // A tick that changes no verdict leaves the state as good as saved: marking every
-        // device dirty here made each flush rewrite the state of the whole fleet (150,000 rows).
-        if (conditions.length > 0) this.apply(deviceId, entry, conditions);
+        if (conditions.length > 0) this.apply(entry.deviceId, entry, conditions);
+        // Otherwise a tick changes nothing worth saving (marking every device here made each flush
+        // rewrite the whole fleet's state) unless it took the device out of rest: a silence or an
+        // open door under way must survive a restart.
+        else if (entry.savedAtRest && entry.unsaved !== 'prompt' && !entry.evaluator.atRest()) entry.unsaved = 'prompt';
         if (++checked % TICK_SLICE === 0) await yieldToEventLoop();
       }
       await this.options.lifecycle.sweep();
@@ -221,26 +247,40 @@ export class AlertEngine {
   }
 
   /**
-   * Saves the state of every device that changed since the last save, in slices
-   * of {@link STATE_SLICE} devices (a transaction each) with ingest running in
-   * between. Saves never overlap: a call waits for the one under way.
+   * Saves the state of every device that changed since the last save, at rest or
+   * not (on close, and for tests). See {@link flushState}.
    */
   saveState(): Promise<void> {
-    this.saving = this.saving.then(() => this.saveChanged());
+    this.saving = this.saving.then(() => this.saveChanged(true));
     return this.saving;
   }
 
-  private async saveChanged(): Promise<void> {
+  /**
+   * Saves what must not wait (changes out of rest or back to it, verdicts) and
+   * changes at rest that have waited `restingStateSaveMs`, in slices of
+   * {@link STATE_SLICE} devices (a transaction each) with ingest running in
+   * between. Saves never overlap: a call waits for the one under way.
+   */
+  flushState(): Promise<void> {
+    this.saving = this.saving.then(() => this.saveChanged(false));
+    return this.saving;
+  }
+
+  private async saveChanged(all: boolean): Promise<void> {
+    const now = this.options.clock();
     const changed: DeviceId[] = [];
-    for (const [deviceId, entry] of this.entries) if (entry.dirty) changed.push(deviceId);
+    for (const entry of this.entries.values()) {
+      if (entry.unsaved === 'prompt' || (entry.unsaved === 'resting' && (all || entry.dueAt <= now))) changed.push(entry.deviceId);
+    }
     for (let from = 0; from < changed.length; from += STATE_SLICE) {
       if (from > 0) await yieldToEventLoop();
       // The snapshot is taken now, so a slice saves what its devices hold when it is written.
       const states: { deviceId: DeviceId; state: unknown }[] = [];
       for (const deviceId of changed.slice(from, from + STATE_SLICE)) {
         const entry = this.entries.get(deviceId);
-        if (!entry?.dirty) continue;
-        entry.dirty = false;
+        if (entry === undefined || entry.unsaved === 'none') continue;
+        entry.unsaved = 'none';
+        entry.savedAtRest = entry.evaluator.atRest();
         states.push({ deviceId, state: entry.evaluator.snapshot() });
       }
       try {
@@ -248,7 +288,10 @@ export class AlertEngine {
       } catch (error) {
         for (const { deviceId } of states) {
           const entry = this.entries.get(deviceId);
-          if (entry) entry.dirty = true;
+          // What the store holds is now unknown: save at the next flush, whatever changes.
+          if (entry === undefined) continue;
+          entry.unsaved = 'prompt';
+          entry.savedAtRest = false;
         }
         this.options.logger.error({ err: error, devices: changed.length - from }, 'could not save rule state; will retry');
         return;
@@ -298,10 +341,21 @@ export class AlertEngine {
   }
 
   private apply(deviceId: DeviceId, entry: Entry, conditions: Condition[]): void {
-    entry.dirty = true;
+    this.changed(entry, conditions.length > 0);
     for (const condition of conditions) {
       // Already logged by the lifecycle; a failed write must not become an unhandled rejection.
       this.options.lifecycle.applyCondition(deviceId, entry.siteId, condition).catch(() => undefined);
+    }
+  }
+
+  /** Marks the entry's state as changed, to be saved promptly or, at rest, lazily. */
+  private changed(entry: Entry, verdictChanged: boolean): void {
+    if (entry.unsaved === 'prompt') return;
+    if (verdictChanged || !entry.savedAtRest || !entry.evaluator.atRest()) {
+      entry.unsaved = 'prompt';
+    } else if (entry.unsaved === 'none') {
+      entry.unsaved = 'resting';
+      entry.dueAt = this.options.clock() + (this.options.restingStateSaveMs ?? DEFAULT_RESTING_SAVE_MS);
     }
   }
 
@@ -329,10 +383,12 @@ export class AlertEngine {
   private async build(target: RuleTarget): Promise<Entry> {
     const id = target.device.id;
     const evaluator = await this.options.createEvaluator(target);
-    const state = this.kept.has(id) ? this.kept.get(id) : await this.options.ruleState.loadState(id);
+    const reconfigured = this.kept.has(id);
+    const state = reconfigured ? this.kept.get(id) : await this.options.ruleState.loadState(id);
     this.kept.delete(id);
     if (state !== undefined) evaluator.restore(state);
-    const entry: Entry = { evaluator, siteId: target.site.id, dirty: false };
+    // State kept across a reconfiguration may be newer than the store's: save it at the next flush.
+    const entry: Entry = { deviceId: id, evaluator, siteId: target.site.id, unsaved: reconfigured ? 'prompt' : 'none', dueAt: 0, savedAtRest: !reconfigured && evaluator.atRest() };
     this.entries.set(id, entry);
     // Presence as the registry knows it (at start: offline since the restart, until the device reconnects).
     const { device } = target;

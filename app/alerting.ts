@@ -54,6 +54,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     clock,
     tickMs: config.alerts.tickMs,
     stateFlushMs: config.alerts.stateFlushMs,
+    restingStateSaveMs: config.alerts.restingStateSaveMs,
   });
   await engine.start();
   const pack = getRulePack(config.alerts.rulePack);

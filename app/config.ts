@@ -58,6 +58,7 @@ const configSchema = z
     SK_RULE_PACK: z.enum(RULE_PACK_IDS).default('cn-catering'),
     SK_ALERT_TICK_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
     SK_ALERT_STATE_FLUSH_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+    SK_ALERT_RESTING_STATE_SAVE_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
     SK_ALERT_ESCALATE_DISTRICT_MIN: z.coerce.number().min(0).max(10_080).default(30),
     SK_ALERT_ESCALATE_CITY_MIN: z.coerce.number().min(0).max(10_080).default(120),
     SK_ALERT_REMINDER_MIN: z.coerce.number().min(1).max(10_080).default(60),
@@ -136,6 +137,7 @@ export interface Config {
     rulePack: string;
     tickMs: number;
     stateFlushMs: number;
+    restingStateSaveMs: number;
     policy: AlertPolicy;
     webhook: { urls: string[]; secret?: string; timeoutMs: number; retry: RetryPolicy };
   };
@@ -231,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rulePack: c.SK_RULE_PACK,
       tickMs: c.SK_ALERT_TICK_MS,
       stateFlushMs: c.SK_ALERT_STATE_FLUSH_MS,
+      restingStateSaveMs: c.SK_ALERT_RESTING_STATE_SAVE_MS,
       policy: {
         escalateToDistrictAfterMs: c.SK_ALERT_ESCALATE_DISTRICT_MIN * MINUTE,
         escalateToCityAfterMs: c.SK_ALERT_ESCALATE_CITY_MIN * MINUTE,

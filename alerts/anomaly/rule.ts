@@ -147,6 +147,15 @@ export class AnomalyRule implements Rule {
     return { rule: 'anomaly', active, severity: this.severity, at, value: round(score), limit: this.raiseScore, message, detail };
   }
 
+  /**
+   * Neither raised nor holding toward raising. The detector's statistics change
+   * with every reading, but a few minutes of them lost in a restart only delay what
+   * it notices, by about as long.
+   */
+  atRest(): boolean {
+    return !this.active && this.since === null;
+  }
+
   snapshot(): RuleState {
     return { v: 1, detector: this.detector.snapshot(), active: this.active, since: this.since, count: this.count, peak: this.peak };
   }

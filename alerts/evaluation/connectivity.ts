@@ -6,10 +6,15 @@ import type { Rule } from './rule.js';
 import { condition, minutesText, restoreState } from './support.js';
 
 const noDataState = z.object({
+  /** Server time of the latest reading received in this process, or in the last before it while a silence was under way. */
   lastReceivedAt: z.number().nullable(),
-  /** First tick seen, the baseline for a device that has not reported yet. */
+  /** First tick seen, the baseline for a device without a reading to count from. */
   watchingSince: z.number().nullable(),
   active: z.boolean(),
+  /** A tick saw more than a reading's worth of silence (see {@link NoDataRule.atRest}). */
+  missed: z.boolean().default(false),
+  /** The device has reported at some time (for the alarm's `neverReported`). */
+  reported: z.boolean().optional(),
 });
 
 /**
@@ -18,22 +23,32 @@ const noDataState = z.object({
  * A late batch counts as data (the pipe works again), so it is judged by
  * `receivedAt`, not by its readings' device times. A device that has never
  * reported is silent from the first tick this rule sees. Clears on the next reading.
+ *
+ * Across a restart: a device that was reporting when its state was saved is
+ * silent from the first tick after the restart, as a new one is (its saved
+ * `lastReceivedAt` may be minutes old, since state at rest is saved lazily, and
+ * counting from it would page for every device at once). A device already
+ * missing readings was saved promptly and keeps its time.
  */
 export class NoDataRule implements Rule {
   readonly id = 'no_data' as const;
-  private state: z.infer<typeof noDataState> = { lastReceivedAt: null, watchingSince: null, active: false };
+  private state: z.infer<typeof noDataState> = { lastReceivedAt: null, watchingSince: null, active: false, missed: false };
   private readonly limitMs: number;
+  /** Silence beyond this (a reading missed, and then some) is under way: the state is no longer at rest. */
+  private readonly missedMs: number;
 
   constructor(
     private readonly device: Device,
     private readonly s: RuleSettings['no_data'],
   ) {
     this.limitMs = Math.max(s.intervalMultiple * device.expectedIntervalS, s.minSilenceS) * 1000;
+    this.missedMs = Math.min(this.limitMs, 2 * device.expectedIntervalS * 1000);
   }
 
   reading(record: TelemetryRecord, receivedAt: number): Condition | undefined {
     const st = this.state;
     st.lastReceivedAt = Math.max(st.lastReceivedAt ?? receivedAt, receivedAt);
+    st.missed = false;
     if (!st.active) return undefined;
     st.active = false;
     return condition(this.id, false, this.s.severity, receivedAt, `data again after a silence (reading taken ${new Date(record.ts).toISOString()})`, {
@@ -47,14 +62,20 @@ export class NoDataRule implements Rule {
     if (st.active) return undefined;
     const from = st.lastReceivedAt ?? st.watchingSince;
     const silentMs = now - from;
+    st.missed = silentMs > this.missedMs;
     if (silentMs <= this.limitMs) return undefined;
     st.active = true;
     const message = `no data for ${minutesText(silentMs)} (expected every ${this.device.expectedIntervalS} s)`;
     return condition(this.id, true, this.s.severity, from, message, {
       value: Math.round(silentMs / 1000),
       limit: this.limitMs / 1000,
-      detail: { expectedIntervalS: this.device.expectedIntervalS, neverReported: st.lastReceivedAt === null },
+      detail: { expectedIntervalS: this.device.expectedIntervalS, neverReported: st.lastReceivedAt === null && st.reported !== true },
     });
+  }
+
+  /** Readings arrive as expected: no silence beyond a missed reading, none alarmed. */
+  atRest(): boolean {
+    return !this.state.active && !this.state.missed;
   }
 
   snapshot(): unknown {
@@ -62,7 +83,14 @@ export class NoDataRule implements Rule {
   }
 
   restore(state: unknown): void {
-    this.state = restoreState(noDataState, state, this.state);
+    const restored = restoreState(noDataState, state, this.state);
+    if (restored === this.state || restored.active || restored.missed) {
+      this.state = restored;
+      return;
+    }
+    // Saved at rest, perhaps minutes late: the silence starts again at the first tick.
+    const reported = restored.reported === true || restored.lastReceivedAt !== null;
+    this.state = { lastReceivedAt: null, watchingSince: null, active: false, missed: false, reported };
   }
 }
 
@@ -112,6 +140,14 @@ export class DeviceOfflineRule implements Rule {
     st.active = true;
     const message = `offline for ${minutesText(now - st.offlineSince)}`;
     return condition(this.id, true, this.s.severity, st.offlineSince, message, { value: Math.round((now - st.offlineSince) / 1000), limit: this.s.graceS });
+  }
+
+  /**
+   * Not alarmed. An offline spell under way is at rest too: the registry holds
+   * presence durably and every start rebuilds the spell from it.
+   */
+  atRest(): boolean {
+    return !this.state.active;
   }
 
   snapshot(): unknown {

@@ -105,6 +105,12 @@ export class DangerZoneRule implements Rule {
     return { dangerZoneMinutes: round1(this.state.accumulatedMs / MINUTE_MS) };
   }
 
+  /** The clock stands at zero and the last reading was outside the zone. */
+  atRest(): boolean {
+    const st = this.state;
+    return !st.active && !st.lastInZone && st.accumulatedMs === 0;
+  }
+
   snapshot(): unknown {
     return { ...this.state };
   }

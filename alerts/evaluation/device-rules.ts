@@ -32,6 +32,8 @@ export interface DeviceRules {
   tick(now: number): Condition[];
   /** Every rule's state, keyed by rule id, plain JSON. */
   snapshot(): DeviceRulesSnapshot;
+  /** Every rule is at rest ({@link Rule.atRest}): the state may be saved lazily. */
+  atRest(): boolean;
   /**
    * Restores a {@link snapshot}. Per rule: a rule missing from the snapshot, or whose
    * state it does not understand (an older rule set), starts fresh; never throws.
@@ -86,6 +88,8 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
   const ids = rules.map((r) => r.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new RangeError(`rule ${dup} is added twice for device ${target.device.id}`);
+  // A rule that cannot say it is at rest never is; then neither is the device, whatever the others say.
+  const restable = rules.every((r) => r.atRest !== undefined);
   /** Runs every rule; the array is only allocated when a verdict changed, which is rare. */
   const collect = (fn: (rule: Rule) => Condition | undefined): Condition[] => {
     let out: Condition[] | undefined;
@@ -101,6 +105,11 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
     presence: (online, at) => collect((r) => r.presence?.(online, at)),
     tick: (now) => collect((r) => r.tick?.(now)),
     snapshot: () => Object.fromEntries(rules.map((r) => [r.id, r.snapshot()])),
+    atRest: () => {
+      if (!restable) return false;
+      for (const rule of rules) if (!rule.atRest!()) return false;
+      return true;
+    },
     restore: (snapshot) => {
       if (typeof snapshot !== 'object' || snapshot === null) return;
       const byId = snapshot as Record<string, unknown>;

@@ -97,6 +97,11 @@ export class FlagRule implements Rule {
     return { detail: { ...this.spec.detail, minutes: Math.round((t - from) / 60_000), since: this.state.since ?? from } };
   }
 
+  /** The state does not hold, so no delay is counting. */
+  atRest(): boolean {
+    return !this.state.active && this.state.since === null;
+  }
+
   snapshot(): unknown {
     return { ...this.state };
   }

@@ -27,6 +27,14 @@ export interface Rule {
   /** Facts worth showing even when nothing alarms (e.g. the oil separator's forecast full time). */
   insight?(): Record<string, number | string | boolean | null>;
   snapshot(): unknown;
+  /**
+   * True when the rule holds nothing a restart must not lose: no excursion, delay
+   * or clock under way and no active verdict, so a snapshot a few minutes old
+   * would restore the same verdicts at the same times. The engine saves such state
+   * lazily (at most every few minutes) and any other state at its next flush. A
+   * rule without this method is never at rest: its state is saved promptly.
+   */
+  atRest?(): boolean;
   /** Restores a snapshot taken by the same rule; ignores one it does not understand. */
   restore(state: unknown): void;
 }

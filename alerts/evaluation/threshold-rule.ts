@@ -142,6 +142,11 @@ export class ThresholdRule implements Rule {
     };
   }
 
+  /** Nothing under way: within the limit (or in the deadband without having gone beyond). */
+  atRest(): boolean {
+    return !this.state.active && this.state.startTs === null;
+  }
+
   snapshot(): unknown {
     return { ...this.state };
   }

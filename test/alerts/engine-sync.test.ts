@@ -20,14 +20,18 @@ const device = (id: string): Device => ({
   presenceChangedAt: null,
 });
 
-/** An evaluator that counts the readings it saw (and restores the count), so a rebuilt one (its state lost) shows. */
-function countingEvaluator(): DeviceEvaluator {
+/**
+ * An evaluator that counts the readings it saw (and restores the count), so a
+ * rebuilt one (its state lost) shows. It is at rest unless its device is in `restless`.
+ */
+function countingEvaluator(deviceId: string, restless: ReadonlySet<string>): DeviceEvaluator {
   let readings = 0;
   return {
     reading: () => (readings++, []),
     presence: () => [],
     tick: () => [],
     snapshot: () => ({ readings }),
+    atRest: () => !restless.has(deviceId),
     restore: (state) => void (readings = (state as { readings: number }).readings),
     insights: () => ({ readings }),
   };
@@ -47,7 +51,9 @@ function engineOver(
   extra: Device[] = [],
   saveStates: (states: Array<{ deviceId: string }>) => void = () => undefined,
   stored: Map<string, unknown> = new Map(),
+  tune: { clock?: () => number; restless?: ReadonlySet<string>; restingStateSaveMs?: number } = {},
 ) {
+  const restless = tune.restless ?? new Set<string>();
   const source = new EventEmitter();
   const pages: Array<{ after?: string; limit?: number }> = [];
   const engine = new AlertEngine({
@@ -65,11 +71,12 @@ function engineOver(
     },
     ruleState: { loadState: async (id: string) => stored.get(id), saveStates: async (states: Array<{ deviceId: string }>) => saveStates(states) },
     lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
-    createEvaluator: async () => countingEvaluator(),
+    createEvaluator: async (target: { device: Device }) => countingEvaluator(target.device.id, restless),
     logger: createLogger('silent'),
-    clock: () => NOW,
+    clock: tune.clock ?? (() => NOW),
     tickMs: 0,
     stateFlushMs: 0,
+    ...(tune.restingStateSaveMs === undefined ? {} : { restingStateSaveMs: tune.restingStateSaveMs }),
   } as unknown as AlertEngineOptions);
   return { source, engine, pages };
 }
@@ -180,5 +187,80 @@ describe('alert engine state flush', () => {
     await engine.saveState();
     expect(saved).toEqual([]);
     await engine.close();
+  });
+});
+
+describe('alert engine: state at rest is saved lazily', () => {
+  const MINUTE = 60_000;
+  async function fleet(ids: string[]) {
+    let now = NOW;
+    const restless = new Set<string>();
+    const saved: string[][] = [];
+    const { source, engine } = engineOver(
+      ids.map(device),
+      [],
+      (states) => saved.push(states.map((s) => s.deviceId)),
+      new Map(),
+      { clock: () => now, restless, restingStateSaveMs: 5 * MINUTE },
+    );
+    await engine.start();
+    engine.watchFleet();
+    await turns(10);
+    const flushed = async () => {
+      saved.length = 0;
+      await engine.flushState();
+      return saved.flat().sort();
+    };
+    return { source, engine, restless, saved, flushed, advance: (ms: number) => (now += ms) };
+  }
+
+  it('waits the resting interval to save readings that leave every rule at rest, and saves them all on close', async () => {
+    const f = await fleet(['fridge-1', 'fridge-2']);
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    expect(await f.flushed()).toEqual([]);
+    f.advance(2 * MINUTE);
+    f.source.emit('reading:stored', reading('fridge-2'), site.id);
+    expect(await f.flushed()).toEqual([]);
+    f.advance(3 * MINUTE);
+    // fridge-1 changed five minutes ago; fridge-2 only three.
+    expect(await f.flushed()).toEqual(['fridge-1']);
+    f.advance(2 * MINUTE);
+    expect(await f.flushed()).toEqual(['fridge-2']);
+    expect(await f.flushed()).toEqual([]);
+
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    f.saved.length = 0;
+    await f.engine.close();
+    expect(f.saved.flat()).toEqual(['fridge-1']);
+  });
+
+  it('saves at the next flush a device leaving rest, and again when it returns to rest', async () => {
+    const f = await fleet(['fridge-1', 'fridge-2']);
+    f.restless.add('fridge-1');
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    f.source.emit('reading:stored', reading('fridge-2'), site.id);
+    expect(await f.flushed()).toEqual(['fridge-1']);
+    // Every change while under way is saved promptly.
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    expect(await f.flushed()).toEqual(['fridge-1']);
+    // Back at rest: the store still holds the state under way, so this too is saved at once.
+    f.restless.delete('fridge-1');
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    expect(await f.flushed()).toEqual(['fridge-1']);
+    f.source.emit('reading:stored', reading('fridge-1'), site.id);
+    expect(await f.flushed()).toEqual([]);
+    await f.engine.close();
+  });
+
+  it('saves at the next flush a device that a tick took out of rest (a silence or an open door under way)', async () => {
+    const f = await fleet(['fridge-1', 'fridge-2']);
+    await f.engine.tick();
+    expect(await f.flushed()).toEqual([]);
+    f.restless.add('fridge-2');
+    await f.engine.tick();
+    expect(await f.flushed()).toEqual(['fridge-2']);
+    await f.engine.tick();
+    expect(await f.flushed()).toEqual([]);
+    await f.engine.close();
   });
 });

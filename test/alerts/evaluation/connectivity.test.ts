@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDeviceRules } from '../../../alerts/evaluation/device-rules.js';
 import { CN_CATERING, resolveSettings } from '../../../alerts/rules/index.js';
-import { device, MIN, only, rec, rulesFor, T0 } from './helpers.js';
+import { device, HOUR, MIN, only, rec, rulesFor, T0 } from './helpers.js';
 
 const S = CN_CATERING.settings;
 
@@ -33,6 +33,44 @@ describe('no_data (server clock, via tick)', () => {
     expect(rules.tick(T0)).toEqual([]);
     const out = only(rules.tick(T0 + S.no_data.minSilenceS * 1000 + 1), 'no_data');
     expect(out.map((c) => [c.at, c.detail?.neverReported])).toEqual([[T0, true]]);
+  });
+});
+
+describe('no_data across a restart', () => {
+  const limitMs = Math.max(S.no_data.intervalMultiple * 60, S.no_data.minSilenceS) * 1000;
+  const restarted = (from: ReturnType<typeof rulesFor>) => {
+    const rules = rulesFor('temperature', 'chilled');
+    rules.restore(JSON.parse(JSON.stringify(from.snapshot())));
+    return rules;
+  };
+
+  it('a device that was reporting is silent from the first tick after the restart, however old its saved reading', () => {
+    const before = rulesFor('temperature', 'chilled');
+    before.reading(rec('temperature', T0, { temperatureC: 4 }, 1000));
+    expect(before.tick(T0 + 60_000)).toEqual([]);
+    expect(before.atRest()).toBe(true);
+    const after = restarted(before);
+    // The saved reading is hours old: counting from it would page at once.
+    const restartAt = T0 + 3 * HOUR;
+    expect(only(after.tick(restartAt), 'no_data')).toEqual([]);
+    expect(only(after.tick(restartAt + limitMs), 'no_data')).toEqual([]);
+    const raised = only(after.tick(restartAt + limitMs + 1000), 'no_data');
+    expect(raised.map((c) => [c.active, c.at, c.detail?.neverReported])).toEqual([[true, restartAt, false]]);
+  });
+
+  it('a device already missing readings leaves rest and keeps its silence across the restart', () => {
+    const before = rulesFor('temperature', 'chilled');
+    const r = rec('temperature', T0, { temperatureC: 4 }, 1000);
+    before.reading(r);
+    // Two expected intervals and more without a reading: a silence is under way.
+    expect(before.tick(r.receivedAt + 2 * 60_000 + 1000)).toEqual([]);
+    expect(before.atRest()).toBe(false);
+    const after = restarted(before);
+    const raised = only(after.tick(r.receivedAt + limitMs + 1000), 'no_data');
+    expect(raised.map((c) => [c.active, c.at])).toEqual([[true, r.receivedAt]]);
+    // And a reading brings it back to rest.
+    after.reading(rec('temperature', T0 + limitMs + 2000, { temperatureC: 4 }));
+    expect(after.atRest()).toBe(true);
   });
 });
 

@@ -116,6 +116,32 @@ describe('snapshot and restore', () => {
     }
   });
 
+  it('at rest, a snapshot minutes older than the cut gives the same verdicts: why state at rest may be saved lazily', () => {
+    // Excursions (warm with the danger zone, critical, then too cold) between quiet stretches at 4 °C.
+    const temps = series(0, 520, 1, (m) =>
+      m >= 60 && m < 140 ? 9 : m >= 220 && m < 260 ? 14 : m >= 400 && m < 460 ? -2 : 4 + Math.sin(m / 7) * 0.5,
+    );
+    const whole = feedTemps(rulesFor('temperature', 'chilled'), temps);
+    expect(whole.length).toBeGreaterThanOrEqual(3);
+    // After each reading: a snapshot if every rule is at rest, else undefined.
+    const probe = rulesFor('temperature', 'chilled');
+    const atRest = temps.map((point) => (feedTemps(probe, [point]), probe.atRest() ? JSON.stringify(probe.snapshot()) : undefined));
+    const stale = 10;
+    let checked = 0;
+    for (let cut = stale + 1; cut < temps.length; cut++) {
+      // At rest from `cut - stale` to the cut: the store may hold the older snapshot.
+      if (atRest.slice(cut - 1 - stale, cut).some((snap) => snap === undefined)) continue;
+      const first = feedTemps(rulesFor('temperature', 'chilled'), temps.slice(0, cut));
+      const after = rulesFor('temperature', 'chilled');
+      after.restore(JSON.parse(atRest[cut - 1 - stale]!));
+      expect([...first, ...feedTemps(after, temps.slice(cut))]).toEqual(whole);
+      checked++;
+    }
+    // Both kinds of cut occur: quiet ones checked, and excursions (and the danger-zone clock) not at rest.
+    expect(checked).toBeGreaterThan(100);
+    expect(atRest.filter((snap) => snap === undefined).length).toBeGreaterThan(100);
+  });
+
   it('without a restore, the same cut loses the excursion start (the test above can fail)', () => {
     const temps = series(0, 60, 1, (m) => (m >= 20 ? 9 : 4));
     const fresh = rulesFor('temperature', 'chilled');
