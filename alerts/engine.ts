@@ -13,7 +13,8 @@ export interface DeviceEvaluator {
   snapshot(): unknown;
   /** Nothing under way that a restart must not lose: changed state may wait minutes to be saved (alerts/evaluation/rule.ts). */
   atRest(): boolean;
-  restore(state: unknown): void;
+  /** `live`: a snapshot this process took a moment ago (reconfiguration); otherwise one from the store. */
+  restore(state: unknown, from?: 'store' | 'live'): void;
   insights(): Record<string, number | string | boolean | null>;
 }
 
@@ -386,7 +387,7 @@ export class AlertEngine {
     const reconfigured = this.kept.has(id);
     const state = reconfigured ? this.kept.get(id) : await this.options.ruleState.loadState(id);
     this.kept.delete(id);
-    if (state !== undefined) evaluator.restore(state);
+    if (state !== undefined) evaluator.restore(state, reconfigured ? 'live' : 'store');
     // State kept across a reconfiguration may be newer than the store's: save it at the next flush.
     const entry: Entry = { deviceId: id, evaluator, siteId: target.site.id, unsaved: reconfigured ? 'prompt' : 'none', dueAt: 0, savedAtRest: !reconfigured && evaluator.atRest() };
     this.entries.set(id, entry);

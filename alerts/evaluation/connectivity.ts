@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Condition, Device } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import type { RuleSettings } from '../rules/index.js';
-import type { Rule } from './rule.js';
+import type { RestoredFrom, Rule } from './rule.js';
 import { condition, minutesText, restoreState } from './support.js';
 
 const noDataState = z.object({
@@ -11,7 +11,7 @@ const noDataState = z.object({
   /** First tick seen, the baseline for a device without a reading to count from. */
   watchingSince: z.number().nullable(),
   active: z.boolean(),
-  /** A tick saw more than a reading's worth of silence (see {@link NoDataRule.atRest}). */
+  /** The last tick saw silence beyond a missed reading: not at rest (see {@link NoDataRule.atRest}). */
   missed: z.boolean().default(false),
   /** The device has reported at some time (for the alarm's `neverReported`). */
   reported: z.boolean().optional(),
@@ -24,11 +24,12 @@ const noDataState = z.object({
  * `receivedAt`, not by its readings' device times. A device that has never
  * reported is silent from the first tick this rule sees. Clears on the next reading.
  *
- * Across a restart: a device that was reporting when its state was saved is
- * silent from the first tick after the restart, as a new one is (its saved
- * `lastReceivedAt` may be minutes old, since state at rest is saved lazily, and
- * counting from it would page for every device at once). A device already
- * missing readings was saved promptly and keeps its time.
+ * Across a restart: a device whose rules were all at rest when its state was
+ * saved is silent from the first tick after the restart, as a new one is (state
+ * at rest is saved lazily, so its `lastReceivedAt` may be minutes old, and
+ * counting from it would page for every device at once). State saved while
+ * anything was under way (a silence, a low battery) was saved at the flush after
+ * each reading, and keeps its time.
  */
 export class NoDataRule implements Rule {
   readonly id = 'no_data' as const;
@@ -82,13 +83,13 @@ export class NoDataRule implements Rule {
     return { ...this.state };
   }
 
-  restore(state: unknown): void {
+  restore(state: unknown, from: RestoredFrom = 'prompt'): void {
     const restored = restoreState(noDataState, state, this.state);
-    if (restored === this.state || restored.active || restored.missed) {
+    if (restored === this.state || restored.active || from !== 'lazy') {
       this.state = restored;
       return;
     }
-    // Saved at rest, perhaps minutes late: the silence starts again at the first tick.
+    // Saved lazily, perhaps minutes late: the silence starts again at the first tick.
     const reported = restored.reported === true || restored.lastReceivedAt !== null;
     this.state = { lastReceivedAt: null, watchingSince: null, active: false, missed: false, reported };
   }
@@ -154,7 +155,13 @@ export class DeviceOfflineRule implements Rule {
     return { ...this.state };
   }
 
+  /**
+   * Only an alarm is taken from a snapshot: an offline spell without one comes
+   * from the registry's presence (the constructor's state), which is durable,
+   * where a lazily saved spell may have ended since.
+   */
   restore(state: unknown): void {
-    this.state = restoreState(offlineState, state, this.state);
+    const restored = restoreState(offlineState, state, this.state);
+    if (restored.active) this.state = restored;
   }
 }

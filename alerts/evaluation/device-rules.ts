@@ -7,13 +7,19 @@ import { DangerZoneRule } from './danger-zone.js';
 import { batteryRule, doorRule } from './health.js';
 import { OilFullForecastRule } from './oil-forecast.js';
 import { oilRules } from './oil.js';
-import type { Rule, RuleTarget } from './rule.js';
+import type { RestoredFrom, Rule, RuleTarget } from './rule.js';
 import { temperatureRules } from './temperature.js';
 
-export type { Rule, RuleTarget } from './rule.js';
+export type { RestoredFrom, Rule, RuleTarget } from './rule.js';
 
-/** Per rule id, the JSON state of that rule. */
-export type DeviceRulesSnapshot = Partial<Record<ConditionRuleId, unknown>>;
+/**
+ * Per rule id, the JSON state of that rule, and whether every rule was at rest
+ * when it was taken (such a snapshot may be saved lazily, minutes late).
+ */
+export type DeviceRulesSnapshot = Partial<Record<ConditionRuleId, unknown>> & { [AT_REST_KEY]?: boolean };
+
+/** Not a rule id (those are snake_case words). */
+const AT_REST_KEY = '$atRest';
 
 export type Insights = Record<string, number | string | boolean | null>;
 
@@ -35,10 +41,11 @@ export interface DeviceRules {
   /** Every rule is at rest ({@link Rule.atRest}): the state may be saved lazily. */
   atRest(): boolean;
   /**
-   * Restores a {@link snapshot}. Per rule: a rule missing from the snapshot, or whose
+   * Restores a {@link snapshot}, from the store (default) or, for a device being
+   * reconfigured, `live`. Per rule: a rule missing from the snapshot, or whose
    * state it does not understand (an older rule set), starts fresh; never throws.
    */
-  restore(snapshot: unknown): void;
+  restore(snapshot: unknown, from?: 'store' | 'live'): void;
   /** Facts worth showing without an alarm, merged from the rules (e.g. `forecastFullAt`). */
   insights(): Insights;
 }
@@ -90,6 +97,11 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
   if (dup) throw new RangeError(`rule ${dup} is added twice for device ${target.device.id}`);
   // A rule that cannot say it is at rest never is; then neither is the device, whatever the others say.
   const restable = rules.every((r) => r.atRest !== undefined);
+  const atRest = (): boolean => {
+    if (!restable) return false;
+    for (const rule of rules) if (!rule.atRest!()) return false;
+    return true;
+  };
   /** Runs every rule; the array is only allocated when a verdict changed, which is rare. */
   const collect = (fn: (rule: Rule) => Condition | undefined): Condition[] => {
     let out: Condition[] | undefined;
@@ -104,19 +116,21 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
     reading: (record) => collect((r) => r.reading?.(record, record.receivedAt)),
     presence: (online, at) => collect((r) => r.presence?.(online, at)),
     tick: (now) => collect((r) => r.tick?.(now)),
-    snapshot: () => Object.fromEntries(rules.map((r) => [r.id, r.snapshot()])),
-    atRest: () => {
-      if (!restable) return false;
-      for (const rule of rules) if (!rule.atRest!()) return false;
-      return true;
+    snapshot: () => {
+      const snapshot: DeviceRulesSnapshot = Object.fromEntries(rules.map((r) => [r.id, r.snapshot()]));
+      snapshot[AT_REST_KEY] = atRest();
+      return snapshot;
     },
-    restore: (snapshot) => {
+    atRest,
+    restore: (snapshot, source = 'store') => {
       if (typeof snapshot !== 'object' || snapshot === null) return;
       const byId = snapshot as Record<string, unknown>;
+      // A snapshot from before the marker was saved at every change: prompt.
+      const from: RestoredFrom = source === 'live' ? 'live' : byId[AT_REST_KEY] === true ? 'lazy' : 'prompt';
       for (const rule of rules) {
         if (!Object.hasOwn(byId, rule.id)) continue;
         try {
-          rule.restore(byId[rule.id]);
+          rule.restore(byId[rule.id], from);
         } catch {
           // An extra rule that throws on a foreign state starts fresh, as the contract says it should.
         }

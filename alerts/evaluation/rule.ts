@@ -1,6 +1,14 @@
 import type { Condition, ConditionRuleId, Device, Site } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 
+/**
+ * Where a restored snapshot comes from. `lazy`: the store, saved while the
+ * device was at rest, so it may be minutes older than the rule's last change.
+ * `prompt`: the store, saved at the flush after the change (10 s at most).
+ * `live`: this process, a moment ago (the device was reconfigured).
+ */
+export type RestoredFrom = 'lazy' | 'prompt' | 'live';
+
 /** The device a rule instance watches, and where it is. */
 export interface RuleTarget {
   device: Device;
@@ -36,5 +44,5 @@ export interface Rule {
    */
   atRest?(): boolean;
   /** Restores a snapshot taken by the same rule; ignores one it does not understand. */
-  restore(state: unknown): void;
+  restore(state: unknown, from?: RestoredFrom): void;
 }

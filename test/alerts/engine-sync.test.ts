@@ -20,6 +20,9 @@ const device = (id: string): Device => ({
   presenceChangedAt: null,
 });
 
+/** Where each device's evaluator last restored its state from ('store' or 'live'). */
+const restoredFrom = new Map<string, string | undefined>();
+
 /**
  * An evaluator that counts the readings it saw (and restores the count), so a
  * rebuilt one (its state lost) shows. It is at rest unless its device is in `restless`.
@@ -32,7 +35,10 @@ function countingEvaluator(deviceId: string, restless: ReadonlySet<string>): Dev
     tick: () => [],
     snapshot: () => ({ readings }),
     atRest: () => !restless.has(deviceId),
-    restore: (state) => void (readings = (state as { readings: number }).readings),
+    restore: (state, from) => {
+      readings = (state as { readings: number }).readings;
+      restoredFrom.set(deviceId, from);
+    },
     insights: () => ({ readings }),
   };
 }
@@ -262,5 +268,27 @@ describe('alert engine: state at rest is saved lazily', () => {
     await f.engine.tick();
     expect(await f.flushed()).toEqual([]);
     await f.engine.close();
+  });
+});
+
+describe('alert engine reconfiguration', () => {
+  it('carries the state over as live (not as a possibly stale save) and saves it at the next flush', async () => {
+    const saved: string[][] = [];
+    const stored = new Map<string, unknown>([['fridge-1', { readings: 3 }]]);
+    const { source, engine } = engineOver([device('fridge-1')], [], (states) => saved.push(states.map((s) => s.deviceId)), stored);
+    await engine.start();
+    source.emit('reading:stored', reading('fridge-1'), site.id);
+    await turns(2);
+    expect(engine.insights('fridge-1')).toEqual({ readings: 4 });
+    expect(restoredFrom.get('fridge-1')).toBe('store');
+    await engine.saveState();
+    saved.length = 0;
+
+    await engine.reconfigure(['fridge-1']);
+    expect(engine.insights('fridge-1')).toEqual({ readings: 4 });
+    expect(restoredFrom.get('fridge-1')).toBe('live');
+    await engine.flushState();
+    expect(saved).toEqual([['fridge-1']]);
+    await engine.close();
   });
 });

@@ -72,6 +72,53 @@ describe('no_data across a restart', () => {
     after.reading(rec('temperature', T0 + limitMs + 2000, { temperatureC: 4 }));
     expect(after.atRest()).toBe(true);
   });
+
+  it('a silence that begins while another rule is under way (a low battery) keeps its time: that state was saved at every reading', () => {
+    const before = rulesFor('temperature', 'chilled');
+    const r = rec('temperature', T0, { temperatureC: 4, batteryPct: 8 }, 1000);
+    expect(only(before.reading(r), 'battery_low')).toHaveLength(1);
+    expect(before.atRest()).toBe(false);
+    // Saved at the flush after that reading; then the battery dies and the process is killed before the next save.
+    const after = restarted(before);
+    const raised = only(after.tick(r.receivedAt + limitMs + 1000), 'no_data');
+    expect(raised.map((c) => [c.active, c.at])).toEqual([[true, r.receivedAt]]);
+  });
+
+  it('a reconfigured device keeps its clock: its state comes from this process, not from a lazy save', () => {
+    const before = rulesFor('temperature', 'chilled');
+    const r = rec('temperature', T0, { temperatureC: 4 }, 1000);
+    before.reading(r);
+    expect(before.atRest()).toBe(true);
+    const after = rulesFor('temperature', 'chilled');
+    after.restore(before.snapshot(), 'live');
+    const raised = only(after.tick(r.receivedAt + limitMs + 1000), 'no_data');
+    expect(raised.map((c) => [c.active, c.at])).toEqual([[true, r.receivedAt]]);
+  });
+});
+
+describe('device_offline across a restart', () => {
+  const graceMs = S.device_offline.graceS * 1000;
+
+  it('takes an offline spell from the registry, not from a snapshot that may have been saved before the device came back', () => {
+    const before = rulesFor('temperature', 'chilled');
+    before.presence(false, T0);
+    expect(before.atRest()).toBe(true);
+    const stale = JSON.parse(JSON.stringify(before.snapshot()));
+    // The device came back at T0 + 1 min (the registry, saved durably, says online); the process died before a lazy save.
+    const after = rulesFor('temperature', 'chilled');
+    after.restore(stale);
+    expect(only(after.tick(T0 + graceMs + MIN), 'device_offline')).toEqual([]);
+  });
+
+  it('keeps an alarm from the snapshot, so the reconnect clears it', () => {
+    const before = rulesFor('temperature', 'chilled');
+    before.presence(false, T0);
+    expect(only(before.tick(T0 + graceMs + 1000), 'device_offline')).toHaveLength(1);
+    const after = rulesFor('temperature', 'chilled');
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    const cleared = only(after.presence(true, T0 + 2 * graceMs), 'device_offline');
+    expect(cleared.map((c) => c.active)).toEqual([false]);
+  });
 });
 
 describe('device_offline (presence and grace)', () => {
