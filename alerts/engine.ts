@@ -44,7 +44,7 @@ export interface AlertEngineOptions {
   stateFlushMs: number;
   /**
    * How long changed state of a device whose rules are all at rest may wait to be
-   * saved (default 5 min). At a city's 5,000 readings/s nearly every reading
+   * saved (default 5 min; a device's first wait is a fixed share of it, half to all). At a city's 5,000 readings/s nearly every reading
    * changes some state, but little of it must survive a restart to the second
    * (alerts/evaluation/rule.ts, `atRest`); 0 saves every change at the next flush.
    */
@@ -76,6 +76,21 @@ const STATE_SLICE = 250;
 /** See {@link AlertEngineOptions.restingStateSaveMs}. */
 const DEFAULT_RESTING_SAVE_MS = 5 * 60_000;
 
+/**
+ * A device's fixed share, in [0.5, 1), of its first resting interval: a fleet
+ * built at once (every start) would otherwise come due in the same few flushes,
+ * every interval, a burst of 150,000 rows. FNV-1a of the id, mixed (MurmurHash3's
+ * finaliser) so ids differing in their last digit spread too: the same every run.
+ */
+function restingShare(deviceId: DeviceId): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return 0.5 + (hash >>> 0) / 2 ** 33;
+}
+
 interface Entry {
   readonly deviceId: DeviceId;
   evaluator: DeviceEvaluator;
@@ -86,6 +101,12 @@ interface Entry {
    */
   unsaved: 'none' | 'resting' | 'prompt';
   dueAt: number;
+  /**
+   * How long this device's changes at rest wait: the first time, a fixed share
+   * (half to all) of `restingStateSaveMs`, so that a fleet built at once does not
+   * come due at once; from then on all of it (saves stay spread).
+   */
+  restingMs: number;
   /**
    * The state in the store is at rest (or there is none, which restores as a
    * new device's). Leaving rest is saved promptly, and so is returning to it.
@@ -280,6 +301,8 @@ export class AlertEngine {
       for (const deviceId of changed.slice(from, from + STATE_SLICE)) {
         const entry = this.entries.get(deviceId);
         if (entry === undefined || entry.unsaved === 'none') continue;
+        // Its first wait at rest is over: from now on the whole interval, and the fleet stays spread.
+        if (entry.unsaved === 'resting' && entry.dueAt <= now) entry.restingMs = this.options.restingStateSaveMs ?? DEFAULT_RESTING_SAVE_MS;
         entry.unsaved = 'none';
         entry.savedAtRest = entry.evaluator.atRest();
         states.push({ deviceId, state: entry.evaluator.snapshot() });
@@ -356,7 +379,7 @@ export class AlertEngine {
       entry.unsaved = 'prompt';
     } else if (entry.unsaved === 'none') {
       entry.unsaved = 'resting';
-      entry.dueAt = this.options.clock() + (this.options.restingStateSaveMs ?? DEFAULT_RESTING_SAVE_MS);
+      entry.dueAt = this.options.clock() + entry.restingMs;
     }
   }
 
@@ -389,7 +412,15 @@ export class AlertEngine {
     this.kept.delete(id);
     if (state !== undefined) evaluator.restore(state, reconfigured ? 'live' : 'store');
     // State kept across a reconfiguration may be newer than the store's: save it at the next flush.
-    const entry: Entry = { deviceId: id, evaluator, siteId: target.site.id, unsaved: reconfigured ? 'prompt' : 'none', dueAt: 0, savedAtRest: !reconfigured && evaluator.atRest() };
+    const entry: Entry = {
+      deviceId: id,
+      evaluator,
+      siteId: target.site.id,
+      unsaved: reconfigured ? 'prompt' : 'none',
+      dueAt: 0,
+      restingMs: (this.options.restingStateSaveMs ?? DEFAULT_RESTING_SAVE_MS) * restingShare(id),
+      savedAtRest: !reconfigured && evaluator.atRest(),
+    };
     this.entries.set(id, entry);
     // Presence as the registry knows it (at start: offline since the restart, until the device reconnects).
     const { device } = target;

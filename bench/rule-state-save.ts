@@ -64,6 +64,7 @@ interface Measured {
   saves: number;
   flushCpuMs: number;
   longestFlushMs: number;
+  mostRowsInAFlush: number;
   tickWallMs: number;
   evaluateCpuMs: number;
   conditions: number;
@@ -78,7 +79,7 @@ function cpuMs(from: NodeJS.CpuUsage): number {
 async function run(restingStateSaveMs: number): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-rule-state-'));
   const parts = openSqliteParts({ file: join(dir, 'bench.sqlite'), synchronous: 'full' });
-  const m: Measured = { readings: 0, saves: 0, flushCpuMs: 0, longestFlushMs: 0, tickWallMs: 0, evaluateCpuMs: 0, conditions: 0, avgStateBytes: 0 };
+  const m: Measured = { readings: 0, saves: 0, flushCpuMs: 0, longestFlushMs: 0, mostRowsInAFlush: 0, tickWallMs: 0, evaluateCpuMs: 0, conditions: 0, avgStateBytes: 0 };
   try {
     const { ruleState } = parts.store;
     let now = T0;
@@ -140,7 +141,9 @@ async function run(restingStateSaveMs: number): Promise<Measured> {
       if ((second * 1000) % FLUSH_MS === 0) {
         const flushBegan = process.cpuUsage();
         const wallBegan = performance.now();
+        const savesBefore = m.saves;
         await engine.flushState();
+        m.mostRowsInAFlush = Math.max(m.mostRowsInAFlush, m.saves - savesBefore);
         m.longestFlushMs = Math.max(m.longestFlushMs, performance.now() - wallBegan);
         m.flushCpuMs += cpuMs(flushBegan);
       }
@@ -167,7 +170,7 @@ for (const restingStateSaveMs of VARIANTS) {
       bench: 'rule-state-save', variant, restingStateSaveMs, devices: DEVICES, simulatedMinutes: MINUTES, readings: m.readings,
       savesPerReading: Math.round((m.saves / m.readings) * 1000) / 1000,
       flushCpuUsPerReading: perReading(m.flushCpuMs), evaluateCpuUsPerReading: perReading(m.evaluateCpuMs), tickWallUsPerReading: perReading(m.tickWallMs),
-      longestFlushMs: Math.round(m.longestFlushMs), avgStateBytes: m.avgStateBytes,
+      longestFlushMs: Math.round(m.longestFlushMs), mostRowsInAFlush: m.mostRowsInAFlush, avgStateBytes: m.avgStateBytes,
       // At the city's rate: what the saves cost per second of real time.
       cityCoreSharePct: Math.round((m.flushCpuMs / m.readings) * 5_000) / 10,
       cityStateMBPerS: Math.round(((m.saves / m.readings) * 5_000 * m.avgStateBytes) / 10_000) / 100,

@@ -220,18 +220,21 @@ describe('alert engine: state at rest is saved lazily', () => {
     return { source, engine, restless, saved, flushed, advance: (ms: number) => (now += ms) };
   }
 
-  it('waits the resting interval to save readings that leave every rule at rest, and saves them all on close', async () => {
-    const f = await fleet(['fridge-1', 'fridge-2']);
-    f.source.emit('reading:stored', reading('fridge-1'), site.id);
-    expect(await f.flushed()).toEqual([]);
-    f.advance(2 * MINUTE);
-    f.source.emit('reading:stored', reading('fridge-2'), site.id);
-    expect(await f.flushed()).toEqual([]);
-    f.advance(3 * MINUTE);
-    // fridge-1 changed five minutes ago; fridge-2 only three.
-    expect(await f.flushed()).toEqual(['fridge-1']);
-    f.advance(2 * MINUTE);
-    expect(await f.flushed()).toEqual(['fridge-2']);
+  it('waits between half and all of the resting interval to save readings that leave every rule at rest, spread over the fleet, and saves them all on close', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `fridge-${i}`);
+    const f = await fleet(ids);
+    for (const id of ids) f.source.emit('reading:stored', reading(id), site.id);
+    // Flushes every 10 s for the whole interval: when is each device saved?
+    const savedAt = new Map<string, number>();
+    for (let at = 10_000; at <= 5 * MINUTE; at += 10_000) {
+      f.advance(10_000);
+      for (const id of await f.flushed()) savedAt.set(id, at);
+    }
+    expect([...savedAt.keys()].sort()).toEqual([...ids].sort());
+    const times = [...savedAt.values()];
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(2.5 * MINUTE);
+    // Not one burst: a fleet built at once must not come due at once.
+    expect(new Set(times).size).toBeGreaterThan(5);
     expect(await f.flushed()).toEqual([]);
 
     f.source.emit('reading:stored', reading('fridge-1'), site.id);
