@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { hashSeed } from '../contracts/hash.js';
 import type { Condition, DeviceId, PresenceChange, Site, SiteId } from '../contracts/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, RuleStateStore, TelemetryRecord } from '../store/index.js';
@@ -44,9 +45,10 @@ export interface AlertEngineOptions {
   stateFlushMs: number;
   /**
    * How long changed state of a device whose rules are all at rest may wait to be
-   * saved (default 5 min; a device's first wait is a fixed share of it, half to all). At a city's 5,000 readings/s nearly every reading
-   * changes some state, but little of it must survive a restart to the second
-   * (alerts/evaluation/rule.ts, `atRest`); 0 saves every change at the next flush.
+   * saved (default 5 min; a device's first wait is a fixed share of it, half to
+   * all). At a city's 5,000 readings/s nearly every reading changes some state,
+   * but little of it must survive a restart to the second (alerts/evaluation/rule.ts,
+   * `atRest`); 0 saves every change at the next flush.
    */
   restingStateSaveMs?: number;
   /**
@@ -79,16 +81,10 @@ const DEFAULT_RESTING_SAVE_MS = 5 * 60_000;
 /**
  * A device's fixed share, in [0.5, 1), of its first resting interval: a fleet
  * built at once (every start) would otherwise come due in the same few flushes,
- * every interval, a burst of 150,000 rows. FNV-1a of the id, mixed (MurmurHash3's
- * finaliser) so ids differing in their last digit spread too: the same every run.
+ * every interval, a burst of 150,000 rows. From a hash of the id: the same every run.
  */
 function restingShare(deviceId: DeviceId): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return 0.5 + (hash >>> 0) / 2 ** 33;
+  return 0.5 + hashSeed(deviceId) / 2 ** 33;
 }
 
 interface Entry {

@@ -16,15 +16,16 @@ import { openSqliteParts } from '../store/sqlite/index.js';
  * every 10 s and ticks every 5 s, on simulated time, with the real evaluators
  * (cn-catering, anomaly detector included) and the real SQLite rule-state store.
  * One fridge in a hundred warms to 13 °C from the first minute (critical after
- * 15 minutes), so excursions are raised and saved too. The load is per device, so a smaller fleet gives the same per-reading
- * figures in less time.
+ * 15 minutes), so excursions are raised and saved too. The load is per device,
+ * so a smaller fleet gives the same per-reading figures in less time.
  *
  * Baseline in the same run: `restingStateSaveMs` 0, every change saved at the
  * next flush (how the engine saved before state at rest was saved lazily),
  * against the default 5 minutes. A flush's cost is the process's CPU (its
  * fdatasync waits on the thread pool); a tick's is its wall time (it does no I/O,
- * and the process's CPU would count the WAL checkpointer's thread too). `npm run bench:rule-state`; SK_BENCH_DEVICES
- * (default 20,000), SK_BENCH_MINUTES (simulated, default 20) and
+ * and the process's CPU would count the WAL checkpointer's thread too).
+ * `npm run bench:rule-state`; SK_BENCH_DEVICES (default 20,000), SK_BENCH_MINUTES
+ * (simulated, default 20) and
  * SK_BENCH_RESTING_MS (the variants, in order, default `0,300000`). One JSON
  * line per variant, then one comparing the last with the first.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Condition, Device } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import type { RuleSettings } from '../rules/index.js';
-import type { RestoredFrom, Rule } from './rule.js';
+import type { Rule } from './rule.js';
 import { condition, minutesText, restoreState } from './support.js';
 
 const noDataState = z.object({
@@ -83,9 +83,9 @@ export class NoDataRule implements Rule {
     return { ...this.state };
   }
 
-  restore(state: unknown, from: RestoredFrom = 'prompt'): void {
+  restore(state: unknown, lazy = false): void {
     const restored = restoreState(noDataState, state, this.state);
-    if (restored === this.state || restored.active || from !== 'lazy') {
+    if (restored === this.state || restored.active || !lazy) {
       this.state = restored;
       return;
     }

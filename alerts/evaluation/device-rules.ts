@@ -7,10 +7,10 @@ import { DangerZoneRule } from './danger-zone.js';
 import { batteryRule, doorRule } from './health.js';
 import { OilFullForecastRule } from './oil-forecast.js';
 import { oilRules } from './oil.js';
-import type { RestoredFrom, Rule, RuleTarget } from './rule.js';
+import type { Rule, RuleTarget } from './rule.js';
 import { temperatureRules } from './temperature.js';
 
-export type { RestoredFrom, Rule, RuleTarget } from './rule.js';
+export type { Rule, RuleTarget } from './rule.js';
 
 /**
  * Per rule id, the JSON state of that rule, and whether every rule was at rest
@@ -125,12 +125,12 @@ export function createDeviceRules(target: RuleTarget, settings: RuleSettings, ex
     restore: (snapshot, source = 'store') => {
       if (typeof snapshot !== 'object' || snapshot === null) return;
       const byId = snapshot as Record<string, unknown>;
-      // A snapshot from before the marker was saved at every change: prompt.
-      const from: RestoredFrom = source === 'live' ? 'live' : byId[AT_REST_KEY] === true ? 'lazy' : 'prompt';
+      // A snapshot from before the marker was saved at every change: not lazily.
+      const lazy = source === 'store' && byId[AT_REST_KEY] === true;
       for (const rule of rules) {
         if (!Object.hasOwn(byId, rule.id)) continue;
         try {
-          rule.restore(byId[rule.id], from);
+          rule.restore(byId[rule.id], lazy);
         } catch {
           // An extra rule that throws on a foreign state starts fresh, as the contract says it should.
         }

@@ -1,14 +1,6 @@
 import type { Condition, ConditionRuleId, Device, Site } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 
-/**
- * Where a restored snapshot comes from. `lazy`: the store, saved while the
- * device was at rest, so it may be minutes older than the rule's last change.
- * `prompt`: the store, saved at the flush after the change (10 s at most).
- * `live`: this process, a moment ago (the device was reconfigured).
- */
-export type RestoredFrom = 'lazy' | 'prompt' | 'live';
-
 /** The device a rule instance watches, and where it is. */
 export interface RuleTarget {
   device: Device;
@@ -43,6 +35,11 @@ export interface Rule {
    * rule without this method is never at rest: its state is saved promptly.
    */
   atRest?(): boolean;
-  /** Restores a snapshot taken by the same rule; ignores one it does not understand. */
-  restore(state: unknown, from?: RestoredFrom): void;
+  /**
+   * Restores a snapshot taken by the same rule; ignores one it does not understand.
+   * `lazy`: it comes from the store and was saved while the device was at rest, so
+   * it may be minutes older than the rule's last change (otherwise it was saved at
+   * the flush after the change, or taken live for a reconfiguration).
+   */
+  restore(state: unknown, lazy?: boolean): void;
 }

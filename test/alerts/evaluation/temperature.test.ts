@@ -125,21 +125,21 @@ describe('snapshot and restore', () => {
     expect(whole.length).toBeGreaterThanOrEqual(3);
     // After each reading: a snapshot if every rule is at rest, else undefined.
     const probe = rulesFor('temperature', 'chilled');
-    const atRest = temps.map((point) => (feedTemps(probe, [point]), probe.atRest() ? JSON.stringify(probe.snapshot()) : undefined));
+    const restingSnapshots = temps.map((point) => (feedTemps(probe, [point]), probe.atRest() ? JSON.stringify(probe.snapshot()) : undefined));
     const stale = 10;
     let checked = 0;
     for (let cut = stale + 1; cut < temps.length; cut++) {
       // At rest from `cut - stale` to the cut: the store may hold the older snapshot.
-      if (atRest.slice(cut - 1 - stale, cut).some((snap) => snap === undefined)) continue;
+      if (restingSnapshots.slice(cut - 1 - stale, cut).some((snap) => snap === undefined)) continue;
       const first = feedTemps(rulesFor('temperature', 'chilled'), temps.slice(0, cut));
       const after = rulesFor('temperature', 'chilled');
-      after.restore(JSON.parse(atRest[cut - 1 - stale]!));
+      after.restore(JSON.parse(restingSnapshots[cut - 1 - stale]!));
       expect([...first, ...feedTemps(after, temps.slice(cut))]).toEqual(whole);
       checked++;
     }
     // Both kinds of cut occur: quiet ones checked, and excursions (and the danger-zone clock) not at rest.
     expect(checked).toBeGreaterThan(100);
-    expect(atRest.filter((snap) => snap === undefined).length).toBeGreaterThan(100);
+    expect(restingSnapshots.filter((snap) => snap === undefined).length).toBeGreaterThan(100);
   });
 
   it('without a restore, the same cut loses the excursion start (the test above can fail)', () => {
