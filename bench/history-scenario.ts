@@ -127,6 +127,7 @@ export async function benchHistory(
           fleetMs: generated.fleetMs,
           generateMs: generated.ms,
           generatePerSec: Math.round(generated.readings / (generated.ms / 1000)),
+          rollupMs: generated.rollupMs,
           fileMiB: round(generated.fileBytes / 1024 / 1024, 1),
         },
         failures,

@@ -208,6 +208,8 @@ export interface Generated {
   /** Registering the fleet, then writing the readings. */
   fleetMs: number;
   ms: number;
+  /** Bringing the hourly rollups up to date afterwards, as a running server would have kept them. */
+  rollupMs: number;
   fileBytes: number;
   target: HistoryTarget;
   /** A registered device, to time "ready to accept devices", and an admin to log in with. */

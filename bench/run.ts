@@ -53,7 +53,7 @@ function human(line: Line): void {
     console.error(
       `  history at ${Number(line.readings).toLocaleString('en')} readings (${line.fleetDevices} devices registered; the queried one has ${line.targetReadings} in its week): ` +
         `${line.points} points; store call p50 ${line.storeP50Ms} / p95 ${line.storeP95Ms} ms; HTTP p50 ${line.httpP50Ms} / p95 ${line.httpP95Ms} / p99 ${line.httpP99Ms} ms; ` +
-        `start-up ${line.startAcceptMs} ms to the first accepted device (median of ${line.startRuns}, slowest ${line.startAcceptMaxMs} ms; last: ${line.startReadyMs} ms to the ready log line, ${line.startRulesBuiltMs} ms until every device's rules are built); generated at ${line.generatePerSec}/s, ${line.fileMiB} MiB`,
+        `start-up ${line.startAcceptMs} ms to the first accepted device (median of ${line.startRuns}, slowest ${line.startAcceptMaxMs} ms; last: ${line.startReadyMs} ms to the ready log line, ${line.startRulesBuiltMs} ms until every device's rules are built); generated at ${line.generatePerSec}/s and rolled up in ${line.rollupMs} ms, ${line.fileMiB} MiB`,
     );
   } else if (line.bench === 'idle') {
     console.error(

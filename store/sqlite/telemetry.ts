@@ -14,6 +14,7 @@ import { COLUMNS, type KindColumns, type Row } from './kind-columns.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { DurableCommits } from './durable-commits.js';
 import { IngestExtras } from './ingest-extras.js';
+import { RawHistory } from './raw-history.js';
 import { rollupHistory } from './rollup-history.js';
 import type { Rollups } from './rollups.js';
 import type Database from 'better-sqlite3';
@@ -26,7 +27,7 @@ import type Database from 'better-sqlite3';
 export class SqliteTelemetry implements TelemetryReader, IngestSink {
   private readonly insertReading: Record<DeviceKind, Database.Statement>;
   private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
-  private readonly historyOf = new Map<string, Database.Statement>();
+  private readonly rawHistory: RawHistory;
   private readonly extras: IngestExtras;
   private readonly transaction: (writes: IngestWrite[]) => Promise<IngestWriteResult[]>;
 
@@ -49,6 +50,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
       db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
     );
     this.extras = new IngestExtras(db, keys);
+    this.rawHistory = new RawHistory(db);
     this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
   }
 
@@ -73,24 +75,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     const key = this.keys.find(q.deviceId);
     if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
     if (this.rollups && bucketMs >= HOUR_MS) return rollupHistory(this.db, this.rollups, { kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs });
-    const sqlKey = `${q.kind}.${q.field}`;
-    let stmt = this.historyOf.get(sqlKey);
-    if (!stmt) {
-      const col = `"${q.field}"`;
-      stmt = this.db.prepare(
-        // better-sqlite3 binds JS numbers as REAL: without the CAST the division would not truncate and every reading would be its own bucket.
-        `SELECT CAST((ts - @from) / @bucket AS INTEGER) AS b, min(${col}) AS min, max(${col}) AS max, avg(${col}) AS mean, count(${col}) AS count
-         FROM ${telemetryTable(q.kind)}
-         WHERE device_key = @key AND ts >= @from AND ts < @to AND ${col} IS NOT NULL
-         GROUP BY b ORDER BY b`,
-      );
-      this.historyOf.set(sqlKey, stmt);
-    }
-    const rows = stmt.all({ key, from: q.from, to: q.to, bucket: bucketMs }) as { b: number; min: number; max: number; mean: number; count: number }[];
-    return {
-      bucketMs,
-      points: rows.map((r) => ({ t: q.from + r.b * bucketMs, min: r.min, max: r.max, mean: r.mean, count: r.count })),
-    };
+    return { bucketMs, points: this.rawHistory.read({ kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs }) };
   }
 
   async latest(devices: ReadonlyArray<{ id: string; kind: DeviceKind }>): Promise<TelemetryRecord[]> {
