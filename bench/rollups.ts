@@ -8,8 +8,10 @@ import { openSqliteParts } from '../store/sqlite/index.js';
  * What the SQLite rollup job and the prune cost a fleet of fridges, and how long
  * each blocks the event loop: 2,000 fridges at one reading every 30 s (two hours
  * of history first), then steady-state runs each taking up one minute of new
- * readings, then a prune that removes the first hour. `npm run bench:rollups`;
- * `SK_BENCH_DEVICES`, `SK_BENCH_RUNS` change the sizes. Prints one JSON line.
+ * readings, then a prune that removes the first hour, one half an hour later
+ * (nothing more is old enough) and one an hour later (the second hour is).
+ * `npm run bench:rollups`; `SK_BENCH_DEVICES`, `SK_BENCH_RUNS` and
+ * `SK_BENCH_INTERVAL_S` (30) change the sizes. Prints one JSON line.
  *
  * "Longest block" is the longest gap between two turns of a setImmediate ticker
  * running beside the job: the longest stretch in which nothing else (MQTT,
@@ -17,7 +19,7 @@ import { openSqliteParts } from '../store/sqlite/index.js';
  */
 const DEVICES = Number(process.env.SK_BENCH_DEVICES ?? 2_000);
 const RUNS = Number(process.env.SK_BENCH_RUNS ?? 5);
-const INTERVAL_MS = 30_000;
+const INTERVAL_MS = Number(process.env.SK_BENCH_INTERVAL_S ?? 30) * 1000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -89,20 +91,25 @@ try {
   // Raw retention such that the first hour of history is past it.
   const rawDays = (now - (start + HOUR_MS)) / DAY_MS;
   const prune = await blocking(() => rollups.prune(now, { rawDays, rollupDays: 3650 }));
+  // The hourly prune after it: half an hour on, nothing more is old enough; an hour on, the second hour is.
+  const pruneNothingOld = await blocking(() => rollups.prune(now + HOUR_MS / 2, { rawDays, rollupDays: 3650 }));
+  const pruneNextHour = await blocking(() => rollups.prune(now + HOUR_MS, { rawDays, rollupDays: 3650 }));
   console.log(
     JSON.stringify({
       bench: 'rollups',
       devices: DEVICES,
-      catchUp: { rows: DEVICES * 240, deviceHours: catchUp.result, totalMs: round(catchUp.totalMs), longestBlockMs: round(catchUp.longestBlockMs) },
+      catchUp: { rows: DEVICES * Math.ceil((2 * HOUR_MS) / INTERVAL_MS), deviceHours: catchUp.result, totalMs: round(catchUp.totalMs), longestBlockMs: round(catchUp.longestBlockMs) },
       steady: {
         runs: RUNS,
-        rowsPerRun: DEVICES * 2,
+        rowsPerRun: DEVICES * Math.ceil(60_000 / INTERVAL_MS),
         deviceHoursPerRun: median(steady.map((s) => s.deviceHours)),
         medianTotalMs: round(median(steady.map((s) => s.totalMs))),
         medianLongestBlockMs: round(median(steady.map((s) => s.longestBlockMs))),
         maxLongestBlockMs: round(Math.max(...steady.map((s) => s.longestBlockMs))),
       },
       prune: { removed: prune.result, totalMs: round(prune.totalMs), longestBlockMs: round(prune.longestBlockMs) },
+      pruneNothingOld: { removed: pruneNothingOld.result, totalMs: round(pruneNothingOld.totalMs), longestBlockMs: round(pruneNothingOld.longestBlockMs) },
+      pruneNextHour: { removed: pruneNextHour.result, totalMs: round(pruneNextHour.totalMs), longestBlockMs: round(pruneNextHour.longestBlockMs) },
     }),
   );
 } finally {

@@ -7,6 +7,15 @@ import type Database from 'better-sqlite3';
 
 /** Row of telemetry_rollup_state that holds the raw cutoff of the last prune (epoch ms), not a rowid. */
 const PRUNED_KEY = '*pruned_before';
+/**
+ * Rows of telemetry_rollup_state with lower bounds (epoch ms), not rowids: every raw
+ * row at or below its kind's watermark has `ts` at or after OLDEST_RAW_KEY's value,
+ * and every rollup an `hour` at or after OLDEST_ROLLUP_KEY's. Absent: not known yet.
+ */
+const OLDEST_RAW_KEY = '*oldest_raw';
+const OLDEST_ROLLUP_KEY = '*oldest_rollup';
+/** The bound recorded when no row is left: any row that comes lowers it. */
+const NO_ROWS = Number.MAX_SAFE_INTEGER;
 /** Raw rows read per query while finding the hours a run must recompute. */
 const PLAN_ROWS = 20_000;
 
@@ -114,6 +123,7 @@ export class Rollups {
       hourly: db.prepare<[number, string, number, number], { hour: number; min: number; max: number; sum: number; mean: number; count: number; in_range_ms: number | null; observed_ms: number | null; last_rowid: number | null }>(
         'SELECT hour, min, max, sum, mean, count, in_range_ms, observed_ms, last_rowid FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour >= ? AND hour < ? ORDER BY hour',
       ),
+      oldestRollup: db.prepare<[number, string], { m: number | null }>('SELECT min(hour) AS m FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ?'),
       removeRollups: db.prepare(
         `DELETE FROM telemetry_rollup_hourly WHERE (device_key, field, hour) IN
            (SELECT device_key, field, hour FROM telemetry_rollup_hourly WHERE device_key = ? AND field = ? AND hour < ? LIMIT ?)`,
@@ -139,6 +149,10 @@ export class Rollups {
   /** Raw rows of hours before this (epoch ms) are pruned: those hours exist only as rollups. */
   prunedBefore(): number {
     return this.stmt.watermark.get(PRUNED_KEY)?.last_rowid ?? 0;
+  }
+
+  private bound(key: typeof OLDEST_RAW_KEY | typeof OLDEST_ROLLUP_KEY): number | undefined {
+    return this.stmt.watermark.get(key)?.last_rowid;
   }
 
   /** How many raw rows of a kind are above the watermark, at most (rowids may have gaps). */
@@ -194,7 +208,14 @@ export class Rollups {
     if (max < from) from = 0;
     const through = Math.min(max, from + (this.options.maxRowsPerRun ?? 200_000));
     if (through <= from) return 0;
-    const dirty = await this.dirtyHours(kind, from, through, rawCutoff);
+    const { dirty, oldestHour } = await this.dirtyHours(kind, from, through, rawCutoff);
+    // Before any of these rows is under the watermark or rolled up: a crash after this leaves the bounds low, never too high.
+    this.db.transaction(() => {
+      for (const bound of [OLDEST_RAW_KEY, OLDEST_ROLLUP_KEY] as const) {
+        const known = this.bound(bound);
+        if (known !== undefined && oldestHour < known) this.stmt.setWatermark.run(bound, oldestHour);
+      }
+    })();
     const slice = this.options.sliceDeviceHours ?? 200;
     for (let i = 0; i < Math.max(1, dirty.length); i += slice) {
       if (this.stopped) return i;
@@ -210,7 +231,7 @@ export class Rollups {
   }
 
   /** The device-hours that rows `from < rowid <= through` change, read a bounded range at a time. */
-  private async dirtyHours(kind: DeviceKind, from: number, through: number, rawCutoff: number): Promise<{ key: number; hour: number }[]> {
+  private async dirtyHours(kind: DeviceKind, from: number, through: number, rawCutoff: number): Promise<{ dirty: { key: number; hour: number }[]; oldestHour: number }> {
     const touched = this.db.prepare<[number, number], { key: number; hour: number; last: number }>(
       `SELECT device_key AS key, (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour, max(ts) AS last FROM ${telemetryTable(kind)}
        WHERE rowid > ? AND rowid <= ? GROUP BY device_key, hour`,
@@ -222,7 +243,9 @@ export class Rollups {
       return hold;
     };
     const dirty = new Map<string, { key: number; hour: number }>();
+    let oldestHour = Infinity;
     const mark = (key: number, hour: number) => {
+      if (hour < oldestHour) oldestHour = hour;
       if (hour >= rawCutoff) dirty.set(`${key}:${hour}`, { key, hour });
     };
     for (let start = from; start < through; start += PLAN_ROWS) {
@@ -233,7 +256,7 @@ export class Rollups {
         if (kind === 'temperature' && t.last + holdOf(t.key) > t.hour + HOUR_MS) mark(t.key, t.hour + HOUR_MS);
       }
     }
-    return [...dirty.values()];
+    return { dirty: [...dirty.values()], oldestHour };
   }
 
   private recompute(kind: DeviceKind, key: number, hour: number, through: number): void {
@@ -291,6 +314,12 @@ export class Rollups {
    * telemetry tables have no AUTOINCREMENT, so deleting it would let the next
    * insert reuse its rowid, at or below the watermark, and never be rolled up.
    * Resolves to the rows removed.
+   *
+   * Finding old rows costs an index probe per device (and per field for rollups):
+   * 150,000 devices took 15 s of CPU per prune, hourly, deleting nothing. So each
+   * complete prune records the oldest row it left (each run lowers that before
+   * rolling up older rows), and a prune whose cutoff is not past it probes nothing:
+   * until a city's data first ages out, and for rollups for years.
    */
   prune(now: number, retention: { rawDays: number; rollupDays: number }): Promise<{ raw: number; rollups: number }> {
     return this.exclusive(async () => {
@@ -301,24 +330,49 @@ export class Rollups {
       await this.runAll();
       if (this.stopped || DEVICE_KINDS.some((kind) => this.unrolledRows(kind) > 0)) return { raw: 0, rollups: 0 };
       this.stmt.setWatermark.run(PRUNED_KEY, rawCutoff);
-      const devices = this.stmt.devices.all();
       const chunks = { chunkRows: this.options.pruneChunkRows ?? 5_000, stopped: () => this.stopped };
+      let devices: { key: number; kind: DeviceKind }[] | undefined;
+      const fleet = () => (devices ??= this.stmt.devices.all());
       let raw = 0;
-      for (const kind of DEVICE_KINDS) {
-        const table = telemetryTable(kind);
-        const below = Math.min(this.watermark(kind), this.maxRowid(kind) - 1);
-        const remove = this.db.prepare<[number, number, number, number]>(
-          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE device_key = ? AND ts < ? AND rowid <= ? LIMIT ?)`,
-        );
-        const targets = devices.filter((d) => d.kind === kind).map((d): DeleteTarget => (limit) => remove.run(d.key, rawCutoff, below, limit).changes);
-        raw += await deleteInChunks(this.db, targets, chunks);
+      // Each finished target also reads what its device has left, so the bounds recorded are the oldest rows, not the cutoffs.
+      const oldestRaw = this.bound(OLDEST_RAW_KEY);
+      if (oldestRaw === undefined || oldestRaw < rawCutoff) {
+        let left = NO_ROWS;
+        for (const kind of DEVICE_KINDS) {
+          const table = telemetryTable(kind);
+          const below = Math.min(this.watermark(kind), this.maxRowid(kind) - 1);
+          const remove = this.db.prepare<[number, number, number, number]>(
+            `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE device_key = ? AND ts < ? AND rowid <= ? LIMIT ?)`,
+          );
+          const oldest = this.db.prepare<[number], { m: number | null }>(`SELECT min(ts) AS m FROM ${table} WHERE device_key = ?`);
+          const removeOf = (key: number): DeleteTarget => (limit) => {
+            const deleted = remove.run(key, rawCutoff, below, limit).changes;
+            if (deleted < limit) left = Math.min(left, oldest.get(key)?.m ?? NO_ROWS);
+            return deleted;
+          };
+          raw += await deleteInChunks(this.db, targetsOf(fleet(), (d) => (d.kind === kind ? [removeOf(d.key)] : [])), chunks);
+        }
+        if (!this.stopped) this.stmt.setWatermark.run(OLDEST_RAW_KEY, left);
       }
       const rollupCutoff = now - retention.rollupDays * DAY_MS;
-      const rollupTargets = devices.flatMap((d) =>
-        COLUMNS[d.kind].fields.map((field): DeleteTarget => (limit) => this.stmt.removeRollups.run(d.key, field, rollupCutoff, limit).changes),
-      );
-      const rollups = await deleteInChunks(this.db, rollupTargets, chunks);
+      let rollups = 0;
+      const oldestRollup = this.bound(OLDEST_ROLLUP_KEY);
+      if (oldestRollup === undefined || oldestRollup < rollupCutoff) {
+        let left = NO_ROWS;
+        const removeOf = (key: number, field: string): DeleteTarget => (limit) => {
+          const deleted = this.stmt.removeRollups.run(key, field, rollupCutoff, limit).changes;
+          if (deleted < limit) left = Math.min(left, this.stmt.oldestRollup.get(key, field)?.m ?? NO_ROWS);
+          return deleted;
+        };
+        rollups = await deleteInChunks(this.db, targetsOf(fleet(), (d) => COLUMNS[d.kind].fields.map((field) => removeOf(d.key, field))), chunks);
+        if (!this.stopped) this.stmt.setWatermark.run(OLDEST_ROLLUP_KEY, left);
+      }
       return { raw, rollups };
     });
   }
+}
+
+/** The delete targets of each device, made as the chunks reach them: a city's 150,000 devices are not turned into 750,000 closures up front. */
+function* targetsOf<D>(devices: Iterable<D>, of: (device: D) => DeleteTarget[]): Generator<DeleteTarget> {
+  for (const device of devices) yield* of(device);
 }

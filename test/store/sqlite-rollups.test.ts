@@ -185,6 +185,34 @@ describe('SQLite hourly rollups and retention', () => {
     expect(history.points.map((p) => p.count).slice(0, 7)).toEqual([24, 24, 24, 24, 24, 24, 24]);
   });
 
+  it('prunes what ages out hour after hour, late readings from before the last prune too, and skips the search while nothing is old enough', async () => {
+    await write(Array.from({ length: 10 * 24 }, (_, i) => reading(T0 + i * HOUR + 5 * MIN, i, 4)));
+    const retention = { rawDays: 3, rollupDays: 8 };
+    let now = T0 + 10 * DAY;
+    expect(await parts.rollups.prune(now, retention)).toEqual({ raw: 7 * 24, rollups: 2 * 24 });
+    // Nothing is older than the cutoffs: the next prunes do not look for old rows device by device.
+    const deletes: string[] = [];
+    const prepare = parts.db.prepare.bind(parts.db);
+    parts.db.prepare = ((sql: string) => {
+      if (sql.startsWith('DELETE FROM telemetry_temperature')) deletes.push(sql);
+      return prepare(sql);
+    }) as typeof parts.db.prepare;
+    expect(await parts.rollups.prune(now, retention)).toEqual({ raw: 0, rollups: 0 });
+    expect(deletes).toEqual([]);
+    // A buffered reading from day 1 arrives after that prune (then a current one, as the table's newest row is always kept); the next prune finds it.
+    await write([reading(T0 + DAY + 7 * MIN, 1_000, 6), reading(now - 10 * MIN, 1_001, 4)]);
+    expect(await parts.store.telemetry.count('fridge-1')).toBe(3 * 24 + 2);
+    expect(await parts.rollups.prune(now, retention)).toEqual({ raw: 1, rollups: 0 });
+    expect(deletes.length).toBeGreaterThan(0);
+    // Time moves on: each hour that ages out goes, raw and rolled up, at the next prune.
+    for (let hours = 1; hours <= 3; hours++) {
+      now = T0 + 10 * DAY + hours * HOUR;
+      expect(await parts.rollups.prune(now, retention)).toEqual({ raw: 1, rollups: 1 });
+      expect(await parts.store.telemetry.count('fridge-1')).toBe(3 * 24 + 1 - hours);
+      expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + 2 * DAY + hours * HOUR)).toEqual([]);
+    }
+  });
+
   it('prunes raw rows only once they are rolled up, in chunks that let the event loop run', async () => {
     await open({ maxRowsPerRun: 50, pruneChunkRows: 7 });
     await write(Array.from({ length: 10 * 24 }, (_, i) => reading(T0 + i * HOUR + 5 * MIN, i, i % 9)));
