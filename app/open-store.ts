@@ -61,7 +61,7 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
   const upkeep = new StoreUpkeep(
     [
-      { name: 'rollup', everyMs: config.retention.rollupIntervalMs, work: () => rollups.run() },
+      { name: 'rollup', everyMs: config.retention.rollupIntervalMs, work: () => rollups.catchUp() },
       {
         name: 'prune',
         everyMs: HOUR_MS,

@@ -143,6 +143,14 @@ describe('SQLite hourly rollups and retention', () => {
     expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR)).toMatchObject([{ count: 10, sum: 45 }]);
   });
 
+  it('catches up in one job however many passes of maxRowsPerRun that takes', async () => {
+    await open({ maxRowsPerRun: 3 });
+    await write(Array.from({ length: 10 }, (_, i) => reading(T0 + i * MIN, i + 1, i)));
+    await parts.rollups.catchUp();
+    expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + HOUR)).toMatchObject([{ count: 10, sum: 45 }]);
+    expect(parts.rollups.unrolledRows('temperature')).toBe(0);
+  });
+
   it('never lets a new reading reuse the rowid of a pruned one (it would never be rolled up)', async () => {
     const now = T0 + 10 * DAY;
     // A recent reading, then a late buffered one from long ago: the newest rowid holds the oldest reading.
