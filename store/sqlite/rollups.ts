@@ -28,8 +28,15 @@ export interface TemperatureBand {
 export interface RollupOptions {
   /** The band "time in range" is measured against, per device profile; undefined: not measured. */
   bandOf?: (profile: string) => TemperatureBand | undefined;
-  /** Most raw rows one run takes up per kind, so a run after a long pause stays bounded. */
+  /** Most raw rows one pass takes up per kind (default: no limit but the device-hours'). */
   maxRowsPerRun?: number;
+  /**
+   * A pass stops taking up rows once they change this many device-hours (default
+   * 200,000), so a pass after a long pause stays bounded in memory and time, while
+   * a steady minute of a fast fleet is one pass: every pass recomputes each hour it
+   * touches from all its raw rows, so splitting a minute into passes repeats that.
+   */
+  maxDeviceHoursPerRun?: number;
   /** Most device-hours recomputed in one transaction; runs yield to the event loop between slices. */
   sliceDeviceHours?: number;
   /** Most rows one prune transaction deletes; prunes yield to the event loop between chunks. */
@@ -167,8 +174,9 @@ export class Rollups {
   }
 
   /**
-   * Brings the rollups up to date with the raw rows (at most `maxRowsPerRun` per
-   * kind), `sliceDeviceHours` per transaction. Hours before the last prune are left
+   * One pass: brings the rollups up to date with the raw rows, per kind as far as
+   * `maxDeviceHoursPerRun` (and `maxRowsPerRun`) allow, `sliceDeviceHours` per
+   * transaction. Hours before the last prune are left
    * as they are: their raw rows are gone, so a very late reading there must not
    * replace the hour's rollup with itself alone. Resolves to how many device-hours
    * were recomputed.
@@ -179,10 +187,9 @@ export class Rollups {
 
   /**
    * Passes of {@link run} until every raw row committed before the call is rolled
-   * up, or the job is stopped. One pass takes up at most `maxRowsPerRun` rows per
-   * kind, which bounds its memory, not the job's throughput: a city's 5,000
-   * readings/s bring 300,000 rows a minute, more than one pass a minute takes up,
-   * and a job that fell behind would never prune again (prunes wait for it).
+   * up, or the job is stopped: the upkeep's job. A pass's limits bound its memory,
+   * not the job's throughput; a job that fell behind would never prune again
+   * (prunes wait for it).
    */
   catchUp(): Promise<number> {
     return this.exclusive(async () => {
@@ -225,9 +232,9 @@ export class Rollups {
     const max = this.maxRowid(kind);
     // Only if the table was emptied by hand and rowids started again from 1 (prune always keeps the newest row).
     if (max < from) from = 0;
-    const through = Math.min(max, from + (this.options.maxRowsPerRun ?? 200_000));
-    if (through <= from) return 0;
-    const { dirty, oldestHour } = await this.dirtyHours(kind, from, through, rawCutoff);
+    const upTo = Math.min(max, from + (this.options.maxRowsPerRun ?? Infinity));
+    if (upTo <= from) return 0;
+    const { dirty, oldestHour, through } = await this.dirtyHours(kind, from, upTo, rawCutoff);
     // Before any of these rows is under the watermark or rolled up: a crash after this leaves the bounds low, never too high.
     this.db.transaction(() => {
       for (const bound of [OLDEST_RAW_KEY, OLDEST_ROLLUP_KEY] as const) {
@@ -250,7 +257,12 @@ export class Rollups {
   }
 
   /** The device-hours that rows `from < rowid <= through` change, read a bounded range at a time. */
-  private async dirtyHours(kind: DeviceKind, from: number, through: number, rawCutoff: number): Promise<{ dirty: { key: number; hour: number }[]; oldestHour: number }> {
+  private async dirtyHours(
+    kind: DeviceKind,
+    from: number,
+    upTo: number,
+    rawCutoff: number,
+  ): Promise<{ dirty: { key: number; hour: number }[]; oldestHour: number; through: number }> {
     const touched = this.db.prepare<[number, number], { key: number; hour: number; last: number }>(
       `SELECT device_key AS key, (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour, max(ts) AS last FROM ${telemetryTable(kind)}
        WHERE rowid > ? AND rowid <= ? GROUP BY device_key, hour`,
@@ -267,15 +279,19 @@ export class Rollups {
       if (hour < oldestHour) oldestHour = hour;
       if (hour >= rawCutoff) dirty.set(`${key}:${hour}`, { key, hour });
     };
-    for (let start = from; start < through; start += PLAN_ROWS) {
-      if (start > from) await yieldToEventLoop();
-      for (const t of touched.all(start, Math.min(through, start + PLAN_ROWS))) {
+    const most = this.options.maxDeviceHoursPerRun ?? 200_000;
+    let through = from;
+    while (through < upTo && dirty.size < most) {
+      if (through > from) await yieldToEventLoop();
+      const end = Math.min(upTo, through + PLAN_ROWS);
+      for (const t of touched.all(through, end)) {
         mark(t.key, t.hour);
         // A temperature reading holds into the next hour only if it came within one hold of the hour's end.
         if (kind === 'temperature' && t.last + holdOf(t.key) > t.hour + HOUR_MS) mark(t.key, t.hour + HOUR_MS);
       }
+      through = end;
     }
-    return { dirty: [...dirty.values()], oldestHour };
+    return { dirty: [...dirty.values()], oldestHour, through };
   }
 
   private recompute(kind: DeviceKind, key: number, hour: number, through: number): void {

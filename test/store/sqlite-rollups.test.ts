@@ -151,6 +151,18 @@ describe('SQLite hourly rollups and retention', () => {
     expect(parts.rollups.unrolledRows('temperature')).toBe(0);
   });
 
+  it('stops a pass at maxDeviceHoursPerRun, and catches up over passes with every hour exact', async () => {
+    await open({ maxDeviceHoursPerRun: 2 });
+    // Ten hours at one reading every 7.2 s: 5,000 rows, more than one planning read.
+    await write(Array.from({ length: 5_000 }, (_, i) => reading(T0 + i * 7_200, i + 1, i % 7)));
+    await parts.rollups.run();
+    expect(parts.rollups.unrolledRows('temperature')).toBeGreaterThan(0);
+    expect((await hourly(T0, T0 + 10 * HOUR)).points.map((p) => p.count)).toEqual(Array(10).fill(500));
+    await parts.rollups.catchUp();
+    expect(parts.rollups.unrolledRows('temperature')).toBe(0);
+    expect(parts.rollups.hourly(key, 'temperatureC', T0, T0 + 10 * HOUR).map((r) => r.count)).toEqual(Array(10).fill(500));
+  });
+
   it('never lets a new reading reuse the rowid of a pruned one (it would never be rolled up)', async () => {
     const now = T0 + 10 * DAY;
     // A recent reading, then a late buffered one from long ago: the newest rowid holds the oldest reading.
