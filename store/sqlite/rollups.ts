@@ -234,12 +234,13 @@ export class Rollups {
     if (max < from) from = 0;
     const upTo = Math.min(max, from + (this.options.maxRowsPerRun ?? Infinity));
     if (upTo <= from) return 0;
-    const { dirty, oldestHour, through } = await this.dirtyHours(kind, from, upTo, rawCutoff);
+    const { dirty, oldestHour, oldestDirtyHour, through } = await this.dirtyHours(kind, from, upTo, rawCutoff);
     // Before any of these rows is under the watermark or rolled up: a crash after this leaves the bounds low, never too high.
     this.db.transaction(() => {
-      for (const bound of [OLDEST_RAW_KEY, OLDEST_ROLLUP_KEY] as const) {
+      // Rows before the last prune's cutoff are never rolled up: they lower only the raw bound.
+      for (const [bound, oldest] of [[OLDEST_RAW_KEY, oldestHour], [OLDEST_ROLLUP_KEY, oldestDirtyHour]] as const) {
         const known = this.bound(bound);
-        if (known !== undefined && oldestHour < known) this.stmt.setWatermark.run(bound, oldestHour);
+        if (known !== undefined && oldest < known) this.stmt.setWatermark.run(bound, oldest);
       }
     })();
     const slice = this.options.sliceDeviceHours ?? 200;
@@ -262,7 +263,7 @@ export class Rollups {
     from: number,
     upTo: number,
     rawCutoff: number,
-  ): Promise<{ dirty: { key: number; hour: number }[]; oldestHour: number; through: number }> {
+  ): Promise<{ dirty: { key: number; hour: number }[]; oldestHour: number; oldestDirtyHour: number; through: number }> {
     const touched = this.db.prepare<[number, number], { key: number; hour: number; last: number }>(
       `SELECT device_key AS key, (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour, max(ts) AS last FROM ${telemetryTable(kind)}
        WHERE rowid > ? AND rowid <= ? GROUP BY device_key, hour`,
@@ -275,13 +276,17 @@ export class Rollups {
     };
     const dirty = new Map<string, { key: number; hour: number }>();
     let oldestHour = Infinity;
+    let oldestDirtyHour = Infinity;
     const mark = (key: number, hour: number) => {
       if (hour < oldestHour) oldestHour = hour;
-      if (hour >= rawCutoff) dirty.set(`${key}:${hour}`, { key, hour });
+      if (hour < rawCutoff) return;
+      if (hour < oldestDirtyHour) oldestDirtyHour = hour;
+      dirty.set(`${key}:${hour}`, { key, hour });
     };
     const most = this.options.maxDeviceHoursPerRun ?? 200_000;
     let through = from;
-    while (through < upTo && dirty.size < most) {
+    // At least one read, so a pass always moves on (catchUp relies on it).
+    while (through < upTo && (through === from || dirty.size < most)) {
       if (through > from) await yieldToEventLoop();
       const end = Math.min(upTo, through + PLAN_ROWS);
       for (const t of touched.all(through, end)) {
@@ -291,7 +296,7 @@ export class Rollups {
       }
       through = end;
     }
-    return { dirty: [...dirty.values()], oldestHour, through };
+    return { dirty: [...dirty.values()], oldestHour, oldestDirtyHour, through };
   }
 
   private recompute(kind: DeviceKind, key: number, hour: number, through: number): void {
