@@ -232,7 +232,7 @@ export class Rollups {
     const max = this.maxRowid(kind);
     // Only if the table was emptied by hand and rowids started again from 1 (prune always keeps the newest row).
     if (max < from) from = 0;
-    const upTo = Math.min(max, from + (this.options.maxRowsPerRun ?? Infinity));
+    const upTo = Math.min(max, from + Math.max(1, this.options.maxRowsPerRun ?? Infinity));
     if (upTo <= from) return 0;
     const { dirty, oldestHour, oldestDirtyHour, through } = await this.dirtyHours(kind, from, upTo, rawCutoff);
     // Before any of these rows is under the watermark or rolled up: a crash after this leaves the bounds low, never too high.
