@@ -51,7 +51,8 @@ export async function benchAlerts(name: string, spec: AlertLoadSpec, dataDir: st
       script('dashboard-process.js'),
       [JSON.stringify({ httpUrl: ready.httpUrl, users: ready.users, clients: spec.clients, fullClients: spec.fullClients })],
       placement.loadCore,
-      ['--no-warnings', '--experimental-websocket'],
+      // With --profile the dashboards are profiled too: they share a core with the load generator and can be the limit.
+      ['--no-warnings', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=dashboards-${name}.cpuprofile`] : [])],
       true,
     );
     const { ms: dashboardConnectMs } = await dashboards.next('ready', SETUP_TIMEOUT_MS);
