@@ -77,6 +77,8 @@ export interface ApiOptions {
   liveThrottleMs?: number;
   /** See AlertPushOptions.batchMs (default 25). */
   liveAlertBatchMs?: number;
+  /** See AlertPushOptions.maxFramesPerSecond (default 20,000). */
+  liveAlertFramesPerSecond?: number;
   /** Unsent packets a live socket may have queued before it is dropped (see attachLive). */
   liveMaxQueuedPackets?: number;
   corsOrigins?: string[];
@@ -263,6 +265,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   revalidateLive = live.revalidate;
   const detachAlerts = attachAlertPush(live.io, options.alerts.feed, options.store.registry, options.logger.child({ component: 'live' }), {
     batchMs: options.liveAlertBatchMs ?? 25,
+    maxFramesPerSecond: options.liveAlertFramesPerSecond ?? 20_000,
   });
   app.addHook('onClose', async () => {
     detachAlerts();

@@ -12,6 +12,14 @@ export interface AlertPushOptions {
    * for the window. 0 sends each loop turn's changes together.
    */
   batchMs: number;
+  /**
+   * Frames the push may write per second, over all dashboards (a batch is one
+   * frame to each socket in a room it goes to). After a batch of F frames the
+   * next waits at least F / maxFramesPerSecond seconds, if that is longer than
+   * `batchMs`: the push's CPU stays bounded however many dashboards connect,
+   * and each of them waits longer for the next batch instead.
+   */
+  maxFramesPerSecond: number;
 }
 
 /**
@@ -24,7 +32,9 @@ export interface AlertPushOptions {
  * each change once. Batching is what lets 1,000 dashboards follow a city: one
  * socket.io event is one frame written to each socket, and at 200 alert changes
  * a second that was 200,000 frames a second; now it is at most one frame per
- * socket per window.
+ * socket per window. A frame costs the server some 10 µs (a WebSocket frame and a
+ * syscall): at 1,000 dashboards and a batch every 25 ms that was a third of a
+ * core, taken from ingest; `maxFramesPerSecond` holds it to a budget.
  */
 export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: RegistryStore, logger: Logger, options: AlertPushOptions): () => void {
   /** The rooms covering a site, from where the site is now (a site can move between townships). */
@@ -37,18 +47,23 @@ export function attachAlertPush(io: LiveServer, feed: AlertFeed, registry: Regis
   };
 
   const pending = new Map<string, AlertChange[]>();
-  let lastFlushAt = -Infinity;
+  /** The earliest the next batch may leave (performance.now() ms). */
+  let nextFlushAt = -Infinity;
   /** Cancels the scheduled flush, while one is. */
   let cancel: (() => void) | undefined;
   const flush = () => {
     cancel = undefined;
-    lastFlushAt = performance.now();
-    for (const [room, changes] of pending) io.to(room).emit('alerts', changes);
+    let frames = 0;
+    for (const [room, changes] of pending) {
+      frames += io.sockets.adapter.rooms.get(room)?.size ?? 0;
+      io.to(room).emit('alerts', changes);
+    }
     pending.clear();
+    nextFlushAt = performance.now() + Math.max(options.batchMs, (frames * 1000) / options.maxFramesPerSecond);
   };
   const schedule = () => {
     if (cancel) return;
-    const waitMs = lastFlushAt + options.batchMs - performance.now();
+    const waitMs = nextFlushAt - performance.now();
     if (waitMs > 0) {
       const timer = setTimeout(flush, waitMs);
       cancel = () => clearTimeout(timer);

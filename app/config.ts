@@ -52,6 +52,7 @@ const configSchema = z
     SK_MAX_LIVE_LAG_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
     SK_LIVE_THROTTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     SK_LIVE_ALERT_BATCH_MS: z.coerce.number().int().min(0).max(10_000).default(25),
+    SK_LIVE_ALERT_FRAMES_PER_S: z.coerce.number().positive().max(10_000_000).default(20_000),
     SK_LIVE_MAX_QUEUED: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
     SK_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     SK_CORS_ORIGINS: list,
@@ -132,7 +133,7 @@ export interface Config {
   /** SQLite telemetry: raw readings and hourly rollups, and how long each is kept. */
   retention: { rawDays: number; rollupDays: number; rollupIntervalMs: number };
   limits: { maxPacketBytes: number; connectTimeoutMs: number; maxKeepaliveS: number; maxFutureSkewMs: number; maxLiveLagMs: number };
-  live: { throttleMs: number; alertBatchMs: number; recheckMs: number; maxQueuedPackets: number };
+  live: { throttleMs: number; alertBatchMs: number; alertFramesPerSecond: number; recheckMs: number; maxQueuedPackets: number };
   alerts: {
     rulePack: string;
     tickMs: number;
@@ -228,7 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       maxFutureSkewMs: c.SK_MAX_FUTURE_SKEW_MS,
       maxLiveLagMs: c.SK_MAX_LIVE_LAG_MS,
     },
-    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, alertBatchMs: c.SK_LIVE_ALERT_BATCH_MS, recheckMs: c.SK_LIVE_RECHECK_MS, maxQueuedPackets: c.SK_LIVE_MAX_QUEUED },
+    live: { throttleMs: c.SK_LIVE_THROTTLE_MS, alertBatchMs: c.SK_LIVE_ALERT_BATCH_MS, alertFramesPerSecond: c.SK_LIVE_ALERT_FRAMES_PER_S, recheckMs: c.SK_LIVE_RECHECK_MS, maxQueuedPackets: c.SK_LIVE_MAX_QUEUED },
     alerts: {
       rulePack: c.SK_RULE_PACK,
       tickMs: c.SK_ALERT_TICK_MS,

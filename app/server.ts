@@ -134,6 +134,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     dashboardDir: dashboardDir(),
     liveThrottleMs: config.live.throttleMs,
     liveAlertBatchMs: config.live.alertBatchMs,
+    liveAlertFramesPerSecond: config.live.alertFramesPerSecond,
     liveMaxQueuedPackets: config.live.maxQueuedPackets,
     corsOrigins: config.http.corsOrigins,
     bodyLimitBytes: config.http.bodyLimitBytes,

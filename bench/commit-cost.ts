@@ -25,7 +25,7 @@ import { LatencyRecorder } from './latency.js';
 const DEVICES = Number(process.env.SK_BENCH_DEVICES ?? 2_000);
 const STORED = Number(process.env.SK_BENCH_STORED ?? 2_000_000);
 const COMMITS = Number(process.env.SK_BENCH_COMMITS ?? 10_000);
-const BATCH = 10;
+const BATCH = Number(process.env.SK_BENCH_BATCH ?? 10);
 const T0 = Date.UTC(2026, 0, 5);
 
 const LEGACY_TABLE = `

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert, Condition } from '../../contracts/index.js';
 import { connectDashboard, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
@@ -153,10 +154,49 @@ describe('alerts over REST', () => {
     await lifecycle.applyCondition('fridge-1', siteId, warm());
     // Not held for the window: it arrives long before the 5 s are over.
     await expect.poll(() => batches.length, { timeout: 4_000 }).toBe(1);
+    // A quarter of a second apart, inside the window: without it each would leave in a batch of its own.
     await lifecycle.applyCondition('fridge-1', siteId, { ...warm(), severity: 'critical', value: 14 });
+    await sleep(250);
     await lifecycle.applyCondition('fridge-1', siteId, warm(false));
+    await sleep(250);
     await lifecycle.applyCondition('fridge-2', siteId, warm());
     await lastArrived;
     expect(batches).toEqual([['alert:raised:fridge-1'], ['alert:updated:fridge-1', 'alert:resolved:fridge-1', 'alert:raised:fridge-2']]);
+  });
+
+  it('widens the window with the number of dashboards, so the pushes keep to their frame budget', { timeout: 20_000 }, async () => {
+    await server.stop();
+    // No window of its own; two dashboards at 0.4 frames a second: a batch to both holds the next for 5 s.
+    server = await startTestServer({ SK_LIVE_ALERT_BATCH_MS: '0', SK_LIVE_ALERT_FRAMES_PER_S: '0.4' });
+    const { siteId } = await server.provision({ id: 'fridge-1' });
+    await server.provision({ id: 'fridge-2', siteId });
+    socket = await connectDashboard(server.httpUrl, server.adminToken);
+    const second = await connectDashboard(server.httpUrl, server.adminToken);
+    try {
+      const batches: string[][][] = [[], []];
+      const lastArrived = [socket, second].map(
+        (s, i) =>
+          new Promise<void>((resolve) => {
+            s.on('alerts', (changes) => {
+              batches[i]!.push(changes.map(({ event, alert }) => `${event}:${alert.deviceId}`));
+              if (changes.some((c) => c.event === 'alert:raised' && c.alert.deviceId === 'fridge-2')) resolve();
+            });
+          }),
+      );
+      const { lifecycle } = server.alerting;
+      await lifecycle.applyCondition('fridge-1', siteId, warm());
+      await expect.poll(() => batches.map((b) => b.length), { timeout: 4_000 }).toEqual([1, 1]);
+      // A quarter of a second apart: without the budget each would leave in a batch of its own.
+      await lifecycle.applyCondition('fridge-1', siteId, { ...warm(), severity: 'critical', value: 14 });
+      await sleep(250);
+      await lifecycle.applyCondition('fridge-1', siteId, warm(false));
+      await sleep(250);
+      await lifecycle.applyCondition('fridge-2', siteId, warm());
+      await Promise.all(lastArrived);
+      const expected = [['alert:raised:fridge-1'], ['alert:updated:fridge-1', 'alert:resolved:fridge-1', 'alert:raised:fridge-2']];
+      expect(batches).toEqual([expected, expected]);
+    } finally {
+      second.close();
+    }
   });
 });
