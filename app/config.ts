@@ -45,6 +45,7 @@ const configSchema = z
     SK_MAX_KEEPALIVE_S: z.coerce.number().int().min(10).max(65_535).default(1_200),
     SK_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
     SK_MQTT_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+    SK_MQTT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000_000).default(4_000),
     SK_MQTT_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
     SK_MQTT_BAN_DISTINCT_IDS: z.coerce.number().int().min(1).max(100_000).default(10),
     SK_MQTT_BAN_S: z.coerce.number().int().min(0).max(86_400).default(600),
@@ -113,6 +114,8 @@ export interface Config {
     host: string;
     port: number;
     tls?: { port: number; certFile: string; keyFile: string };
+    /** Device messages between PUBLISH and PUBACK at which the broker stops reading sockets (broker/read-gate.ts). */
+    maxMessagesInFlight: number;
     /** Connect-flood and brute-force limits per client address (broker/address-guard.ts). */
     admission: { maxPendingPerAddress: number; maxPending: number; failureLimit: number; distinctIdLimit: number; failureWindowMs: number; banMs: number; maxTracked: number };
   };
@@ -185,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       host: c.SK_MQTT_HOST,
       port: c.SK_MQTT_PORT,
       ...(c.SK_TLS_CERT_FILE && c.SK_TLS_KEY_FILE ? { tls: { port: c.SK_MQTTS_PORT, certFile: c.SK_TLS_CERT_FILE, keyFile: c.SK_TLS_KEY_FILE } } : {}),
+      maxMessagesInFlight: c.SK_MQTT_MAX_IN_FLIGHT,
       admission: {
         maxPendingPerAddress: c.SK_MQTT_MAX_PENDING_PER_ADDRESS,
         maxPending: c.SK_MQTT_MAX_PENDING,

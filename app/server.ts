@@ -83,6 +83,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     connectTimeoutMs: config.limits.connectTimeoutMs,
     maxKeepaliveS: config.limits.maxKeepaliveS,
     admission: config.mqtt.admission,
+    maxMessagesInFlight: config.mqtt.maxMessagesInFlight,
     ports: {
       authenticateDevice: (id, secret) => store.registry.authenticateDevice(id, secret),
       deliver: (message) => ingest.handle(message),

@@ -8,10 +8,15 @@ import { openSqliteParts } from '../store/sqlite/index.js';
  * What the SQLite rollup job and the prune cost a fleet of fridges, and how long
  * each blocks the event loop: 2,000 fridges at one reading every 30 s (two hours
  * of history first), then steady-state runs each taking up one minute of new
- * readings, then a prune that removes the first hour, one half an hour later
- * (nothing more is old enough) and one an hour later (the second hour is).
- * `npm run bench:rollups`; `SK_BENCH_DEVICES`, `SK_BENCH_RUNS` and
- * `SK_BENCH_INTERVAL_S` (30) change the sizes. Prints one JSON line.
+ * readings, then a whole hour of readings taken up every `SK_BENCH_ROLLUP_EVERY_S`
+ * (60, the job's default cadence), then a prune that removes the first hour, one
+ * half an hour later (nothing more is old enough) and one an hour later (the
+ * second hour is). `npm run bench:rollups`; `SK_BENCH_DEVICES`, `SK_BENCH_RUNS`
+ * and `SK_BENCH_INTERVAL_S` (30) change the sizes. Prints one JSON line.
+ *
+ * The hour is what a cadence costs: each pass recomputes every device-hour it
+ * touches from all of that hour's raw rows, so a pass late in an hour reads more
+ * than one early in it, and a shorter cadence reads the same rows more often.
  *
  * "Longest block" is the longest gap between two turns of a setImmediate ticker
  * running beside the job: the longest stretch in which nothing else (MQTT,
@@ -20,6 +25,7 @@ import { openSqliteParts } from '../store/sqlite/index.js';
 const DEVICES = Number(process.env.SK_BENCH_DEVICES ?? 2_000);
 const RUNS = Number(process.env.SK_BENCH_RUNS ?? 5);
 const INTERVAL_MS = Number(process.env.SK_BENCH_INTERVAL_S ?? 30) * 1000;
+const ROLLUP_EVERY_MS = Number(process.env.SK_BENCH_ROLLUP_EVERY_S ?? 60) * 1000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -88,6 +94,15 @@ try {
     const run = await blocking(() => rollups.run());
     steady.push({ totalMs: run.totalMs, longestBlockMs: run.longestBlockMs, deviceHours: run.result });
   }
+  // One hour of data, one pass after each cadence step: the job's CPU per hour.
+  const hour: { totalMs: number; longestBlockMs: number }[] = [];
+  for (const end = now + HOUR_MS; now < end; ) {
+    const step = Math.min(ROLLUP_EVERY_MS, end - now);
+    ingest(now, now + step);
+    now += step;
+    const run = await blocking(() => rollups.run());
+    hour.push({ totalMs: run.totalMs, longestBlockMs: run.longestBlockMs });
+  }
   // Raw retention such that the first hour of history is past it.
   const rawDays = (now - (start + HOUR_MS)) / DAY_MS;
   const prune = await blocking(() => rollups.prune(now, { rawDays, rollupDays: 3650 }));
@@ -106,6 +121,14 @@ try {
         medianTotalMs: round(median(steady.map((s) => s.totalMs))),
         medianLongestBlockMs: round(median(steady.map((s) => s.longestBlockMs))),
         maxLongestBlockMs: round(Math.max(...steady.map((s) => s.longestBlockMs))),
+      },
+      hour: {
+        rollupEveryS: ROLLUP_EVERY_MS / 1000,
+        passes: hour.length,
+        totalMs: round(hour.reduce((sum, h) => sum + h.totalMs, 0)),
+        medianTotalMs: round(median(hour.map((h) => h.totalMs))),
+        maxTotalMs: round(Math.max(...hour.map((h) => h.totalMs))),
+        maxLongestBlockMs: round(Math.max(...hour.map((h) => h.longestBlockMs))),
       },
       prune: { removed: prune.result, totalMs: round(prune.totalMs), longestBlockMs: round(prune.longestBlockMs) },
       pruneNothingOld: { removed: pruneNothingOld.result, totalMs: round(pruneNothingOld.totalMs), longestBlockMs: round(pruneNothingOld.longestBlockMs) },

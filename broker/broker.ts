@@ -9,6 +9,7 @@ import { GuardedConnection } from './guarded-connection.js';
 import { DeviceAedes } from './device-aedes.js';
 import { createHooks } from './hooks.js';
 import type { BrokerPorts } from './ports.js';
+import { ReadGate } from './read-gate.js';
 
 export interface BrokerOptions {
   ports: BrokerPorts;
@@ -22,6 +23,12 @@ export interface BrokerOptions {
   maxKeepaliveS: number;
   /** Connect-flood and brute-force limits per client address; {@link DEFAULT_ADMISSION} unless given. */
   admission?: Omit<AddressGuardOptions, 'clock'>;
+  /**
+   * Device messages between PUBLISH and PUBACK at which the broker stops reading
+   * sockets, until half of them are answered ({@link ReadGate}). Default 4,000:
+   * two full group commits.
+   */
+  maxMessagesInFlight?: number;
   clock?: () => number;
 }
 
@@ -66,17 +73,24 @@ export class DeviceBroker {
   /** The connection behind each stream handed to aedes (aedes's `client.conn`). */
   private readonly connections = new WeakMap<object, Connection>();
   readonly admission: AddressGuard;
+  /** Stops reading devices' sockets while too many of their messages wait for a commit. */
+  readonly gate: ReadGate;
   private started: Promise<void> | undefined;
 
   constructor(private readonly options: BrokerOptions) {
     const { logger, metrics, ports } = options;
     const clock = options.clock ?? Date.now;
     this.admission = new AddressGuard({ ...(options.admission ?? DEFAULT_ADMISSION), clock });
+    this.gate = new ReadGate(options.maxMessagesInFlight ?? 4_000, (closed) => {
+      metrics.mqttReadsPaused.set(closed ? 1 : 0);
+      if (closed) metrics.mqttReadPauses.inc();
+    });
     const hooks = createHooks({
       ports,
       logger,
       metrics,
       clock,
+      gate: this.gate,
       maxKeepaliveS: options.maxKeepaliveS,
       isCurrent: (client) => this.current.get(client.id) === client,
       isBanned: (client) => {
@@ -154,10 +168,15 @@ export class DeviceBroker {
    * Tests call this with in-memory duplex streams.
    */
   handle(connection: Duplex, origin?: Connection): void {
-    const stream = new GuardedConnection(connection, this.options.maxPacketBytes, (error) => {
-      this.options.metrics.connectionsClosed.inc({ reason: error.code });
-      this.options.logger.warn({ reason: error.code, err: error.message }, 'mqtt connection closed');
-    });
+    const stream = new GuardedConnection(
+      connection,
+      this.options.maxPacketBytes,
+      (error) => {
+        this.options.metrics.connectionsClosed.inc({ reason: error.code });
+        this.options.logger.warn({ reason: error.code, err: error.message }, 'mqtt connection closed');
+      },
+      this.gate,
+    );
     if (origin) this.connections.set(stream, origin);
     this.aedes.handle(stream);
   }

@@ -3,6 +3,7 @@ import { deviceTopic, ID_PATTERN, isUplinkChannel, parseDeviceTopic } from '../c
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BrokerPorts } from './ports.js';
+import type { ReadGate } from './read-gate.js';
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
 const IDENTIFIER_REJECTED = 2;
@@ -20,6 +21,8 @@ export interface HookContext {
   metrics: Metrics;
   maxKeepaliveS: number;
   clock: () => number;
+  /** Counts each delivery from hand-over to its answer; sockets stop being read while it is closed. */
+  gate: ReadGate;
   /** The live connection of each device; a will from a replaced session is ignored. */
   isCurrent(client: Client): boolean;
   /** Whether the client's address is banned for failed logins across many device ids (it may have connected before the ban). */
@@ -106,9 +109,16 @@ export function createHooks(ctx: HookContext) {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // PUBACK goes out when done() is called, so done() waits until the message is durable.
       const message = { deviceId: client.id, channel: topic.channel, payload, receivedAt: ctx.clock(), dup: packet.dup === true };
+      ctx.gate.enter();
       ctx.ports.deliver(message).then(
-        () => done(null),
-        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        () => {
+          ctx.gate.leave();
+          done(null);
+        },
+        (error: unknown) => {
+          ctx.gate.leave();
+          done(error instanceof Error ? error : new Error(String(error)));
+        },
       );
     },
 

@@ -56,6 +56,16 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers,
     }),
+    mqttReadsPaused: new Gauge({
+      name: 'sk_mqtt_reads_paused',
+      help: '1 while the broker reads no device socket: too many messages wait for a commit (SK_MQTT_MAX_IN_FLIGHT)',
+      registers,
+    }),
+    mqttReadPauses: new Counter({
+      name: 'sk_mqtt_read_pauses_total',
+      help: 'Times the broker stopped reading device sockets because too many messages waited for a commit',
+      registers,
+    }),
     addressBans: new Counter({
       name: 'sk_mqtt_address_bans_total',
       help: 'Client addresses banned for a while after repeated failed MQTT logins',

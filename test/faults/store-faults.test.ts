@@ -15,6 +15,12 @@ import { connectDevice, reading, startTestServer, type TestServer } from '../hel
  * Meanwhile the failure shows: an error log, `sk_store_write_failures_total`,
  * `sk_store_failing` = 1 and GET /ready answering 503.
  * (InfluxDB outages are handled by the Influx outbox, tested with that adapter.)
+ *
+ * And the store that is slow rather than failing (a stalled disk, an overload):
+ * once SK_MQTT_MAX_IN_FLIGHT messages wait between PUBLISH and PUBACK, the broker
+ * stops reading device sockets, so the backlog waits in the kernel and the
+ * devices rather than in the server's heap, and reads again once half of what
+ * waits is acknowledged. Nothing is refused or lost: devices wait longer.
  */
 let server: TestServer | undefined;
 const clients: MqttClient[] = [];
@@ -115,5 +121,80 @@ describe('fault 10: the SQLite store cannot write', () => {
     expect(connected.every(({ connects }) => connects() >= 2)).toBe(true);
     expect(await gauge('sk_store_failing')).toBe(0);
     recordFigures(task, { faultsInjected: await gauge('sk_store_write_failures_total'), acknowledged: acked, lost: 0 });
+  });
+});
+
+/** A sink whose writes wait between stall() and resume(): a store that has stalled (a slow disk, a long checkpoint). */
+function stallableSink() {
+  let release: (() => void) | undefined;
+  let stalled: Promise<void> | undefined;
+  return {
+    stall() {
+      stalled = new Promise((resolve) => (release = resolve));
+    },
+    resume() {
+      release?.();
+      stalled = undefined;
+    },
+    wrap: (sink: IngestSink): IngestSink => ({
+      writeBatch: async (writes) => {
+        if (stalled) await stalled;
+        return sink.writeBatch(writes);
+      },
+    }),
+  };
+}
+
+describe('overload: the broker stops reading devices while too many messages wait for a commit', () => {
+  it('reads nothing more once the limit is reached, then stores and acknowledges every message once the store catches up', async ({ task }) => {
+    const LIMIT = 8;
+    const store = stallableSink();
+    server = await startTestServer({ SK_MQTT_MAX_IN_FLIGHT: String(LIMIT) }, undefined, { wrapIngestSink: store.wrap });
+    const [a, b] = await Promise.all([server.provision({ id: 'fridge-a' }), server.provision({ id: 'fridge-b' })]);
+    const deviceA = await connectDevice(server.mqttUrl, a.id, a.secret);
+    const deviceB = await connectDevice(server.mqttUrl, b.id, b.secret);
+    clients.push(deviceA, deviceB);
+
+    store.stall();
+    let acked = 0;
+    const fromA = Array.from({ length: 20 }, (_, i) =>
+      deviceA.publishAsync(deviceTopic(a.id, 'telemetry'), reading(i + 1), { qos: 1 }).then(() => acked++),
+    );
+    await expect.poll(() => gauge('sk_mqtt_reads_paused')).toBe(1);
+    const receivedWhenPaused = await gauge('sk_messages_received_total');
+    expect(receivedWhenPaused).toBeGreaterThanOrEqual(LIMIT);
+
+    // Another device's messages are not read while the gate is closed: without the
+    // gate they would be handed to ingest within milliseconds.
+    const fromB = Array.from({ length: 5 }, (_, i) =>
+      deviceB.publishAsync(deviceTopic(b.id, 'telemetry'), reading(i + 1), { qos: 1 }).then(() => acked++),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await gauge('sk_messages_received_total')).toBe(receivedWhenPaused);
+    expect(acked).toBe(0);
+
+    store.resume();
+    await Promise.all([...fromA, ...fromB]);
+    expect(acked).toBe(25);
+    expect(await server.store.telemetry.count(a.id)).toBe(20);
+    expect(await server.store.telemetry.count(b.id)).toBe(5);
+    expect(await gauge('sk_mqtt_reads_paused')).toBe(0);
+    expect(await gauge('sk_mqtt_read_pauses_total')).toBeGreaterThanOrEqual(1);
+    recordFigures(task, { faultsInjected: 1, acknowledged: acked, lost: 0 });
+  });
+
+  it('without a stall, a burst larger than the limit is read, stored and acknowledged in full', async () => {
+    server = await startTestServer({ SK_MQTT_MAX_IN_FLIGHT: '4' });
+    const devices = await Promise.all(Array.from({ length: 4 }, (_, i) => server!.provision({ id: `fridge-${i}` })));
+    const connected = await Promise.all(devices.map((d) => connectDevice(server!.mqttUrl, d.id, d.secret)));
+    clients.push(...connected);
+    await Promise.all(
+      connected.flatMap((client, i) =>
+        Array.from({ length: 50 }, (_, seq) => client.publishAsync(deviceTopic(devices[i]!.id, 'telemetry'), reading(seq + 1), { qos: 1 })),
+      ),
+    );
+    for (const d of devices) expect(await server.store.telemetry.count(d.id)).toBe(50);
+    expect(await gauge('sk_mqtt_read_pauses_total')).toBeGreaterThanOrEqual(1);
+    expect(await gauge('sk_mqtt_reads_paused')).toBe(0);
   });
 });

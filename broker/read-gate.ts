@@ -1,0 +1,76 @@
+/**
+ * Load shedding at the socket: while too many device messages are between
+ * PUBLISH and PUBACK, the broker stops reading devices' sockets, and starts again
+ * once half of them are acknowledged. The backlog then waits in the kernel's
+ * socket buffers and, once those are full, in the devices themselves (TCP flow
+ * control), not in this process's heap.
+ *
+ * Without it, an overload fed itself: aedes handles every packet of a read at
+ * once, so thousands of messages sat parsed, decoded and waiting for a commit;
+ * they outlived young-generation collections, full collections took seconds,
+ * and the server stayed saturated after the load that caused it had passed
+ * (bench/README.md, "Tenth pass").
+ *
+ * Hysteresis (close at `limit`, open at `limit / 2`) keeps a fleet from waking
+ * and pausing on every acknowledgement. The bound is soft: each opening lets
+ * every waiting connection hand over what it read while the gate was closed
+ * (one socket read, at most 64 KiB), so in flight stays near `limit` plus what
+ * the fleet sends while the gate is closed (the time to commit `limit / 2`).
+ */
+export class ReadGate {
+  private inFlight = 0;
+  private closed = false;
+  private readonly waiting = new Set<() => void>();
+
+  /**
+   * @param limit messages in flight that close the gate
+   * @param onChange told each time the gate closes or opens (for metrics and logs)
+   */
+  constructor(
+    readonly limit: number,
+    private readonly onChange?: (closed: boolean, inFlight: number) => void,
+  ) {
+    if (!(limit >= 1)) throw new RangeError(`read gate limit must be at least 1, got ${limit}`);
+  }
+
+  /** Whether sockets should stop being read now. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Messages handed to ingest and not yet answered. */
+  get messagesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** A message was handed over; call {@link leave} once it is answered, either way. */
+  enter(): void {
+    this.inFlight++;
+    if (!this.closed && this.inFlight >= this.limit) {
+      this.closed = true;
+      this.onChange?.(true, this.inFlight);
+    }
+  }
+
+  leave(): void {
+    this.inFlight--;
+    if (this.closed && this.inFlight <= this.limit / 2) {
+      this.closed = false;
+      this.onChange?.(false, this.inFlight);
+      const resumes = [...this.waiting];
+      this.waiting.clear();
+      for (const resume of resumes) resume();
+    }
+  }
+
+  /** Calls `resume` once when the gate next opens (at once if it is open). The same function waits once. */
+  whenOpen(resume: () => void): void {
+    if (this.closed) this.waiting.add(resume);
+    else resume();
+  }
+
+  /** Forgets a waiting `resume` (its connection closed). */
+  cancel(resume: () => void): void {
+    this.waiting.delete(resume);
+  }
+}
