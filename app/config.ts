@@ -85,7 +85,7 @@ const configSchema = z
     // Two years: cold-chain temperature records are commonly kept that long (issue 6; confirm against the local rule).
     SK_RAW_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(730),
     SK_ROLLUP_RETENTION_DAYS: z.coerce.number().min(1).max(36_500).default(3_650),
-    SK_ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
+    SK_ROLLUP_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
     SK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.SK_ALERT_ESCALATE_CITY_MIN >= c.SK_ALERT_ESCALATE_DISTRICT_MIN, {

@@ -129,6 +129,9 @@ try {
         medianTotalMs: round(median(hour.map((h) => h.totalMs))),
         maxTotalMs: round(Math.max(...hour.map((h) => h.totalMs))),
         maxLongestBlockMs: round(Math.max(...hour.map((h) => h.longestBlockMs))),
+        // How the device-hours were brought up to date over the whole run.
+        extended: rollups.updates.extended,
+        recomputed: rollups.updates.recomputed,
       },
       prune: { removed: prune.result, totalMs: round(prune.totalMs), longestBlockMs: round(prune.longestBlockMs) },
       pruneNothingOld: { removed: pruneNothingOld.result, totalMs: round(pruneNothingOld.totalMs), longestBlockMs: round(pruneNothingOld.longestBlockMs) },

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FieldValues } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import { openSqliteParts, type RollupOptions, type SqliteParts } from '../../store/sqlite/index.js';
+import { Random } from '../../simulators/random.js';
 import { newDevice, seedTree, T0 } from './store-contract.js';
 
 const MIN = 60_000;
@@ -61,6 +63,71 @@ describe('SQLite hourly rollups and retention', () => {
       { hour: T0 + 2 * HOUR, min: 40, max: 40, sum: 40, mean: 40, count: 1, inRangeMs: null, observedMs: null, lastRowid: expect.any(Number) },
     ]);
   });
+
+  it('extends hours from new readings to the same figures as recomputing every hour from scratch, late and out-of-order readings included', async () => {
+    const random = new Random(20261206);
+    const readings: TelemetryRecord[] = [];
+    // Five hours of a fridge every ~30 s, drifting in and out of 0–8 °C, with silences longer than a hold,
+    // a second field on some readings, and some readings held back and delivered minutes late.
+    let ts = T0 - 3 * MIN;
+    let temperature = 4;
+    while (ts < T0 + 5 * HOUR) {
+      ts += random.chance(0.03) ? random.int(2, 6) * MIN : random.int(20_000, 40_000);
+      temperature = Math.min(14, Math.max(-4, temperature + random.normal(0, 1.2)));
+      const values: FieldValues = { temperatureC: Math.round(temperature * 10) / 10 };
+      if (random.chance(0.2)) values.humidityPct = random.int(30, 90);
+      readings.push({ ...reading(ts, readings.length + 1, 0), values });
+    }
+    const late: TelemetryRecord[] = [];
+    let passes = 0;
+    for (let i = 0; i < readings.length; ) {
+      const chunk = readings.slice(i, (i += random.int(1, 8)));
+      const onTime = chunk.filter(() => !random.chance(0.05));
+      late.push(...chunk.filter((r) => !onTime.includes(r)));
+      const delivered = random.chance(0.3) ? late.splice(0) : [];
+      await write([...onTime, ...delivered]);
+      if (random.chance(0.5)) {
+        await parts.rollups.run();
+        passes++;
+      }
+    }
+    await write(late);
+    await parts.rollups.run();
+    const { extended: extendedHours, recomputed: recomputedHours } = parts.rollups.updates;
+    // Both ways were taken, many times: in-order readings extend, late ones and new hours recompute.
+    expect(passes).toBeGreaterThan(40);
+    expect(extendedHours).toBeGreaterThan(30);
+    expect(recomputedHours).toBeGreaterThan(10);
+    await expectSameAsRecomputed();
+  });
+
+  it('recomputes an hour a late reading of the hour before holds into, though its own new readings are in order', async () => {
+    // Every 30 s from :30 to :58 of the first hour, then silent until 1:01 (longer than a 90 s hold).
+    const ticks = (from: number, to: number) => Array.from({ length: (to - from) / 30_000 + 1 }, (_, i) => from + i * 30_000);
+    await write([...ticks(T0 + 30 * MIN, T0 + 58 * MIN), ...ticks(T0 + HOUR + MIN, T0 + HOUR + 20 * MIN)].map((ts, i) => reading(ts, i + 1, 4)));
+    await parts.rollups.run();
+    const before = parts.rollups.hourly(key, 'temperatureC', T0 + HOUR, T0 + 2 * HOUR)[0]!;
+    // :59:50, held back, holds into the second hour until 1:01; 1:20:30 is in order.
+    await write([reading(T0 + HOUR - 10_000, 200, 12), reading(T0 + HOUR + 20.5 * MIN, 201, 4)]);
+    await parts.rollups.run();
+    const after = parts.rollups.hourly(key, 'temperatureC', T0 + HOUR, T0 + 2 * HOUR)[0]!;
+    expect(after.observedMs! - before.observedMs!).toBe(MIN + 30_000);
+    await expectSameAsRecomputed();
+  });
+
+  /** Every stored rollup of the fridge equals what recomputing all of them from the raw rows gives. */
+  async function expectSameAsRecomputed(): Promise<void> {
+    const stored = () =>
+      (
+        parts.db
+          .prepare('SELECT field, hour, min, max, sum, count, in_range_ms, observed_ms, last_ts, tail_ts, tail_until, tail_in_range FROM telemetry_rollup_hourly WHERE device_key = ? ORDER BY field, hour')
+          .all(key) as { sum: number }[]
+      ).map(({ sum, ...rest }) => ({ ...rest, sum: Math.round(sum * 1e6) })); // sums add in another order when extended
+    const kept = stored();
+    parts.db.exec(`DELETE FROM telemetry_rollup_hourly; DELETE FROM telemetry_rollup_state WHERE kind = 'temperature'`);
+    await parts.rollups.run();
+    expect(kept).toEqual(stored());
+  }
 
   it('recomputes an hour when a late reading arrives, and a second run changes nothing', async () => {
     await write([reading(T0 + 10 * MIN, 1, 3), reading(T0 + 20 * MIN, 2, 5)]);
