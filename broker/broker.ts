@@ -122,6 +122,7 @@ export class DeviceBroker {
     });
     this.aedes.on('clientReady', (client) => {
       this.connections.get(client.conn)?.settle();
+      if (client.conn instanceof GuardedConnection) client.conn.gateReads();
       this.current.set(client.id, client);
       metrics.devicesConnected.set(this.current.size);
       ports.presence(client.id, true, clock());

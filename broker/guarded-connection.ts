@@ -14,22 +14,34 @@ import type { ReadGate } from './read-gate.js';
  * ~1,000 messages at once, and one syscall per PUBACK cost 29% of the server's
  * CPU in the benchmark. Backpressure reaches aedes through this stream's buffer.
  *
- * Reads: the socket is read while aedes takes what it is given and, when a
- * {@link ReadGate} is given, while the gate is open. A chunk that arrives while
- * the gate is closed is held here (one per connection: the socket is paused at
- * once) and handed to aedes when it opens.
+ * Reads: the socket is read while aedes takes what it is given and, once the
+ * device has connected ({@link gateReads}), while the {@link ReadGate} is open.
+ * Bytes that arrive while the gate is closed are held here (the socket is paused
+ * at once, so at most what it had buffered) and handed to aedes, before the end
+ * of the stream, when it opens.
  */
 export class GuardedConnection extends Duplex {
   private readonly reader: FrameHeaderReader;
   /** Bytes read while the gate was closed, not yet handed to aedes. */
   private held: Buffer | undefined;
+  /** The socket ended while bytes were held: the end follows them. */
+  private endAfterHeld = false;
+  /** Whether the gate applies: set once the device has connected, so CONNECTs are always read. */
+  private gated = false;
   /** Given to the gate to wait on; one function per connection, so it waits once. */
   private readonly gateOpened = () => {
     if (this.destroyed) return;
     const chunk = this.held;
     this.held = undefined;
-    // When aedes's buffer is full, _read resumes the socket once aedes has read it.
-    if (chunk && !this.push(chunk)) return;
+    if (chunk) {
+      const more = this.push(chunk);
+      if (this.endAfterHeld) {
+        this.push(null);
+        return;
+      }
+      // When aedes's buffer is full, _read resumes the socket once aedes has read it.
+      if (!more) return;
+    }
     this.socket.resume();
   };
 
@@ -50,7 +62,7 @@ export class GuardedConnection extends Duplex {
         this.destroy();
         return;
       }
-      if (gate?.isClosed) {
+      if (this.gated && gate?.isClosed) {
         socket.pause();
         this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
         gate.whenOpen(this.gateOpened);
@@ -59,15 +71,28 @@ export class GuardedConnection extends Duplex {
       // Backpressure: stop reading the socket until aedes has taken what it has.
       if (!this.push(chunk)) socket.pause();
     });
-    socket.once('end', () => this.push(null));
-    socket.once('close', () => this.destroy());
+    socket.once('end', () => {
+      if (this.held) this.endAfterHeld = true;
+      else this.push(null);
+    });
+    // A device that sent its last messages and hung up while it was not read: those
+    // messages are handed over first, and aedes closes this stream at their end.
+    socket.once('close', () => {
+      if (this.held) this.endAfterHeld = true;
+      else this.destroy();
+    });
     socket.on('error', (error) => this.destroy(error));
   }
 
+  /** From now on the socket is read only while the gate is open (the device has connected). */
+  gateReads(): void {
+    this.gated = true;
+  }
+
   override _read(): void {
-    // With a chunk held, the gate's call hands it over and resumes the socket.
+    // With bytes held, the gate's call hands them over and resumes the socket.
     if (this.held) return;
-    if (this.gate) this.gate.whenOpen(this.gateOpened);
+    if (this.gated && this.gate) this.gate.whenOpen(this.gateOpened);
     else this.socket.resume();
   }
 

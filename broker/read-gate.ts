@@ -11,6 +11,12 @@
  * and the server stayed saturated after the load that caused it had passed
  * (bench/README.md, "Tenth pass").
  *
+ * Only connected devices' sockets are gated: a CONNECT is always read, so a
+ * device can log in (and is counted as pending no longer than it takes) while
+ * the store catches up. A device whose messages wait for longer than 1.5 times
+ * its keepalive (a store stalled for minutes) is timed out by aedes and
+ * reconnects; what it had sent unacknowledged it sends again.
+ *
  * Hysteresis (close at `limit`, open at `limit / 2`) keeps a fleet from waking
  * and pausing on every acknowledgement. The bound is soft: each opening lets
  * every waiting connection hand over what it read while the gate was closed

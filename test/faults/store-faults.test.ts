@@ -5,6 +5,8 @@ import { deviceTopic } from '../../contracts/index.js';
 import type { IngestSink } from '../../store/index.js';
 import { dbFile } from '../../soak/store-check.js';
 import { recordFigures } from '../helpers/figures.js';
+import { connectPacket, DISCONNECT, publishPacket } from '../helpers/mqtt-bytes.js';
+import { rawConnect } from '../helpers/raw-socket.js';
 import { connectDevice, reading, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -124,6 +126,8 @@ describe('fault 10: the SQLite store cannot write', () => {
   });
 });
 
+type Device = Awaited<ReturnType<TestServer['provision']>>;
+
 /** A sink whose writes wait between stall() and resume(): a store that has stalled (a slow disk, a long checkpoint). */
 function stallableSink() {
   let release: (() => void) | undefined;
@@ -150,10 +154,14 @@ describe('overload: the broker stops reading devices while too many messages wai
     const LIMIT = 8;
     const store = stallableSink();
     server = await startTestServer({ SK_MQTT_MAX_IN_FLIGHT: String(LIMIT) }, undefined, { wrapIngestSink: store.wrap });
-    const [a, b] = await Promise.all([server.provision({ id: 'fridge-a' }), server.provision({ id: 'fridge-b' })]);
+    const [a, b, c, d] = (await Promise.all(['fridge-a', 'fridge-b', 'fridge-c', 'fridge-d'].map((id) => server!.provision({ id })))) as [Device, Device, Device, Device];
     const deviceA = await connectDevice(server.mqttUrl, a.id, a.secret);
     const deviceB = await connectDevice(server.mqttUrl, b.id, b.secret);
     clients.push(deviceA, deviceB);
+    // A device on raw bytes, to send its last messages and hang up while it is not being read.
+    const deviceC = await rawConnect(server.mqttUrl);
+    deviceC.socket.write(connectPacket({ clientId: c.id, username: c.id, password: c.secret }));
+    await deviceC.bytes(4);
 
     store.stall();
     let acked = 0;
@@ -169,6 +177,12 @@ describe('overload: the broker stops reading devices while too many messages wai
     const fromB = Array.from({ length: 5 }, (_, i) =>
       deviceB.publishAsync(deviceTopic(b.id, 'telemetry'), reading(i + 1), { qos: 1 }).then(() => acked++),
     );
+    // C's last two readings, then DISCONNECT and FIN, arrive while it is not read: they must not be lost.
+    const topicC = deviceTopic(c.id, 'telemetry');
+    deviceC.socket.end(Buffer.concat([1, 2].map((seq) => publishPacket({ topic: topicC, payload: reading(seq), qos: 1, id: seq })).concat(DISCONNECT)));
+    // Logging in is not held up: a CONNECT is read while the gate is closed.
+    const deviceD = await connectDevice(server.mqttUrl, d.id, d.secret);
+    clients.push(deviceD);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await gauge('sk_messages_received_total')).toBe(receivedWhenPaused);
     expect(acked).toBe(0);
@@ -178,6 +192,7 @@ describe('overload: the broker stops reading devices while too many messages wai
     expect(acked).toBe(25);
     expect(await server.store.telemetry.count(a.id)).toBe(20);
     expect(await server.store.telemetry.count(b.id)).toBe(5);
+    await expect.poll(() => server!.store.telemetry.count(c.id)).toBe(2);
     expect(await gauge('sk_mqtt_reads_paused')).toBe(0);
     expect(await gauge('sk_mqtt_read_pauses_total')).toBeGreaterThanOrEqual(1);
     recordFigures(task, { faultsInjected: 1, acknowledged: acked, lost: 0 });
