@@ -64,10 +64,11 @@ export async function benchCurvePoint(
   warmupS: number,
   dataDir: string,
   placement: Placement,
+  profileDir?: string,
 ): Promise<{ line: Line; failures: string[] }> {
   const { devices, note } = connectable(wanted);
   const name = `curve-${devices}`;
-  const { server, ready } = await startServerChild(name, { dataDir, devices, synchronous: 'full' }, placement);
+  const { server, ready } = await startServerChild(name, { dataDir, devices, synchronous: 'full' }, placement, profileDir);
   let load: LoadChild | undefined;
   try {
     const before = await snapshotOf(server, false, true);

@@ -170,7 +170,7 @@ async function main(options: BenchOptions): Promise<number> {
   if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, await fresh('idle'), placement));
   if (want('curve')) {
     for (const devices of options.curveDevices) {
-      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, await fresh(`curve-${devices}`), placement);
+      const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, await fresh(`curve-${devices}`), placement, options.profile);
       curve.push(point.line);
       record('curve', point);
     }
