@@ -26,6 +26,8 @@ export interface ProcessSample {
   /** Cumulative event-loop idle and active time, from `performance.eventLoopUtilization()`. */
   eluIdleMs: number;
   eluActiveMs: number;
+  /** Cumulative time the main thread was runnable but waiting for a core (Linux schedstat), ns; 0 where unknown. */
+  runQueueWaitNs: number;
 }
 
 // ---- server-process.ts -----------------------------------------------------
@@ -249,7 +251,27 @@ export function machineCpu(): { busy: number; total: number } | undefined {
 export function sampleProcess(): ProcessSample {
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
-  return { atMs: performance.now(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system, eluIdleMs: elu.idle, eluActiveMs: elu.active };
+  return { atMs: performance.now(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system, eluIdleMs: elu.idle, eluActiveMs: elu.active, runQueueWaitNs: runQueueWaitNs() };
+}
+
+/**
+ * The main thread's time waiting on a run queue: runnable, but another task had
+ * its core. On a shared machine this tells a busy loop that was not given the
+ * CPU from one that was blocked in a system call (`/proc/thread-self/schedstat`,
+ * second field).
+ */
+function runQueueWaitNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Share of the wall time between two samples that the sampled thread waited for a core, in percent. */
+export function runQueueWaitPercent(a: ProcessSample, b: ProcessSample): number {
+  const wallNs = (b.atMs - a.atMs) * 1e6;
+  return wallNs > 0 ? round(((b.runQueueWaitNs - a.runQueueWaitNs) / wallNs) * 100, 1) : 0;
 }
 
 /** Share of one core used between two samples, in percent. */

@@ -69,7 +69,7 @@ function human(line: Line): void {
     console.error(
       `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client): ` +
         `publish→PUBACK ${lat}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
-        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy`,
+        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy`,
     );
   } else if (target === 'mosquitto') {
     console.error(
@@ -80,7 +80,7 @@ function human(line: Line): void {
     console.error(
       `  ${line.bench} (${line.devices} devices, synchronous=${line.synchronous}${line.offeredPerSec ? `, offered ${line.offeredPerSec}/s` : ''}): ` +
         `${rate} durable; publish→PUBACK ${lat}; stored ${line.stored} of ${line.acked} acked, lost ${line.lost}; ` +
-        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}`,
+        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}`,
     );
   }
 }

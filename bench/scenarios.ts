@@ -6,6 +6,7 @@ import { benchDeviceId } from './fleet.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   cpuPercent,
+  runQueueWaitPercent,
   machineCpu,
   eventLoopUtilization,
   round,
@@ -175,6 +176,7 @@ export async function runLoad(
     avgBatch: commits > 0 ? round((s1.committedMessages - s0.committedMessages) / commits, 1) : 0,
     avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
     serverCpuPct: cpuPercent(s0, s1),
+    serverRunQueueWaitPct: runQueueWaitPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),
     serverRssMiB: round(s1.rssBytes / MIB, 1),
     serverLoopDelayP99Ms: round(s1.loopDelayP99Ms, 1),
