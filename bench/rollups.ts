@@ -14,9 +14,9 @@ import { openSqliteParts } from '../store/sqlite/index.js';
  * second hour is). `npm run bench:rollups`; `SK_BENCH_DEVICES`, `SK_BENCH_RUNS`
  * and `SK_BENCH_INTERVAL_S` (30) change the sizes. Prints one JSON line.
  *
- * The hour is what a cadence costs: each pass recomputes every device-hour it
- * touches from all of that hour's raw rows, so a pass late in an hour reads more
- * than one early in it, and a shorter cadence reads the same rows more often.
+ * The hour is what a cadence costs: a pass at the start of an hour is not one at
+ * its end (an hour that must be recomputed reads all its raw rows so far), and
+ * `extended` / `recomputed` say how the device-hours were brought up to date.
  *
  * "Longest block" is the longest gap between two turns of a setImmediate ticker
  * running beside the job: the longest stretch in which nothing else (MQTT,

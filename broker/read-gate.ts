@@ -44,11 +44,6 @@ export class ReadGate {
     return this.closed;
   }
 
-  /** Messages handed to ingest and not yet answered. */
-  get messagesInFlight(): number {
-    return this.inFlight;
-  }
-
   /** A message was handed over; call {@link leave} once it is answered, either way. */
   enter(): void {
     this.inFlight++;

@@ -487,8 +487,10 @@ export class Rollups {
   /** Time in range moved on from the stored tail by the readings from `from` (all later than it) to the hour's end. */
   private extendTimeInRange(key: number, old: StoredHour, from: number, end: number, through: number): TimeInRange | undefined {
     const basis = this.rangeBasis(key);
+    if (!basis) return undefined;
     const stored = storedRange(old);
-    if (!basis || !stored?.tail) return this.timeInRange(key, end - HOUR_MS, through);
+    // Written before tails were kept: the whole hour, once.
+    if (!stored?.tail) return this.timeInRange(key, end - HOUR_MS, through);
     const { band, hold } = basis;
     let { inRangeMs, observedMs, tail } = stored;
     for (const r of this.stmt.temperatureFrom.all(key, from, end, through)) {
