@@ -1,3 +1,5 @@
+// First: the libraries below create their debug loggers when they load.
+import '../observability/quiet-debug.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
