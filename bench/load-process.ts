@@ -5,6 +5,7 @@
  * the PUBACK leaves only after the reading is committed to SQLite, so this is
  * publish → durable latency; against Mosquitto it is publish → broker received.
  */
+import '../observability/quiet-debug.js';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/index.js';
 import { OUT_OF_BAND_C } from './fleet.js';
