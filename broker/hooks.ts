@@ -1,5 +1,5 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import { deviceTopic, ID_PATTERN, isUplinkChannel, parseDeviceTopic } from '../contracts/index.js';
+import { deviceTopic, ID_PATTERN, isUplinkChannel, parseDeviceTopic, type DeviceTopic } from '../contracts/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BrokerPorts } from './ports.js';
@@ -39,6 +39,18 @@ export interface HookContext {
  */
 export function createHooks(ctx: HookContext) {
   const keepalives = new WeakMap<Client, number>();
+  // A device publishes to the same few topics: the last one's parse is kept per connection (split, test and object, once).
+  const lastTopics = new WeakMap<Client, { topic: string; parsed: DeviceTopic | undefined }>();
+  const topicOf = (client: Client, topic: string): DeviceTopic | undefined => {
+    const last = lastTopics.get(client);
+    if (last?.topic === topic) return last.parsed;
+    const parsed = parseDeviceTopic(topic);
+    if (last) {
+      last.topic = topic;
+      last.parsed = parsed;
+    } else lastTopics.set(client, { topic, parsed });
+    return parsed;
+  };
 
   return {
     preConnect(client: Client, packet: { keepalive?: number }, done: (error: Error | null, ok: boolean) => void) {
@@ -86,11 +98,11 @@ export function createHooks(ctx: HookContext) {
     },
 
     authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
-      const topic = parseDeviceTopic(packet.topic);
       if (client === null) {
         // Server-originated publishes (commands) only.
-        return done(topic?.channel === 'commands' ? null : new Error('server may only publish commands'));
+        return done(parseDeviceTopic(packet.topic)?.channel === 'commands' ? null : new Error('server may only publish commands'));
       }
+      const topic = topicOf(client, packet.topic);
       // [MQTT-2.3.1-1] A QoS 1 or 2 PUBLISH carries a non-zero packet id; with id 0 its PUBACK could not be matched.
       if (packet.qos > 0 && !packet.messageId) {
         ctx.metrics.connectionsClosed.inc({ reason: 'protocol_violation' });

@@ -8,6 +8,8 @@ import { DeviceDirectory } from './device-directory.js';
 import { GroupCommitter } from './group-commit.js';
 import { LatestValues } from './latest-values.js';
 
+const NOTHING_WRITTEN: IngestWriteResult = Object.freeze({ readingsInserted: [], findingsInserted: [] });
+
 /** Domain events, emitted after the data they describe is durable. */
 export interface IngestEvents {
   'reading:stored': [record: TelemetryRecord, siteId: SiteId];
@@ -45,8 +47,9 @@ export class Ingest extends EventEmitter<IngestEvents> {
   /** Presence changes are group-committed too: 20,000 devices reconnecting must not cost 20,000 fsyncs. */
   private readonly presence: GroupCommitter<PresenceUpdate, boolean>;
   private readonly clock: () => number;
-  /** Messages between hand-over and commit, so close() can wait for every one. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Messages between hand-over and their outcome, so close() can wait for every one. */
+  private inFlight = 0;
+  private whenIdle: (() => void)[] = [];
   private failingSince: number | undefined;
 
   constructor(private readonly options: IngestOptions) {
@@ -84,49 +87,51 @@ export class Ingest extends EventEmitter<IngestEvents> {
    * quarantined, which is durable too); rejects only when the store failed, in
    * which case the message must not be acknowledged, so the device sends it again.
    */
-  handle(msg: DeviceMessage): Promise<IngestOutcome> {
-    const work = this.process(msg);
-    this.inFlight.add(work);
-    const forget = () => this.inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
-  }
+  async handle(msg: DeviceMessage): Promise<IngestOutcome> {
+    // Counted before the first await, so close() sees it. A count, not a set of promises: nothing allocated per message to track it.
+    this.inFlight++;
+    try {
+      const { metrics } = this.options;
+      metrics.messagesReceived.inc({ channel: msg.channel });
+      const device = this.directory.cached(msg.deviceId) ?? (await this.directory.get(msg.deviceId));
+      const { maxFutureSkewMs, maxLiveLagMs, rawRetentionMs } = this.options;
+      const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs, maxLiveLagMs, rawRetentionMs });
+      const { write } = decoded;
 
-  private async process(msg: DeviceMessage): Promise<IngestOutcome> {
-    const { metrics } = this.options;
-    metrics.messagesReceived.inc({ channel: msg.channel });
-    const device = this.directory.cached(msg.deviceId) ?? (await this.directory.get(msg.deviceId));
-    const { maxFutureSkewMs, maxLiveLagMs, rawRetentionMs } = this.options;
-    const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs, maxLiveLagMs, rawRetentionMs });
-    const { write } = decoded;
+      if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);
+      const empty = write.readings.length + write.findings.length + write.quarantine.length === 0;
+      let result: IngestWriteResult = NOTHING_WRITTEN;
+      if (!empty) {
+        const { written, index } = this.committer.enqueue(write);
+        result = (await written)[index]!;
+      }
 
-    if (decoded.status && device) await this.setPresence(device.id, decoded.status.online, msg.receivedAt);
-    const empty = write.readings.length + write.findings.length + write.quarantine.length === 0;
-    const result = empty ? { readingsInserted: [], findingsInserted: [] } : await this.committer.submit(write);
-
-    let stored = 0;
-    for (let i = 0; i < write.readings.length; i++) {
-      if (!result.readingsInserted[i]) continue;
-      const record = write.readings[i]!;
-      stored++;
-      this.latest.offer(record);
-      this.emit('reading:stored', record, device!.siteId);
+      let stored = 0;
+      for (let i = 0; i < write.readings.length; i++) {
+        if (!result.readingsInserted[i]) continue;
+        const record = write.readings[i]!;
+        stored++;
+        this.latest.offer(record);
+        this.emit('reading:stored', record, device!.siteId);
+      }
+      for (let i = 0; i < write.findings.length; i++) {
+        if (result.findingsInserted[i]) this.emit('finding:stored', write.findings[i]!, device!.siteId);
+      }
+      // One message carries readings of one device, so of one kind: one counter update.
+      if (stored > 0) metrics.readingsStored.inc({ kind: device!.kind }, stored);
+      const duplicates = write.readings.length - stored;
+      if (duplicates > 0) metrics.duplicates.inc(duplicates);
+      for (const entry of write.quarantine) {
+        metrics.payloadsRejected.inc({ reason: entry.reason });
+        this.emit('payload:rejected', entry);
+      }
+      if (write.quarantine.length > 0 && write.readings.length === 0 && write.findings.length === 0) {
+        return { status: 'quarantined', reason: write.quarantine[0]!.reason };
+      }
+      return { status: 'stored', stored, duplicates };
+    } finally {
+      if (--this.inFlight === 0 && this.whenIdle.length > 0) for (const idle of this.whenIdle.splice(0)) idle();
     }
-    for (let i = 0; i < write.findings.length; i++) {
-      if (result.findingsInserted[i]) this.emit('finding:stored', write.findings[i]!, device!.siteId);
-    }
-    // One message carries readings of one device, so of one kind: one counter update.
-    if (stored > 0) metrics.readingsStored.inc({ kind: device!.kind }, stored);
-    const duplicates = write.readings.length - stored;
-    if (duplicates > 0) metrics.duplicates.inc(duplicates);
-    for (const entry of write.quarantine) {
-      metrics.payloadsRejected.inc({ reason: entry.reason });
-      this.emit('payload:rejected', entry);
-    }
-    if (write.quarantine.length > 0 && write.readings.length === 0 && write.findings.length === 0) {
-      return { status: 'quarantined', reason: write.quarantine[0]!.reason };
-    }
-    return { status: 'stored', stored, duplicates };
   }
 
   /** Records a connect or disconnect (from the broker, or a device's status or last will). */
@@ -140,7 +145,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   /** Writes everything already handed over (even messages still being decoded), then refuses more. */
   async close(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.whenIdle.push(resolve));
     await this.committer.close();
     await this.presence.close();
   }
