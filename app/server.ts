@@ -72,6 +72,7 @@ export async function startServer(config: Readonly<Config>, { logger, clock = Da
     clock,
     maxFutureSkewMs: config.limits.maxFutureSkewMs,
     maxLiveLagMs: config.limits.maxLiveLagMs,
+    commitSpacingMs: config.ingest.commitSpacingMs,
     // Only the SQLite store prunes raw readings by this setting; InfluxDB's retention is its bucket's.
     ...(config.store.kind === 'sqlite' ? { rawRetentionMs: config.retention.rawDays * 86_400_000 } : {}),
   });

@@ -32,6 +32,8 @@ export interface IngestOptions {
   rawRetentionMs?: number;
   /** Most messages in one group commit. */
   maxBatch?: number;
+  /** Least time between the starts of two group commits of readings while messages keep coming (ms; GroupCommitOptions.minSpacingMs). */
+  commitSpacingMs?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const { metrics } = options;
     this.committer = new GroupCommitter((writes) => options.sink.writeBatch(writes), {
       maxBatch: options.maxBatch ?? 2_000,
+      minSpacingMs: options.commitSpacingMs ?? 0,
       onWrite: (size, seconds, error) => {
         metrics.storeBatchSize.observe(size);
         metrics.storeWriteSeconds.observe(seconds);

@@ -70,6 +70,41 @@ describe('GroupCommitter', () => {
     await expect(committer.submit(2)).rejects.toThrow(/closed/);
   });
 
+  it('while items keep coming, starts writes no closer than minSpacingMs, and they carry what came meanwhile', async () => {
+    const starts: number[] = [];
+    const calls: number[][] = [];
+    const committer = new GroupCommitter(
+      async (items: number[]) => {
+        starts.push(performance.now());
+        calls.push([...items]);
+        return items;
+      },
+      { maxBatch: 100, minSpacingMs: 40 },
+    );
+    const first = committer.submit(1);
+    await first;
+    // Three more, one every 5 ms, right after the first write: they wait for the spacing and go together.
+    const more: Promise<number>[] = [];
+    for (const i of [2, 3, 4]) {
+      more.push(committer.submit(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await Promise.all(more)).toEqual([2, 3, 4]);
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+    // Timers may round a millisecond down; the write must not start meaningfully earlier than 40 ms after the last.
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(39);
+
+    // After a quiet spell longer than the spacing, an item is written at once: before a 5 ms timer set with it fires.
+    await new Promise((r) => setTimeout(r, 60));
+    const order: string[] = [];
+    const written = committer.submit(5).then(() => order.push('written'));
+    await new Promise((r) => setTimeout(r, 5));
+    order.push('5 ms later');
+    await written;
+    expect(order).toEqual(['written', '5 ms later']);
+    await committer.close();
+  });
+
   it('close() with nothing pending resolves at once', async () => {
     const { calls, write } = recorder();
     const committer = new GroupCommitter(write, { maxBatch: 10 });
