@@ -47,7 +47,8 @@ class Write<T, R> {
 export class GroupCommitter<T, R> {
   /** Writes not yet started, in order; only the last one takes new items. */
   private waiting: Write<T, R>[] = [];
-  private scheduled = false;
+  /** Settles when the scheduled write starts (after a turn of the loop, or the spacing). */
+  private starting: Promise<void> | undefined;
   private writing: Promise<void> | undefined;
   private closed = false;
   /** performance.now() when the last write started. */
@@ -79,28 +80,30 @@ export class GroupCommitter<T, R> {
 
   /** Waits until everything submitted so far is written, then refuses new items. */
   async close(): Promise<void> {
-    while (this.waiting.length > 0 || this.writing || this.scheduled) {
-      await (this.writing ?? new Promise((r) => setImmediate(r)));
+    while (this.waiting.length > 0 || this.writing || this.starting) {
+      await (this.writing ?? this.starting ?? new Promise((r) => setImmediate(r)));
     }
     this.closed = true;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.writing) return;
-    this.scheduled = true;
-    const start = () => {
-      this.scheduled = false;
-      this.lastStarted = performance.now();
-      this.writing = this.writeNext().finally(() => {
-        this.writing = undefined;
-        if (this.waiting.length > 0) this.schedule();
-      });
-    };
-    const wait = this.lastStarted + (this.options.minSpacingMs ?? 0) - performance.now();
-    // setImmediate, not queueMicrotask: let the event loop read every socket that
-    // has data before writing, so one commit covers all of them.
-    if (wait > 0) setTimeout(start, wait);
-    else setImmediate(start);
+    if (this.starting || this.writing) return;
+    this.starting = new Promise<void>((started) => {
+      const start = () => {
+        this.starting = undefined;
+        this.lastStarted = performance.now();
+        this.writing = this.writeNext().finally(() => {
+          this.writing = undefined;
+          if (this.waiting.length > 0) this.schedule();
+        });
+        started();
+      };
+      const wait = this.lastStarted + (this.options.minSpacingMs ?? 0) - performance.now();
+      // setImmediate, not queueMicrotask: let the event loop read every socket that
+      // has data before writing, so one commit covers all of them.
+      if (wait > 0) setTimeout(start, wait);
+      else setImmediate(start);
+    });
   }
 
   private async writeNext(): Promise<void> {

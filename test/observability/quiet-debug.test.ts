@@ -34,6 +34,13 @@ describe('quiet debug loggers', () => {
     expect(log.enabled).toBe(false);
     expect(log.namespace).toBe('sk-test:off');
     expect(write).not.toHaveBeenCalled();
+    // It is the quiet logger, not debug's own (which would look at the namespaces again): turned on later, it stays off.
+    debug.enable('sk-test:off');
+    log('after enable');
+    expect(write).not.toHaveBeenCalled();
+    // A logger created after the call is the real one.
+    debug('sk-test:off')('created after enable');
+    expect(write).toHaveBeenCalledTimes(1);
   });
 
   it('still hands out the real logger for a namespace that is on (DEBUG at start)', () => {
