@@ -1,24 +1,83 @@
 /**
- * Bench child: the load generator. Connects one mqtt.js client per device (real
- * credentials, keepalive 60, clean session) and publishes QoS 1 telemetry,
- * timing each publish → PUBACK with `performance.now()`. Against sunshine-kitchen
- * the PUBACK leaves only after the reading is committed to SQLite, so this is
- * publish → durable latency; against Mosquitto it is publish → broker received.
+ * Bench child: the load generator. Connects one lean MQTT client per device
+ * (bench/wire-device.ts: real credentials, keepalive 60, clean session) and
+ * publishes QoS 1 telemetry, timing each publish → PUBACK with
+ * `performance.now()`. Against sunshine-kitchen the PUBACK leaves only after the
+ * reading is committed to SQLite, so this is publish → durable latency; against
+ * Mosquitto it is publish → broker received.
  */
-import '../observability/quiet-debug.js';
-import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/index.js';
 import { OUT_OF_BAND_C } from './fleet.js';
 import { LatencyRecorder } from './latency.js';
+import { watchPauses } from './pause-monitor.js';
 import { sampleProcess, sendToParent, type DeviceCredentials, type LoadMessage, type LoadPlan, type LoadRequest, type LoadResult } from './protocol.js';
+import { WireClient } from './wire-client.js';
 
 const send = (m: LoadMessage) => sendToParent(m);
+const pauses = watchPauses();
+
+const KEEPALIVE_S = 60;
+
+/**
+ * A device's messages awaiting their PUBACK, oldest first: packet id, publish
+ * time, and whether it was published inside the measurement window. Typed arrays,
+ * so a publish allocates nothing to be timed. A broker acknowledges in order, so
+ * the oldest is nearly always the one acknowledged; any other is searched for.
+ */
+class InFlight {
+  private readonly ids: Uint16Array;
+  private readonly sentAt: Float64Array;
+  private readonly inWindow: Uint8Array;
+  private head = 0;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.ids = new Uint16Array(capacity);
+    this.sentAt = new Float64Array(capacity);
+    this.inWindow = new Uint8Array(capacity);
+  }
+
+  push(id: number, sentAt: number, inWindow: boolean): void {
+    const at = (this.head + this.count++) % this.ids.length;
+    this.ids[at] = id;
+    this.sentAt[at] = sentAt;
+    this.inWindow[at] = inWindow ? 1 : 0;
+  }
+
+  /** Removes the message with this id; returns its publish time (negated if published outside the window), or NaN if unknown. */
+  take(id: number): number {
+    const size = this.ids.length;
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) % size;
+      if (this.ids[at] !== id) continue;
+      const sentAt = this.inWindow[at] === 1 ? this.sentAt[at]! : -this.sentAt[at]!;
+      // Close the gap: later entries move one slot towards the head (only when acknowledged out of order).
+      for (let j = i; j > 0; j--) {
+        const to = (this.head + j) % size;
+        const from = (this.head + j - 1) % size;
+        this.ids[to] = this.ids[from]!;
+        this.sentAt[to] = this.sentAt[from]!;
+        this.inWindow[to] = this.inWindow[from]!;
+      }
+      this.head = (this.head + 1) % size;
+      this.count--;
+      return sentAt;
+    }
+    return Number.NaN;
+  }
+
+  clear(): number {
+    const n = this.count;
+    this.count = 0;
+    return n;
+  }
+}
 
 interface Device {
-  client: MqttClient;
-  topic: string;
+  client: WireClient;
+  topic: Buffer;
   seq: number;
-  inFlight: number;
+  inFlight: InFlight;
   /** Paced mode: readings due but not yet published because the window was full. */
   backlog: number;
   /** A stable-ish fridge temperature per device, so payloads differ like real ones. */
@@ -27,58 +86,45 @@ interface Device {
 
 type Phase = 'idle' | 'warmup' | 'window' | 'drain' | 'done';
 
-const clients: MqttClient[] = [];
+const clients: WireClient[] = [];
 let expectedClose = false;
 let disconnects = 0;
+/** The run under way, told when one of its devices' connections closes (its messages in flight are lost). */
+let onDeviceClosed: ((index: number) => void) | undefined;
 
-function setNoDelay(client: MqttClient): void {
-  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
-  stream?.setNoDelay?.(true);
-}
-
-function connectOne(url: string, cred: DeviceCredentials): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, {
-      clientId: cred.id,
-      username: cred.id,
-      password: cred.secret,
-      keepalive: 60,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-      protocolVersion: 4,
-    });
+function connectOne(url: string, cred: DeviceCredentials, index: number): Promise<WireClient> {
+  return WireClient.connect(url, { clientId: cred.id, username: cred.id, password: cred.secret, keepaliveS: KEEPALIVE_S, connectTimeoutMs: 30_000 }).then((client) => {
     clients.push(client);
-    client.once('connect', () => {
-      // Our broker sets TCP_NODELAY on its side; without it here too, Nagle would hold
-      // back small PUBLISH packets and the load generator, not the server, would set the pace.
-      setNoDelay(client);
-      client.on('close', () => {
-        if (!expectedClose) disconnects++;
-      });
-      resolve(client);
-    });
-    client.once('error', (error) => reject(new Error(`${cred.id}: ${error.message}`)));
-    // Errors after connecting show up as a close, counted above.
-    client.on('error', () => undefined);
+    client.onClose = () => {
+      if (!expectedClose) disconnects++;
+      onDeviceClosed?.(index);
+    };
+    return client;
   });
 }
 
-async function connectAll(plan: LoadPlan): Promise<MqttClient[]> {
-  const out: MqttClient[] = new Array(plan.devices.length);
+async function connectAll(plan: LoadPlan): Promise<WireClient[]> {
+  const out: WireClient[] = new Array(plan.devices.length);
   let next = 0;
   const worker = async () => {
     while (next < plan.devices.length) {
       const i = next++;
-      out[i] = await connectOne(plan.url, plan.devices[i]!);
+      out[i] = await connectOne(plan.url, plan.devices[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(plan.connectConcurrency, plan.devices.length) }, worker));
   return out;
 }
 
+/** PINGREQ from every device that sent nothing for half its keepalive, as a device's MQTT client does. */
+const keepalive = setInterval(() => {
+  const now = performance.now();
+  for (const client of clients) client.keepAlive(now, (KEEPALIVE_S * 1000) / 2);
+}, 5_000);
+keepalive.unref();
+
 /** The fleet stays connected between runs of the same devices (growth curves run two phases on one fleet). */
-let fleet: { url: string; clients: MqttClient[] } | undefined;
+let fleet: { url: string; clients: WireClient[] } | undefined;
 
 async function run(plan: LoadPlan): Promise<LoadResult> {
   const connectStarted = performance.now();
@@ -89,9 +135,9 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
 
   const devices: Device[] = connected.map((client, i) => ({
     client,
-    topic: deviceTopic(plan.devices[i]!.id, 'telemetry'),
+    topic: Buffer.from(deviceTopic(plan.devices[i]!.id, 'telemetry')),
     seq: 0,
-    inFlight: 0,
+    inFlight: new InFlight(Math.max(1, plan.window)),
     backlog: 0,
     baseC: 2 + (i % 5),
   }));
@@ -109,6 +155,13 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
 
   const publish = (d: Device, outOfBand = false) => {
     const seq = d.seq++;
+    const inWindow = phase === 'window';
+    sent++;
+    if (inWindow) windowSent++;
+    if (!d.client.connected) {
+      publishErrors++;
+      return;
+    }
     // A realistic chilled-storage reading (contracts: temperature kind); ~120 bytes.
     // ts doubles as the publish time of an out-of-band reading: the alert it raises carries it as raisedAt.
     const payload = JSON.stringify({
@@ -121,33 +174,39 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       batteryPct: 87,
       rssiDbm: -67,
     });
-    const inWindow = phase === 'window';
     if (inWindow && outOfBand) windowAlerts++;
-    d.inFlight++;
     inFlight++;
-    sent++;
-    if (inWindow) windowSent++;
-    const t0 = performance.now();
-    d.client.publish(d.topic, payload, { qos: 1 }, (error) => {
-      const ms = performance.now() - t0;
-      d.inFlight--;
+    const sentAt = performance.now();
+    d.inFlight.push(d.client.publish(d.topic, payload), sentAt, inWindow);
+  };
+
+  devices.forEach((d) => {
+    d.client.onAck = (packetId, receivedAt) => {
+      const sentAt = d.inFlight.take(packetId);
+      if (Number.isNaN(sentAt)) return;
       inFlight--;
-      if (error) publishErrors++;
-      else {
-        acked++;
-        if (phase === 'window') windowAcked++;
-        if (inWindow) latency.add(ms);
-      }
+      acked++;
+      if (phase === 'window') windowAcked++;
+      // Published inside the window: timed (sentAt is negated for those outside it).
+      if (sentAt >= 0) latency.add(receivedAt - sentAt);
       afterAck(d);
-    });
+    };
+  });
+  onDeviceClosed = (index) => {
+    const d = devices[index];
+    if (!d) return;
+    const lost = d.inFlight.clear();
+    inFlight -= lost;
+    publishErrors += lost;
+    if (!running() && inFlight === 0) onDrained?.();
   };
 
   const running = () => phase === 'warmup' || phase === 'window';
   const afterAck = (d: Device) => {
     if (running()) {
       if (plan.mode === 'saturate') {
-        while (d.inFlight < plan.window) publish(d);
-      } else if (plan.mode === 'paced' && d.backlog > 0 && d.inFlight < plan.window) {
+        while (d.client.connected && d.inFlight.count < plan.window) publish(d);
+      } else if (plan.mode === 'paced' && d.backlog > 0 && d.inFlight.count < plan.window) {
         d.backlog--;
         publish(d);
       }
@@ -156,7 +215,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
 
   let pacer: NodeJS.Timeout | undefined;
   if (plan.mode === 'saturate') {
-    for (const d of devices) while (d.inFlight < plan.window) publish(d);
+    for (const d of devices) while (d.client.connected && d.inFlight.count < plan.window) publish(d);
   } else if (plan.mode === 'paced') {
     // Reading k is due at k / rate seconds and goes to device k mod N: every device
     // reports at the same interval, and the devices' phases are spread evenly.
@@ -170,7 +229,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       for (; k < due; k++) {
         const d = devices[k % devices.length]!;
         // A deferred reading is sent in band: the alert count stays exact.
-        if (d.inFlight < plan.window) publish(d, plan.alertEvery !== undefined && k % plan.alertEvery === 0);
+        if (d.inFlight.count < plan.window) publish(d, plan.alertEvery !== undefined && k % plan.alertEvery === 0);
         else {
           d.backlog++;
           deferred++;
@@ -180,12 +239,14 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   }
 
   await sleep(plan.warmupS * 1000);
+  pauses.take();
   const start = sampleProcess();
   const windowStartEpochMs = Date.now();
   phase = 'window';
   send({ type: 'window:start' });
   await sleep(plan.seconds * 1000);
   const end = sampleProcess();
+  const windowPauses = pauses.take();
   const windowEndEpochMs = Date.now();
   phase = 'drain';
   send({ type: 'window:end' });
@@ -224,6 +285,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     windowEndEpochMs,
     start,
     end,
+    pauses: windowPauses,
   };
 }
 
@@ -233,7 +295,7 @@ function sleep(ms: number): Promise<void> {
 
 async function closeAll(): Promise<void> {
   expectedClose = true;
-  await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(false, {}, () => r()))));
+  await Promise.all(clients.map((c) => c.end()));
 }
 
 let closing = false;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Pauses } from './pause-monitor.js';
 
 /**
  * The IPC messages between the bench orchestrator (`run.ts`) and its child
@@ -43,7 +44,8 @@ export interface ServerSpec {
   supervisors?: number;
 }
 
-export interface ServerSnapshot extends ProcessSample {
+/** Event-loop delay and GC pauses are those since the previous snapshot. */
+export interface ServerSnapshot extends ProcessSample, Pauses {
   /** Readings in SQLite; only when asked for (a `count(*)` is not free under load). */
   stored?: number;
   /** Group commits so far, messages they carried and time they took. */
@@ -53,12 +55,6 @@ export interface ServerSnapshot extends ProcessSample {
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
-  /** Event-loop delay since the previous snapshot (monitorEventLoopDelay), ms. */
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
-  /** Garbage-collection pauses since the previous snapshot: the longest and their sum, ms. */
-  gcMaxPauseMs: number;
-  gcPauseTotalMs: number;
   /** MQTT clients connected (sk_devices_connected). */
   connected: number;
 }
@@ -137,6 +133,8 @@ export interface LoadResult {
   windowEndEpochMs: number;
   start: ProcessSample;
   end: ProcessSample;
+  /** The load generator's own stalls during the window: a late timer or a GC pause here delays the PUBACKs it times. */
+  pauses: Pauses;
 }
 
 export type LoadRequest = { type: 'run'; plan: LoadPlan } | { type: 'close' };

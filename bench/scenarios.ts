@@ -82,6 +82,11 @@ function planOf(spec: LoadSpec, url: string, devices: DeviceCredentials[], boot:
   return { ...rest, url, devices, boot, connectConcurrency: 50 };
 }
 
+/** The load generator's stalls in the window: they delay the PUBACKs it times, whoever the broker is. */
+function loadPauseFields({ pauses }: LoadResult): Line {
+  return { loadLoopDelayP99Ms: round(pauses.loopDelayP99Ms, 1), loadGcMaxPauseMs: round(pauses.gcMaxPauseMs, 1), loadGcPauseTotalMs: round(pauses.gcPauseTotalMs, 1) };
+}
+
 function latencyFields(r: LoadResult): Line {
   const { p50Ms, p95Ms, p99Ms, maxMs, meanMs } = r.latency;
   return { p50Ms, p95Ms, p99Ms, maxMs, meanMs };
@@ -186,6 +191,7 @@ export async function runLoad(
     machineBusyPct: machineBusy(machine.start, machine.end),
     loadCpuPct: cpuPercent(result.start, result.end),
     loadEventLoop: eventLoopUtilization(result.start, result.end),
+    ...loadPauseFields(result),
     limitedBy: limitedBy(spec, [
       ['server', eventLoopUtilization(s0, s1)],
       ['load-generator', eventLoopUtilization(result.start, result.end)],
@@ -313,6 +319,7 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
       subscriberCpuPct: cpuPercent(c0.sample, c1.sample),
       loadCpuPct: cpuPercent(result.start, result.end),
       loadEventLoop: eventLoopUtilization(result.start, result.end),
+    ...loadPauseFields(result),
       limitedBy: limitedBy(spec, [
         ['broker', brokerCpu === null ? null : brokerCpu / 100],
         ['subscriber', cpuPercent(c0.sample, c1.sample) / 100],

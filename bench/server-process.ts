@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { createLogger } from '../observability/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { provisionFleet } from './fleet.js';
+import { watchPauses } from './pause-monitor.js';
 import { sampleProcess, sendToParent, type ServerMessage, type ServerRequest, type ServerSnapshot, type ServerSpec } from './protocol.js';
 
 const send = (m: ServerMessage) => sendToParent(m);
@@ -27,18 +27,7 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
   return { sum: pick('_sum'), count: pick('_count') };
 }
 
-/** How late timers fire: GC pauses, long synchronous work (a commit's fsync) and CPU taken by other processes all show here. */
-const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-loopDelay.enable();
-
-/** GC pauses, to tell a collector's stop-the-world from long synchronous work when the loop stalls. */
-const gcPauses = { maxMs: 0, totalMs: 0 };
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
-    gcPauses.totalMs += entry.duration;
-  }
-}).observe({ entryTypes: ['gc'] });
+const pauses = watchPauses();
 
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
   if (gc) {
@@ -54,22 +43,14 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
   const stored = count ? await server.store.telemetry.count() : undefined;
-  // Each snapshot reports the delays since the previous one: the window's, at its end.
-  const loopDelayP99Ms = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
-  const loopDelayMaxMs = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
-  loopDelay.reset();
-  const { maxMs: gcMaxPauseMs, totalMs: gcPauseTotalMs } = gcPauses;
-  gcPauses.maxMs = 0;
-  gcPauses.totalMs = 0;
+  // Each snapshot reports the stalls since the previous one: the window's, at its end.
+  const stalls = pauses.take();
   const memory = process.memoryUsage();
   const connected = (await server.metrics.devicesConnected.get()).values[0]?.value ?? 0;
   return {
     ...sample,
     rssBytes: memory.rss,
-    loopDelayP99Ms,
-    loopDelayMaxMs,
-    gcMaxPauseMs,
-    gcPauseTotalMs,
+    ...stalls,
     heapUsedBytes: memory.heapUsed,
     connected,
     ...(stored === undefined ? {} : { stored }),
@@ -99,6 +80,30 @@ async function sampleAllocations(dir: string | undefined): Promise<(() => Promis
   };
 }
 
+/**
+ * Ad hoc: SK_BENCH_SURVIVORS=dir,startS,seconds samples allocations from startS
+ * after ready for `seconds`, dropping every object collected meanwhile, and writes
+ * `server-<pid>-survivors.heapprofile` to dir. What it holds was allocated in the
+ * window and is still alive at its end: the state each message leaves behind
+ * (latest values, rule state, stream state), which every young-generation
+ * collection has to copy, and so what its pause grows with.
+ */
+function sampleSurvivors(spec: string | undefined): void {
+  if (!spec) return;
+  const [dir, startS, seconds] = spec.split(',');
+  const session = new Session();
+  session.connect();
+  setTimeout(() => {
+    void (async () => {
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 1_024, includeObjectsCollectedByMajorGC: false, includeObjectsCollectedByMinorGC: false });
+      await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      writeFileSync(join(dir!, `server-${process.pid}-survivors.heapprofile`), JSON.stringify(profile));
+      session.disconnect();
+    })();
+  }, Number(startS) * 1000).unref();
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
   const provisionStarted = performance.now();
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
   const startMs = Math.round(performance.now() - serverStarted);
 
   const stopSampling = await sampleAllocations(process.env.SK_BENCH_ALLOC_DIR);
+  sampleSurvivors(process.env.SK_BENCH_SURVIVORS);
 
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {

@@ -1,12 +1,13 @@
 /**
- * Bench child for the Mosquitto baseline: ONE mqtt.js subscriber on every
- * device's telemetry topic at QoS 1, counting what Mosquitto delivers. It plays
- * the part our ingest plays in sunshine-kitchen (the consumer of the readings),
- * so it runs on the broker's core.
+ * Bench child for the Mosquitto baseline: ONE subscriber on every device's
+ * telemetry topic at QoS 1, counting what Mosquitto delivers. It plays the part
+ * our ingest plays in sunshine-kitchen (the consumer of the readings), so it runs
+ * on the broker's core. A lean client (wire-client.ts), like the load
+ * generator's: one mqtt.js subscriber took a fifth of what Mosquitto passed it.
  */
-import mqtt from 'mqtt';
 import { TOPIC_ROOT } from '../contracts/index.js';
 import { sampleProcess, sendToParent, type SubscriberMessage, type SubscriberRequest } from './protocol.js';
+import { WireClient } from './wire-client.js';
 
 const send = (m: SubscriberMessage) => sendToParent(m);
 
@@ -19,18 +20,18 @@ if (!url) {
 let received = 0;
 // A wildcard filter: contracts/topics.ts builds device topics only, and `+` is no device id.
 const filter = `${TOPIC_ROOT}/+/telemetry`;
-const client = mqtt.connect(url, { clientId: 'bench-subscriber', keepalive: 60, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
-client.on('message', () => {
-  received++;
-});
-client.once('connect', () => {
-  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  client.subscribe(filter, { qos: 1 }, (error) => {
-    if (error) fail(`subscribe failed: ${error.message}`);
-    else send({ type: 'ready' });
-  });
-});
-client.on('error', (error) => fail(`subscriber: ${error.message}`));
+let client: WireClient | undefined;
+WireClient.connect(url, { clientId: 'bench-subscriber', keepaliveS: 60, connectTimeoutMs: 30_000 })
+  .then(async (connected) => {
+    client = connected;
+    client.onMessage = () => {
+      received++;
+    };
+    client.onClose = () => fail('subscriber: connection closed');
+    await client.subscribe(filter, 1);
+    send({ type: 'ready' });
+  })
+  .catch((error: unknown) => fail(`subscriber: ${error instanceof Error ? error.message : String(error)}`));
 
 function fail(message: string): never {
   if (process.connected) send({ type: 'fatal', message });
@@ -38,7 +39,8 @@ function fail(message: string): never {
 }
 
 function shutdown(code: number): void {
-  client.end(true, {}, () => {
+  if (client) client.onClose = () => undefined;
+  void (client?.end() ?? Promise.resolve()).then(() => {
     if (process.connected) send({ type: 'closed' });
     process.exit(code);
   });
