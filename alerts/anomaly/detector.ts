@@ -187,7 +187,32 @@ const STATE_KEYS: ReadonlyArray<keyof DetectorState> = [
   'cLu', 'cLd', 'cDu', 'cDd', 'pLu', 'pLd', 'pDu', 'pDd', 'rLu', 'rLd', 'rDu', 'rDd',
   'runDir', 'runStart', 'runFrom', 'runExt', 'runExtT', 'rRu', 'rRd',
 ];
-const EMPTY_STATE = Object.freeze(Object.fromEntries(STATE_KEYS.map((k) => [k, 0])) as unknown as DetectorState);
+
+/**
+ * The state, 35 numbers in one Float64Array behind named accessors: a reading
+ * rewrites them in place. As fields of a plain object, the server's V8 kept
+ * them tagged, so every write of a fraction was a new heap number referenced
+ * from an old object: about 15 objects per reading that the next young-generation
+ * collection had to find and copy, for every device that reported since the last
+ * (bench/README.md, twelfth pass).
+ */
+class PackedState {
+  readonly values = new Float64Array(STATE_KEYS.length);
+}
+/** Each field's index in PackedState.values. */
+const SLOT = Object.fromEntries(STATE_KEYS.map((key, index) => [key, index])) as Record<keyof DetectorState, number>;
+/** A PackedState with its accessors, defined below, one per field of DetectorState. */
+type State = PackedState & DetectorState;
+STATE_KEYS.forEach((key, index) => {
+  Object.defineProperty(PackedState.prototype, key, {
+    get(this: PackedState): number {
+      return this.values[index]!;
+    },
+    set(this: PackedState, value: number) {
+      this.values[index] = value;
+    },
+  });
+});
 
 /** Weight a reading `dtMs` old keeps under half-life `hl`. */
 function decay(dtMs: number, hl: number): number {
@@ -211,7 +236,7 @@ export class AnomalyDetector {
   private readonly maxStepMs: number;
   /** Multiplier on every reference: `2^(1 − 2·sensitivity)`. */
   private readonly strictness: number;
-  private s: DetectorState = AnomalyDetector.emptyState();
+  private readonly s = new PackedState() as State;
   private last: Explanation = AnomalyDetector.quiet();
 
   constructor(options: DetectorOptions = {}) {
@@ -221,11 +246,6 @@ export class AnomalyDetector {
     this.minScale = positive('minScale', options.minScale ?? 0.1, false);
     this.maxStepMs = positive('maxStepMs', options.maxStepMs ?? 5 * MINUTE, false);
     this.strictness = 2 ** (1 - 2 * this.sensitivity);
-  }
-
-  private static emptyState(): DetectorState {
-    // A copy of one template: building it from the key list for each of 150,000 devices showed at start.
-    return { ...EMPTY_STATE };
   }
 
   private static quiet(): Explanation {
@@ -255,12 +275,13 @@ export class AnomalyDetector {
     if (!Number.isFinite(tsMs) || !Number.isFinite(value)) throw new RangeError(`reading must be finite numbers, got ${tsMs}, ${value}`);
     const s = this.s;
     if (s.n === 0) {
-      this.s = { ...s, n: 1, t0: tsMs, tLast: tsMs, xLast: value, wL: 1, meanL: value, wD: 1, wS: 1, meanS: value, wM: 1, meanM: value };
-      this.s.rLu = this.s.rLd = MIN_LEVEL_REFERENCE;
-      this.s.rDu = this.s.rDd = MIN_DRIFT_REFERENCE;
-      this.s.rRu = this.s.rRd = MIN_RUN_REFERENCE_MIN;
-      this.s.runStart = this.s.runExtT = tsMs;
-      this.s.runExt = this.s.runFrom = value;
+      s.n = 1;
+      s.t0 = s.tLast = s.runStart = s.runExtT = tsMs;
+      s.xLast = s.meanL = s.meanS = s.meanM = s.runExt = s.runFrom = value;
+      s.wL = s.wD = s.wS = s.wM = 1;
+      s.rLu = s.rLd = MIN_LEVEL_REFERENCE;
+      s.rDu = s.rDd = MIN_DRIFT_REFERENCE;
+      s.rRu = s.rRd = MIN_RUN_REFERENCE_MIN;
       return 0;
     }
     if (tsMs <= s.tLast) return s.score;
@@ -328,15 +349,19 @@ export class AnomalyDetector {
   }
 
   /** One CUSUM step of `excess` (the statistic minus its slack) over `stepMin` minutes. */
-  private cusum(c: 'cLu' | 'cLd' | 'cDu' | 'cDd', p: 'pLu' | 'pLd' | 'pDu' | 'pDd', r: 'rLu' | 'rLd' | 'rDu' | 'rDd', excess: number, stepMin: number, warm: boolean): void {
-    const s = this.s;
-    s[c] = Math.max(0, s[c] + excess * stepMin);
-    s[p] = Math.max(s[p], s[c]);
-    if (s[c] === 0 && s[p] > 0) {
+  private cusum(cKey: 'cLu' | 'cLd' | 'cDu' | 'cDd', pKey: 'pLu' | 'pLd' | 'pDu' | 'pDd', rKey: 'rLu' | 'rLd' | 'rDu' | 'rDd', excess: number, stepMin: number, warm: boolean): void {
+    // By index into the packed state: a computed key would find the accessors the slow way.
+    const v = this.s.values;
+    const c = SLOT[cKey];
+    const p = SLOT[pKey];
+    const r = SLOT[rKey];
+    v[c] = Math.max(0, v[c]! + excess * stepMin);
+    v[p] = Math.max(v[p]!, v[c]!);
+    if (v[c] === 0 && v[p]! > 0) {
       // The excursion is over: it was survivable, so it teaches what is normal here, but by at
       // most LEARN_GROWTH at a time, so a fault that ended does not blind the detector.
-      s[r] = learn(s[r], s[p], warm);
-      s[p] = 0;
+      v[r] = learn(v[r]!, v[p]!, warm);
+      v[p] = 0;
     }
   }
 
@@ -363,8 +388,8 @@ export class AnomalyDetector {
     const pullback = Math.max(RUN_PULLBACK * this.minScale, RUN_PULLBACK_SHARE * Math.abs(s.runExt - s.runFrom));
     if (Math.abs(x - s.runExt) < pullback) return;
     const minutes = (s.runExtT - s.runStart) / MINUTE;
-    const ref = s.runDir > 0 ? 'rRu' : 'rRd';
-    s[ref] = learn(s[ref], minutes, warm);
+    if (s.runDir > 0) s.rRu = learn(s.rRu, minutes, warm);
+    else s.rRd = learn(s.rRd, minutes, warm);
     s.runDir = -s.runDir;
     s.runFrom = s.runExt;
     s.runStart = s.runExtT;
@@ -407,7 +432,9 @@ export class AnomalyDetector {
 
   /** The state as plain JSON (numbers only); restore it into a detector with the same options. */
   snapshot(): DetectorState {
-    return { ...this.s };
+    const out = {} as DetectorState;
+    STATE_KEYS.forEach((key, index) => (out[key] = this.s.values[index]!));
+    return out;
   }
 
   /**
@@ -418,7 +445,7 @@ export class AnomalyDetector {
     if (typeof state !== 'object' || state === null) return false;
     const record = state as Record<string, unknown>;
     if (!STATE_KEYS.every((k) => typeof record[k] === 'number' && Number.isFinite(record[k]))) return false;
-    this.s = Object.fromEntries(STATE_KEYS.map((k) => [k, record[k]])) as unknown as DetectorState;
+    STATE_KEYS.forEach((key, index) => (this.s.values[index] = record[key] as number));
     if (this.s.n > 0 && this.warm) this.explainInto(this.last);
     else AnomalyDetector.quietInto(this.last);
     return true;
