@@ -1,28 +1,23 @@
 import { round, type LatencySummary } from './protocol.js';
+import { Column } from './timeline.js';
 
 /**
  * Keeps every latency sample (a few hundred thousand per run fit easily in a
  * Float64Array) so the percentiles are exact, not bucketed.
  */
 export class LatencyRecorder {
-  private samples = new Float64Array(1 << 16);
-  private n = 0;
+  private readonly samples = new Column();
 
   add(ms: number): void {
-    if (this.n === this.samples.length) {
-      const bigger = new Float64Array(this.samples.length * 2);
-      bigger.set(this.samples);
-      this.samples = bigger;
-    }
-    this.samples[this.n++] = ms;
+    this.samples.push(ms);
   }
 
   get count(): number {
-    return this.n;
+    return this.samples.length;
   }
 
   summary(): LatencySummary {
-    const sorted = this.samples.slice(0, this.n).sort();
+    const sorted = this.samples.view().slice().sort();
     const n = sorted.length;
     if (n === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
     // Nearest-rank percentile: the smallest sample with at least p% of samples at or below it.

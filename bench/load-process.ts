@@ -6,10 +6,13 @@
  * reading is committed to SQLite, so this is publish → durable latency; against
  * Mosquitto it is publish → broker received.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deviceTopic } from '../contracts/index.js';
 import { OUT_OF_BAND_C } from './fleet.js';
 import { LatencyRecorder } from './latency.js';
 import { watchPauses } from './pause-monitor.js';
+import { Column, epochMs, TIMELINE_DIR } from './timeline.js';
 import { sampleProcess, sendToParent, type DeviceCredentials, type LoadMessage, type LoadPlan, type LoadRequest, type LoadResult } from './protocol.js';
 import { WireClient } from './wire-client.js';
 
@@ -142,6 +145,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     baseC: 2 + (i % 5),
   }));
   const latency = new LatencyRecorder();
+  /** SK_BENCH_TIMELINE: each timed message's send time (epoch ms) and latency. */
+  const timeline = TIMELINE_DIR === undefined ? undefined : { sentAt: new Column(), ms: new Column() };
   let phase: Phase = 'warmup';
   let sent = 0;
   let acked = 0;
@@ -188,7 +193,11 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       acked++;
       if (phase === 'window') windowAcked++;
       // Published inside the window: timed (sentAt is negated for those outside it).
-      if (sentAt >= 0) latency.add(receivedAt - sentAt);
+      if (sentAt >= 0) {
+        latency.add(receivedAt - sentAt);
+        timeline?.sentAt.push(epochMs(sentAt));
+        timeline?.ms.push(receivedAt - sentAt);
+      }
       afterAck(d);
     };
   });
@@ -267,6 +276,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     });
   }
   phase = 'done';
+  if (timeline) writeFileSync(join(TIMELINE_DIR!, `load-${process.pid}-${plan.boot}.json`), JSON.stringify({ sentAt: timeline.sentAt.toArray(), ms: timeline.ms.toArray() }));
   return {
     sent,
     acked,

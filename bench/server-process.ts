@@ -16,6 +16,7 @@ import { createLogger } from '../observability/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { provisionFleet } from './fleet.js';
 import { watchPauses } from './pause-monitor.js';
+import { recordServerTimeline, TIMELINE_DIR } from './timeline.js';
 import { sampleProcess, sendToParent, type ServerMessage, type ServerRequest, type ServerSnapshot, type ServerSpec } from './protocol.js';
 
 const send = (m: ServerMessage) => sendToParent(m);
@@ -28,6 +29,7 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
 }
 
 const pauses = watchPauses();
+const timeline = TIMELINE_DIR === undefined ? undefined : recordServerTimeline(TIMELINE_DIR);
 
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
   if (gc) {
@@ -81,7 +83,7 @@ async function sampleAllocations(dir: string | undefined): Promise<(() => Promis
 }
 
 /**
- * Ad hoc: SK_BENCH_SURVIVORS=dir,startS,seconds samples allocations from startS
+ * Ad hoc: SK_BENCH_SURVIVORS=dir,startS,seconds[,promoted] samples allocations from startS
  * after ready for `seconds`, dropping every object collected meanwhile, and writes
  * `server-<pid>-survivors.heapprofile` to dir. What it holds was allocated in the
  * window and is still alive at its end: the state each message leaves behind
@@ -90,12 +92,13 @@ async function sampleAllocations(dir: string | undefined): Promise<(() => Promis
  */
 function sampleSurvivors(spec: string | undefined): void {
   if (!spec) return;
-  const [dir, startS, seconds] = spec.split(',');
+  const [dir, startS, seconds, promoted] = spec.split(',');
   const session = new Session();
   session.connect();
   setTimeout(() => {
     void (async () => {
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 1_024, includeObjectsCollectedByMajorGC: false, includeObjectsCollectedByMinorGC: false });
+      // `promoted` as a fourth part keeps what a young-generation collection moved to the old one and died there since.
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 1_024, includeObjectsCollectedByMajorGC: promoted === 'promoted', includeObjectsCollectedByMinorGC: false });
       await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
       const { profile } = await session.post('HeapProfiler.stopSampling');
       writeFileSync(join(dir!, `server-${process.pid}-survivors.heapprofile`), JSON.stringify(profile));
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
 
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {
+    timeline?.write(`${process.pid}`);
     closing ??= server.close().then(async () => stopSampling?.()).then(
       () => {
         if (process.connected) send({ type: 'closed' });

@@ -32,6 +32,16 @@ describe('LatestValues', () => {
     expect(latest.get('f1')?.values).toEqual({ temperatureC: 2 });
   });
 
+  it('gives back the whole newest reading: times, seq, boot and values', () => {
+    const latest = new LatestValues();
+    latest.offer(record('f1', T0, 7, 3.5));
+    expect(latest.get('f1')).toEqual(record('f1', T0, 7, 3.5));
+    // A device that restarted: a new boot, its seq from 0, a later device time.
+    const rebooted = { ...record('f1', T0 + 5_000, 0, 4.25), boot: 'b2', receivedAt: T0 + 5_100 };
+    expect(latest.offer(rebooted)).toBe(true);
+    expect(latest.get('f1')).toEqual(rebooted);
+  });
+
   it('keeps devices apart', () => {
     const latest = new LatestValues();
     latest.offer(record('f1', T0 + 10, 1, 1));
