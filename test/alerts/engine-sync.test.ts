@@ -274,6 +274,43 @@ describe('alert engine: state at rest is saved lazily', () => {
   });
 });
 
+describe('alert engine: saves paced against ingest', () => {
+  it('saves a periodic flush in small transactions with the loop given back between them, and everything at once on close', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => `fridge-${String(i).padStart(3, '0')}`);
+    const restless = new Set(ids);
+    const slices: number[] = [];
+    let between = 0;
+    let watching = false;
+    const { source, engine } = engineOver(ids.map(device), [], (states) => {
+      slices.push(states.length);
+      // Something else ran on the loop since the previous slice of this save: ingest would have too.
+      if (watching && slices.length > 1) expect(between).toBeGreaterThan(0);
+      between = 0;
+    }, new Map(), { restless });
+    await engine.start();
+    for (const id of ids) source.emit('reading:stored', reading(id), site.id);
+    // Each device's rules are built on its first reading, a few store calls each.
+    await turns(20);
+    // Other work on the loop, one step a turn.
+    let running = true;
+    const step = () => {
+      between++;
+      if (running) setImmediate(step);
+    };
+    setImmediate(step);
+    watching = true;
+    await engine.flushState();
+    watching = false;
+    running = false;
+    expect(slices).toEqual([50, 50, 20]);
+
+    slices.length = 0;
+    for (const id of ids) source.emit('reading:stored', reading(id), site.id);
+    await engine.close();
+    expect(slices).toEqual([120]);
+  });
+});
+
 describe('alert engine reconfiguration', () => {
   it('carries the state over as live (not as a possibly stale save) and saves it at the next flush', async () => {
     const saved: string[][] = [];
