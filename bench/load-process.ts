@@ -1,6 +1,6 @@
 /**
  * Bench child: the load generator. Connects one lean MQTT client per device
- * (bench/wire-device.ts: real credentials, keepalive 60, clean session) and
+ * (bench/wire-client.ts: real credentials, keepalive 60, clean session) and
  * publishes QoS 1 telemetry, timing each publish → PUBACK with
  * `performance.now()`. Against sunshine-kitchen the PUBACK leaves only after the
  * reading is committed to SQLite, so this is publish → durable latency; against
