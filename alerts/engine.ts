@@ -438,9 +438,19 @@ export class AlertEngine {
     return entry;
   }
 
+  /**
+   * Runs `run` every `ms`, skipping a turn while the previous run is still under
+   * way: paced to a share of the loop, a tick or flush of a city's fleet on a slow
+   * machine can outlast its interval, and queued runs would pile up without end.
+   */
   private every(ms: number, run: () => Promise<void>): void {
+    let running = false;
     const timer = setInterval(() => {
-      run().catch((error: unknown) => this.options.logger.error({ err: error }, 'alert engine timer failed'));
+      if (running) return;
+      running = true;
+      run()
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'alert engine timer failed'))
+        .finally(() => (running = false));
     }, ms);
     timer.unref();
     this.timers.push(timer);

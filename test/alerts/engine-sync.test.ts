@@ -57,7 +57,7 @@ function engineOver(
   extra: Device[] = [],
   saveStates: (states: Array<{ deviceId: string }>) => void = () => undefined,
   stored: Map<string, unknown> = new Map(),
-  tune: { clock?: () => number; restless?: ReadonlySet<string>; restingStateSaveMs?: number } = {},
+  tune: { clock?: () => number; restless?: ReadonlySet<string>; restingStateSaveMs?: number; tickMs?: number; sweep?: () => Promise<void> } = {},
 ) {
   const restless = tune.restless ?? new Set<string>();
   const source = new EventEmitter();
@@ -76,11 +76,11 @@ function engineOver(
       getSite: async () => site,
     },
     ruleState: { loadState: async (id: string) => stored.get(id), saveStates: async (states: Array<{ deviceId: string }>) => saveStates(states) },
-    lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: async () => undefined, applyCondition: async () => undefined },
+    lifecycle: { start: async () => undefined, drain: async () => undefined, sweep: tune.sweep ?? (async () => undefined), applyCondition: async () => undefined },
     createEvaluator: async (target: { device: Device }) => countingEvaluator(target.device.id, restless),
     logger: createLogger('silent'),
     clock: tune.clock ?? (() => NOW),
-    tickMs: 0,
+    tickMs: tune.tickMs ?? 0,
     stateFlushMs: 0,
     ...(tune.restingStateSaveMs === undefined ? {} : { restingStateSaveMs: tune.restingStateSaveMs }),
   } as unknown as AlertEngineOptions);
@@ -308,6 +308,29 @@ describe('alert engine: saves paced against ingest', () => {
     for (const id of ids) source.emit('reading:stored', reading(id), site.id);
     await engine.close();
     expect(slices).toEqual([120]);
+  });
+});
+
+describe('alert engine timers', () => {
+  it('does not queue a tick behind one that outlasts its interval', async () => {
+    let sweeps = 0;
+    let hold = true;
+    let release: () => void = () => undefined;
+    // Each tick ends in the lifecycle's sweep; this one holds the first tick until released.
+    const sweep = () => {
+      sweeps++;
+      return hold ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+    };
+    const { engine } = engineOver([device('fridge-1')], [], () => undefined, new Map(), { tickMs: 5, sweep });
+    await engine.start();
+    // About twenty intervals pass while the first tick is still under way.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sweeps).toBe(1);
+    hold = false;
+    release();
+    // close() stops the timer and waits for the ticks under way: queued ones would all run now.
+    await engine.close();
+    expect(sweeps).toBeLessThanOrEqual(2);
   });
 });
 
