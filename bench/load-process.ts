@@ -22,45 +22,41 @@ const pauses = watchPauses();
 const KEEPALIVE_S = 60;
 
 /**
- * A device's messages awaiting their PUBACK, oldest first: packet id, publish
- * time, and whether it was published inside the measurement window. Typed arrays,
- * so a publish allocates nothing to be timed. A broker acknowledges in order, so
- * the oldest is nearly always the one acknowledged; any other is searched for.
+ * A device's messages awaiting their PUBACK, oldest first: packet id and publish
+ * time. Typed arrays, so a publish allocates nothing to be timed. A broker
+ * acknowledges in order, so the oldest is nearly always the one acknowledged;
+ * any other is searched for.
  */
 class InFlight {
   private readonly ids: Uint16Array;
   private readonly sentAt: Float64Array;
-  private readonly inWindow: Uint8Array;
   private head = 0;
   count = 0;
 
   constructor(capacity: number) {
     this.ids = new Uint16Array(capacity);
     this.sentAt = new Float64Array(capacity);
-    this.inWindow = new Uint8Array(capacity);
   }
 
-  push(id: number, sentAt: number, inWindow: boolean): void {
+  push(id: number, sentAt: number): void {
     const at = (this.head + this.count++) % this.ids.length;
     this.ids[at] = id;
     this.sentAt[at] = sentAt;
-    this.inWindow[at] = inWindow ? 1 : 0;
   }
 
-  /** Removes the message with this id; returns its publish time (negated if published outside the window), or NaN if unknown. */
+  /** Removes the message with this id; returns its publish time, or NaN if unknown. */
   take(id: number): number {
     const size = this.ids.length;
     for (let i = 0; i < this.count; i++) {
       const at = (this.head + i) % size;
       if (this.ids[at] !== id) continue;
-      const sentAt = this.inWindow[at] === 1 ? this.sentAt[at]! : -this.sentAt[at]!;
+      const sentAt = this.sentAt[at]!;
       // Close the gap: later entries move one slot towards the head (only when acknowledged out of order).
       for (let j = i; j > 0; j--) {
         const to = (this.head + j) % size;
         const from = (this.head + j - 1) % size;
         this.ids[to] = this.ids[from]!;
         this.sentAt[to] = this.sentAt[from]!;
-        this.inWindow[to] = this.inWindow[from]!;
       }
       this.head = (this.head + 1) % size;
       this.count--;
@@ -148,6 +144,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   /** SK_BENCH_TIMELINE: each timed message's send time (epoch ms) and latency. */
   const timeline = TIMELINE_DIR === undefined ? undefined : { sentAt: new Column(), ms: new Column() };
   let phase: Phase = 'warmup';
+  /** The measurement window on performance.now()'s clock: a message sent inside it is timed. */
+  const windowSpan = { from: Infinity, to: Infinity };
   let sent = 0;
   let acked = 0;
   let publishErrors = 0;
@@ -182,7 +180,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     if (inWindow && outOfBand) windowAlerts++;
     inFlight++;
     const sentAt = performance.now();
-    d.inFlight.push(d.client.publish(d.topic, payload), sentAt, inWindow);
+    d.inFlight.push(d.client.publish(d.topic, payload), sentAt);
   };
 
   devices.forEach((d) => {
@@ -192,8 +190,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       inFlight--;
       acked++;
       if (phase === 'window') windowAcked++;
-      // Published inside the window: timed (sentAt is negated for those outside it).
-      if (sentAt >= 0) {
+      // Published inside the window: timed.
+      if (sentAt >= windowSpan.from && sentAt < windowSpan.to) {
         latency.add(receivedAt - sentAt);
         timeline?.sentAt.push(epochMs(sentAt));
         timeline?.ms.push(receivedAt - sentAt);
@@ -251,12 +249,14 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   pauses.take();
   const start = sampleProcess();
   const windowStartEpochMs = Date.now();
+  windowSpan.from = performance.now();
   phase = 'window';
   send({ type: 'window:start' });
   await sleep(plan.seconds * 1000);
   const end = sampleProcess();
   const windowPauses = pauses.take();
   const windowEndEpochMs = Date.now();
+  windowSpan.to = performance.now();
   phase = 'drain';
   send({ type: 'window:end' });
   if (pacer) clearInterval(pacer);

@@ -319,7 +319,7 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
       subscriberCpuPct: cpuPercent(c0.sample, c1.sample),
       loadCpuPct: cpuPercent(result.start, result.end),
       loadEventLoop: eventLoopUtilization(result.start, result.end),
-    ...loadPauseFields(result),
+      ...loadPauseFields(result),
       limitedBy: limitedBy(spec, [
         ['broker', brokerCpu === null ? null : brokerCpu / 100],
         ['subscriber', cpuPercent(c0.sample, c1.sample) / 100],

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
 
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {
-    timeline?.write(`${process.pid}`);
+    if (!closing) timeline?.write(`${process.pid}`);
     closing ??= server.close().then(async () => stopSampling?.()).then(
       () => {
         if (process.connected) send({ type: 'closed' });

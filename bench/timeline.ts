@@ -7,8 +7,8 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
  * ms, from `performance.timeOrigin`), in each bench process, written as JSON
  * when the process ends its run. The load generator records every timed
  * message (sent at, latency); the server records its GC pauses and the stalls
- * of its event loop. `node dist/bench/timeline-summary.js dir` matches the
- * slowest messages with what overlapped them.
+ * of its event loop. `node dist/bench/timeline-summary.js dir` lists the worst
+ * moments of the window with what overlapped them.
  */
 export const TIMELINE_DIR = process.env.SK_BENCH_TIMELINE;
 

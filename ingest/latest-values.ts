@@ -17,7 +17,8 @@ const RECEIVED_AT = 2;
  */
 interface Slot {
   readonly deviceId: DeviceId;
-  kind: DeviceKind;
+  /** A device's kind never changes (ingest/device-directory.ts). */
+  readonly kind: DeviceKind;
   readonly numbers: Float64Array;
   boot: string;
   values: FieldValues;
@@ -38,7 +39,6 @@ export class LatestValues {
     } else {
       const ts = slot.numbers[TS]!;
       if (ts > record.ts || (ts === record.ts && slot.numbers[SEQ]! >= record.seq)) return false;
-      slot.kind = record.kind;
       // The same boot as before (the usual case): keep the string already held, not this message's copy.
       if (slot.boot !== record.boot) slot.boot = record.boot;
       slot.values = record.values;
