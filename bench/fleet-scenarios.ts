@@ -41,6 +41,10 @@ export async function benchIdle(wanted: number, seconds: number, dataDir: string
       rssConnectedMiB: round(s1.rssBytes / MIB, 1),
       heapBeforeMiB: round(before.heapUsedBytes / MIB, 1),
       heapConnectedMiB: round(s1.heapUsedBytes / MIB, 1),
+      heapResidentBeforeMiB: round(before.heapResidentBytes / MIB, 1),
+      heapResidentConnectedMiB: round(s1.heapResidentBytes / MIB, 1),
+      youngResidentConnectedMiB: round(s1.youngResidentBytes / MIB, 1),
+      externalConnectedMiB: round(s1.externalBytes / MIB, 1),
       kibPerConnection: s1.connected > 0 ? round((s1.rssBytes - before.rssBytes) / 1024 / s1.connected, 1) : null,
       note,
     };

@@ -25,6 +25,7 @@ Usage: npm run bench [-- options]      or   node dist/bench/run.js [options]
   --fanout-alerts <n>     fanout: alerts/s (default 100; smoke 10)
   --fanout-devices <n>    fanout: devices, 1 reading/s each (default 2000; smoke 100)
   --idle-devices <n>      idle: MQTT connections held, keepalive 60 s (default 20000; smoke 200)
+  --idle-seconds <s>      idle: how long they are held before memory is read (default 10; smoke 2)
   --curve-devices <list>  curve: connected devices per point (default 1000,5000,20000; smoke 50,100)
   --curve-rate <n>        curve: paced readings/s at every point (default 5000; smoke 200)
   --history-readings <l>  history: stored readings per point (default 1000000,10000000; smoke 100000)
@@ -67,6 +68,7 @@ const schema = z.object({
   fanoutAlerts: z.coerce.number().min(0.1).max(10_000),
   fanoutDevices: int(1, 100_000),
   idleDevices: int(1, 60_000),
+  idleSeconds: z.coerce.number().min(0.5).max(3_600),
   curveDevices: intList(1, 60_000),
   curveRate: z.coerce.number().min(1).max(1_000_000),
   historyReadings: intList(70_000, 100_000_000),
@@ -97,6 +99,7 @@ const FULL = {
   fanoutAlerts: 100,
   fanoutDevices: 2_000,
   idleDevices: 20_000,
+  idleSeconds: 10,
   curveDevices: '1000,5000,20000',
   curveRate: 5_000,
   historyReadings: '1000000,10000000',
@@ -120,6 +123,7 @@ const SMOKE = {
   fanoutAlerts: 10,
   fanoutDevices: 100,
   idleDevices: 200,
+  idleSeconds: 2,
   curveDevices: '50,100',
   curveRate: 200,
   historyReadings: '100000',
@@ -145,6 +149,7 @@ const NAMES = [
   'fanout-alerts',
   'fanout-devices',
   'idle-devices',
+  'idle-seconds',
   'curve-devices',
   'curve-rate',
   'history-readings',

@@ -55,6 +55,15 @@ export interface ServerSnapshot extends ProcessSample, Pauses {
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
+  /**
+   * Where the resident size goes: V8's heap pages in memory (all spaces), of
+   * which its young generation (semi-spaces and new large objects, kept at their
+   * largest once grown), and memory outside the heap that JS objects hold
+   * (Buffers, ArrayBuffers).
+   */
+  heapResidentBytes: number;
+  youngResidentBytes: number;
+  externalBytes: number;
   /** MQTT clients connected (sk_devices_connected). */
   connected: number;
 }

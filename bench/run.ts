@@ -58,7 +58,7 @@ function human(line: Line): void {
   } else if (line.bench === 'idle') {
     console.error(
       `  idle (${line.connected} of ${line.devices} devices connected, keepalive 60 s, in ${line.connectMs} ms): server RSS ${line.rssBeforeMiB} MiB before, ${line.rssConnectedMiB} MiB connected ` +
-        `(heap ${line.heapBeforeMiB} → ${line.heapConnectedMiB} MiB) = ${line.kibPerConnection} KiB per connection${line.note ? `; ${line.note}` : ''}`,
+        `(heap in use ${line.heapBeforeMiB} → ${line.heapConnectedMiB} MiB, resident ${line.heapResidentBeforeMiB} → ${line.heapResidentConnectedMiB} MiB of which young ${line.youngResidentConnectedMiB}; external ${line.externalConnectedMiB} MiB) = ${line.kibPerConnection} KiB per connection${line.note ? `; ${line.note}` : ''}`,
     );
   } else if (line.bench === 'curve') {
     console.error(
@@ -167,7 +167,7 @@ async function main(options: BenchOptions): Promise<number> {
     record('fanout', await benchAlerts('fanout', spec, await fresh('fanout'), placement, options.profile));
   }
 
-  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.smoke ? 2 : 10, await fresh('idle'), placement));
+  if (want('idle')) record('idle', await benchIdle(options.idleDevices, options.idleSeconds, await fresh('idle'), placement));
   if (want('curve')) {
     for (const devices of options.curveDevices) {
       const point = await benchCurvePoint(devices, options.curveRate, options.pacedSeconds, options.warmup, await fresh(`curve-${devices}`), placement, options.profile);

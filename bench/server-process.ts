@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { createLogger } from '../observability/logger.js';
@@ -54,6 +54,11 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
     rssBytes: memory.rss,
     ...stalls,
     heapUsedBytes: memory.heapUsed,
+    heapResidentBytes: getHeapStatistics().total_physical_size,
+    youngResidentBytes: getHeapSpaceStatistics()
+      .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+      .reduce((sum, space) => sum + space.physical_space_size, 0),
+    externalBytes: memory.external,
     connected,
     ...(stored === undefined ? {} : { stored }),
     commits: batches.count,
