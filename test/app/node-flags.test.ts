@@ -22,4 +22,10 @@ describe('the server\'s V8 flags', () => {
     expect(missingNodeFlags([], ` ${withOtherValues.join('  ')} `)).toEqual([]);
     expect(missingNodeFlags(SERVER_NODE_FLAGS.map((flag) => flag.replaceAll('-', '_').replace(/^__/, '--')))).toEqual([]);
   });
+
+  it('count a flag turned off (`--no-…`) as given: the operator chose', () => {
+    const turnedOff = SERVER_NODE_FLAGS.map((flag) => flag.split('=')[0]!.replace(/^--/, '--no-'));
+    expect(missingNodeFlags(turnedOff)).toEqual([]);
+    expect(missingNodeFlags([], turnedOff.map((flag) => flag.replaceAll('-', '_').replace(/^__/, '--')).join(' '))).toEqual([]);
+  });
 });
