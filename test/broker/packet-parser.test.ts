@@ -1,0 +1,36 @@
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * mqtt-packet's parser as installed: patched (patches/mqtt-packet+9.0.2.patch,
+ * applied by `npm install`'s postinstall) to buffer a connection's bytes in a
+ * plain BufferList instead of a Duplex stream per connection (bench/README.md,
+ * "Fourteenth pass": 0.9 KiB per idle device). aedes and mqtt.js parse with it.
+ */
+describe('the MQTT packet parser', () => {
+  const publish = (id: number) =>
+    mqttPacket.generate({ cmd: 'publish', topic: `sk/v1/devices/fridge-${id}/telemetry`, payload: Buffer.from(`{"n":${id}}`), qos: 1, messageId: id, retain: false, dup: false });
+
+  it('keeps its bytes in a plain list, not a stream (the patch is applied)', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 }) as unknown as { _list: Record<string, unknown> };
+    expect(typeof parser._list.append).toBe('function');
+    expect(parser._list.pipe).toBeUndefined();
+    expect(parser._list.on).toBeUndefined();
+  });
+
+  it('still parses packets split across reads and packets sharing one read', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const seen: { id: number | undefined; topic: string; payload: string }[] = [];
+    parser.on('packet', (packet) => {
+      if (packet.cmd === 'publish') seen.push({ id: packet.messageId, topic: packet.topic, payload: packet.payload.toString() });
+    });
+    parser.on('error', (error) => {
+      throw error;
+    });
+    const first = publish(1);
+    for (const byte of first) parser.parse(Buffer.from([byte]));
+    parser.parse(Buffer.concat([publish(2), publish(3).subarray(0, 5)]));
+    parser.parse(publish(3).subarray(5));
+    expect(seen).toEqual([1, 2, 3].map((id) => ({ id, topic: `sk/v1/devices/fridge-${id}/telemetry`, payload: `{"n":${id}}` })));
+  });
+});
