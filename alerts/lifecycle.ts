@@ -53,14 +53,23 @@ const LEVEL_RANK: Readonly<Record<EscalationLevel, number>> = { township: 0, dis
  * by a person with a corrective-action note.
  *
  * Every change goes through one serial queue, so a verdict from ingest and a click
- * in the dashboard on the same alert never interleave. The active alerts are held
- * in memory (loaded at start), so a reading that changes nothing costs no query.
+ * in the dashboard on the same alert never interleave. The queue holds a change
+ * until it is committed; what the change tells the world (its live event, a
+ * notification, the answer to the person who made it) waits for the disk after
+ * that, outside the queue, so one sync covers the changes made meanwhile and a
+ * busy event loop does not make each change wait for a sync of its own. The
+ * active alerts are held in memory (loaded at start), so a reading that changes
+ * nothing costs no query.
  */
 export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
   private readonly active = new Map<string, Alert>();
   /** Recent automatic resolutions per (device, rule), to recognise flapping. */
   private readonly recentClears = new Map<string, number[]>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The newest change's answer: settles after every earlier one's (see {@link serial}). */
+  private told: Promise<unknown> = Promise.resolve();
+  /** The change the queue is running: whether it wrote, and what it tells the world once that is on disk. */
+  private change: { wrote: boolean; effects: (() => void)[] } | undefined;
 
   constructor(private readonly options: LifecycleOptions) {
     super();
@@ -208,24 +217,63 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     });
   }
 
-  /** Waits for every queued change. */
+  /** Waits for every queued change, and for what it tells the world. */
   async drain(): Promise<void> {
     for (;;) {
-      const pending = this.queue;
-      await pending;
-      if (pending === this.queue) return;
+      const [queue, told] = [this.queue, this.told];
+      await queue;
+      await told;
+      if (queue === this.queue && told === this.told) return;
     }
   }
 
   // ---- internals --------------------------------------------------------------
 
+  /**
+   * Runs `work` after every change queued before it. The queue moves on once the
+   * work has committed; the promise returned resolves after that is on disk and
+   * the work's effects ({@link afterSync}) have run. Effects run in the order of
+   * the changes: a later change's sync never resolves before an earlier one's.
+   */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
+    const committed = this.queue.then(async () => {
+      const change = { wrote: false, effects: [] as (() => void)[] };
+      this.change = change;
+      try {
+        return { value: await work(), change };
+      } finally {
+        this.change = undefined;
+      }
+    });
     // The queue continues after a failure; the caller still sees it. A refused user action is the caller's 409, not a fault.
-    this.queue = run.catch((error: unknown) => {
+    this.queue = committed.catch((error: unknown) => {
       if (!(error instanceof AlertTransitionError)) this.options.logger.error({ err: error }, 'alert change failed');
     });
-    return run;
+    const told = committed.then(async ({ value, change }) => {
+      if (change.wrote) {
+        try {
+          await this.options.alerts.synced();
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'alert change committed but not synced to disk; not announced');
+          throw error;
+        }
+      }
+      for (const effect of change.effects) effect();
+      return value;
+    });
+    this.told = told.catch(() => undefined);
+    return told;
+  }
+
+  /** Runs `effect` once the change being made is on disk (at once outside a change). */
+  private afterSync(effect: () => void): void {
+    if (this.change) this.change.effects.push(effect);
+    else effect();
+  }
+
+  /** The change being made wrote to the store: its answer waits for the disk. */
+  private wrote(): void {
+    if (this.change) this.change.wrote = true;
   }
 
   /** A user action: load, check the transition, save, emit. 404s are the API's job (scope); here a missing id is a RangeError. */
@@ -289,11 +337,12 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
       },
       event,
     );
+    this.wrote();
     this.active.set(keyOf(alert.deviceId, alert.rule), alert);
     this.options.metrics.alertsActive.set(this.active.size);
     this.options.metrics.alertTransitions.inc({ rule: alert.rule, change: 'raised' });
-    this.emit('alert:raised', alert);
-    if (notify) this.emit('alert:notify', 'raised', alert);
+    this.afterSync(() => this.emit('alert:raised', alert));
+    if (notify) this.afterSync(() => this.emit('alert:notify', 'raised', alert));
     else if (fields.flapping) this.options.metrics.notifications.inc({ channel: 'all', outcome: 'suppressed_flapping' });
   }
 
@@ -336,7 +385,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     const patch: AlertPatch = { state: 'resolved', resolution: 'cleared', clearedAt, resolvedAt: now, resolvedBy: SYSTEM_ACTOR, updatedAt: now };
     // People who were told it started are told it ended; that message is not counted against the cap.
     const saved = await this.save(alert, patch, events, 'alert:resolved');
-    if (alert.notifications > 0) this.emit('alert:notify', 'resolved', saved);
+    if (alert.notifications > 0) this.afterSync(() => this.emit('alert:notify', 'resolved', saved));
   }
 
   /**
@@ -353,6 +402,7 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     }
     if (notifying) patch = { ...patch, notifications: alert.notifications + 1, notifiedAt: this.options.clock() };
     const saved = await this.options.alerts.update(alert.id, patch, events);
+    this.wrote();
     const key = keyOf(saved.deviceId, saved.rule);
     if (saved.state === 'resolved') {
       if (this.active.get(key)?.id === saved.id) this.active.delete(key);
@@ -361,8 +411,8 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     }
     metrics.alertsActive.set(this.active.size);
     if (live === 'alert:resolved') metrics.alertTransitions.inc({ rule: saved.rule, change: 'resolved' });
-    if (live === 'alert:raised' || live === 'alert:updated' || live === 'alert:resolved') this.emit(live, saved);
-    if (notifying && notify) this.emit('alert:notify', notify, saved);
+    if (live === 'alert:raised' || live === 'alert:updated' || live === 'alert:resolved') this.afterSync(() => this.emit(live, saved));
+    if (notifying && notify) this.afterSync(() => this.emit('alert:notify', notify, saved));
     return saved;
   }
 }

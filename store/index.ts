@@ -273,10 +273,18 @@ export interface AnalyticsQuery {
  * (device, rule); the adapter enforces it, so a race cannot create two.
  */
 export interface AlertStore {
-  /** Creates an alert with its first history event, in one transaction. */
+  /** Creates an alert with its first history event, in one transaction; resolves once committed (see {@link synced}). */
   create(alert: NewAlert, event: NewAlertEvent): Promise<Alert>;
-  /** Applies a change and appends its history events, in one transaction; returns the alert as stored. */
+  /** Applies a change and appends its history events, in one transaction; returns the alert as committed (see {@link synced}). */
   update(id: number, patch: AlertPatch, events: readonly NewAlertEvent[]): Promise<Alert>;
+  /**
+   * Resolves once every change committed before the call is on disk. `create` and
+   * `update` resolve as soon as they are committed (readable), so a writer that
+   * keeps its own order does not hold it while the disk syncs, and one sync covers
+   * many changes. Tell nobody about a change (an API answer, a live push, a
+   * notification) before this resolves.
+   */
+  synced(): Promise<void>;
   get(id: number): Promise<Alert | undefined>;
   /** An alert's history, oldest first. */
   events(id: number): Promise<AlertEvent[]>;

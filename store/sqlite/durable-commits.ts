@@ -41,7 +41,7 @@ export interface DurableCommitsOptions {
  */
 export class DurableCommits {
   private readonly walFd: number | undefined;
-  private readonly relaxed: Database.Statement | undefined;
+  private readonly relaxedMode: Database.Statement | undefined;
   private readonly strict: Database.Statement | undefined;
   /** The sync under way, and the one queued behind it for commits made meanwhile. */
   private current: Promise<void> | undefined;
@@ -60,7 +60,7 @@ export class DurableCommits {
     if (file === ':memory:' || synchronous !== 'full') return;
     // The WAL exists once the schema has been written; SQLite keeps the same file (reset, not deleted) while this connection is open.
     this.walFd = openSync(`${file}-wal`, 'r');
-    this.relaxed = db.prepare('PRAGMA synchronous = NORMAL');
+    this.relaxedMode = db.prepare('PRAGMA synchronous = NORMAL');
     this.strict = db.prepare('PRAGMA synchronous = FULL');
   }
 
@@ -71,23 +71,37 @@ export class DurableCommits {
    * (then nothing it wrote may be acknowledged, though it is in the file).
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R> {
-    const tx = this.db.transaction(fn);
-    if (this.walFd === undefined) return (...args) => Promise.resolve(tx(...args));
+    const run = this.relaxed(fn);
+    if (this.walFd === undefined) return (...args) => Promise.resolve(run(...args));
     return (...args) => {
-      this.relaxed!.run();
-      let result: R;
-      try {
-        result = tx(...args);
-      } finally {
-        this.strict!.run();
-      }
+      const result = run(...args);
       return this.synced().then(() => result);
     };
   }
 
+  /**
+   * Wraps `fn` in a transaction that commits without a sync and returns its
+   * result at once; what it committed is on disk once a later {@link synced}
+   * resolves. For writers that keep an order of their own and must not hold it
+   * while the disk syncs (the alert lifecycle's queue).
+   */
+  relaxed<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const tx = this.db.transaction(fn);
+    if (this.walFd === undefined) return tx;
+    return (...args) => {
+      this.relaxedMode!.run();
+      try {
+        return tx(...args);
+      } finally {
+        this.strict!.run();
+      }
+    };
+  }
+
   /** Resolves once everything committed before the call is on disk. */
-  private synced(): Promise<void> {
+  synced(): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
+    if (this.walFd === undefined) return Promise.resolve();
     if (!this.current) return this.startSync();
     // The sync under way may have started before our commit: wait for the next one, shared by every commit made meanwhile.
     this.queued ??= this.current.then(

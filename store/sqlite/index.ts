@@ -48,7 +48,7 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const telemetry = new SqliteTelemetry(db, keys, commits, rollups);
   const store: Store = {
     registry: new SqliteRegistry(db, commits),
-    alerts: new SqliteAlerts(db),
+    alerts: new SqliteAlerts(db, commits),
     overview: new SqliteOverview(db),
     ruleState: new SqliteRuleState(db, commits),
     telemetry,

@@ -57,6 +57,37 @@ describe('alert lifecycle', () => {
 
   const history = async (id: number) => (await store.alerts.events(id)).map((e) => `${e.type}:${e.actor}${e.text ? `:${e.text}` : ''}`);
 
+  it('tells nobody about a change before it is on disk, and does not hold the next change while the disk syncs', async () => {
+    // The store's sync, held until the test lets it go.
+    const held: (() => void)[] = [];
+    const alerts = Object.create(store.alerts, {
+      synced: { value: () => new Promise<void>((resolve) => held.push(resolve)) },
+    }) as Store['alerts'];
+    const l = new AlertLifecycle({ alerts, policy: DEFAULT_ALERT_POLICY, metrics: createMetrics(), logger: createLogger('silent'), clock: () => now });
+    const told: string[] = [];
+    l.on('alert:raised', (a) => told.push(`raised:${a.deviceId}`));
+    l.on('alert:notify', (kind, a) => told.push(`notify ${kind}:${a.deviceId}`));
+    await l.start();
+
+    let firstDone = false;
+    const first = l.applyCondition('fridge-1', 'site-1', warm(T0)).then(() => (firstDone = true));
+    const second = l.applyCondition('fridge-2', 'site-1', warm(T0));
+    for (let i = 0; i < 10 && held.length < 2; i++) await new Promise((r) => setImmediate(r));
+    // Both are committed (the second did not wait for the first's sync), neither is announced nor answered.
+    expect(held).toHaveLength(2);
+    expect((await store.alerts.listActive()).map((a) => a.deviceId).sort()).toEqual(['fridge-1', 'fridge-2']);
+    expect(told).toEqual([]);
+    expect(firstDone).toBe(false);
+
+    held.shift()!();
+    await first;
+    expect(told).toEqual(['raised:fridge-1', 'notify raised:fridge-1']);
+    held.shift()!();
+    await second;
+    expect(told).toEqual(['raised:fridge-1', 'notify raised:fridge-1', 'raised:fridge-2', 'notify raised:fridge-2']);
+    await l.drain();
+  });
+
   it('raises one alert per device and rule, updates it on a repeat, and resolves it when the condition clears', async () => {
     await lifecycle.applyCondition('fridge-1', 'site-1', warm(T0 - 30 * MIN));
     const [[event, alert]] = live as [[string, Alert]];

@@ -9,8 +9,10 @@ import { WalCheckpointer } from '../../store/sqlite/checkpointer.js';
 import { DurableCommits } from '../../store/sqlite/durable-commits.js';
 import { openSqliteParts } from '../../store/sqlite/index.js';
 import { SqliteRegistry } from '../../store/sqlite/registry.js';
+import { SqliteAlerts } from '../../store/sqlite/alerts.js';
 import { SqliteRuleState } from '../../store/sqlite/rule-state.js';
 import type { TelemetryRecord } from '../../store/index.js';
+import { newAlert } from './alert-store-contract.js';
 import { newDevice, seedTree, T0 } from './store-contract.js';
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -124,6 +126,29 @@ describe('SQLite durable commits: acknowledged only after the WAL is synced, wit
     await sync.release();
     await expect(saving).resolves.toBeUndefined();
     await expect(presence).resolves.toEqual([true]);
+    await commits.close();
+  });
+
+  it('commits alert changes at once without a sync of their own; synced() resolves once they are on disk', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const alerts = new SqliteAlerts(db, commits);
+
+    const raised = await alerts.create(newAlert('fridge-1', 'site-ft'), { at: T0, actor: 'system', type: 'raised' });
+    const acknowledged = await alerts.update(raised.id, { state: 'acknowledged', acknowledgedAt: T0 + 1_000 }, [{ at: T0 + 1_000, actor: 'op-1', type: 'acknowledged' }]);
+    expect(acknowledged).toMatchObject({ id: raised.id, state: 'acknowledged', acknowledgedAt: T0 + 1_000 });
+    expect((await alerts.events(raised.id)).map((e) => e.type)).toEqual(['raised', 'acknowledged']);
+    // Neither synced inside its commit (the connection is back at FULL for everything else) nor started a sync.
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(sync.calls).toHaveLength(0);
+
+    const synced = alerts.synced();
+    expect(sync.calls).toHaveLength(1); // one sync for both changes
+    expect(await settled(synced)).toBe('pending');
+    await sync.release();
+    await expect(synced).resolves.toBeUndefined();
+    // A missing alert is refused, with nothing written.
+    await expect(alerts.update(raised.id + 1, { state: 'resolved' }, [])).rejects.toThrow(RangeError);
     await commits.close();
   });
 
