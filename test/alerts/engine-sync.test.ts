@@ -27,10 +27,13 @@ const restoredFrom = new Map<string, string | undefined>();
  * An evaluator that counts the readings it saw (and restores the count), so a
  * rebuilt one (its state lost) shows. It is at rest unless its device is in `restless`.
  */
+/** Devices whose evaluator has taken a reading (built, then applied it). */
+const applied = new Set<string>();
+
 function countingEvaluator(deviceId: string, restless: ReadonlySet<string>): DeviceEvaluator {
   let readings = 0;
   return {
-    reading: () => (readings++, []),
+    reading: () => (readings++, applied.add(deviceId), []),
     presence: () => [],
     tick: () => [],
     snapshot: () => ({ readings }),
@@ -288,9 +291,11 @@ describe('alert engine: saves paced against ingest', () => {
       between = 0;
     }, new Map(), { restless });
     await engine.start();
+    applied.clear();
     for (const id of ids) source.emit('reading:stored', reading(id), site.id);
-    // Each device's rules are built on its first reading, a few store calls each.
-    await turns(20);
+    // Each device's rules are built on its first reading, a few store calls each, paced by time: wait for all of them.
+    for (let i = 0; i < 10_000 && applied.size < ids.length; i++) await turns(1);
+    expect(applied.size).toBe(ids.length);
     // Other work on the loop, one step a turn.
     let running = true;
     const step = () => {
