@@ -236,21 +236,24 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
    * the changes: a later change's sync never resolves before an earlier one's.
    */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const committed = this.queue.then(async () => {
+    const ran = this.queue.then(async () => {
       const change = { wrote: false, effects: [] as (() => void)[] };
       this.change = change;
       try {
-        return { value: await work(), change };
+        return { ok: true as const, value: await work(), change };
+      } catch (error) {
+        return { ok: false as const, error, change };
       } finally {
         this.change = undefined;
       }
     });
     // The queue continues after a failure; the caller still sees it. A refused user action is the caller's 409, not a fault.
-    this.queue = committed.catch((error: unknown) => {
-      if (!(error instanceof AlertTransitionError)) this.options.logger.error({ err: error }, 'alert change failed');
+    this.queue = ran.then((r) => {
+      if (!r.ok && !(r.error instanceof AlertTransitionError)) this.options.logger.error({ err: r.error }, 'alert change failed');
     });
-    const told = committed.then(async ({ value, change }) => {
-      if (change.wrote) {
+    // What a change wrote before it failed (a sweep's first escalations) is still announced.
+    const told = ran.then(async (r) => {
+      if (r.change.wrote) {
         try {
           await this.options.alerts.synced();
         } catch (error) {
@@ -258,8 +261,9 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
           throw error;
         }
       }
-      for (const effect of change.effects) effect();
-      return value;
+      for (const effect of r.change.effects) effect();
+      if (!r.ok) throw r.error;
+      return r.value;
     });
     this.told = told.catch(() => undefined);
     return told;

@@ -88,6 +88,28 @@ describe('alert lifecycle', () => {
     await l.drain();
   });
 
+  it('still announces what a change wrote before it failed: a sweep whose second escalation fails', async () => {
+    await lifecycle.applyCondition('fridge-1', 'site-1', warm(T0));
+    await lifecycle.applyCondition('fridge-2', 'site-1', warm(T0));
+    const second = live.find(([, a]) => a.deviceId === 'fridge-2')![1];
+    const failing = Object.create(store.alerts, {
+      update: {
+        value: (...[id, patch, events]: Parameters<Store['alerts']['update']>) =>
+          id === second.id ? Promise.reject(new Error('disk full')) : store.alerts.update(id, patch, events),
+      },
+    }) as Store['alerts'];
+    const l = new AlertLifecycle({ alerts: failing, policy: DEFAULT_ALERT_POLICY, metrics: createMetrics(), logger: createLogger('silent'), clock: () => now });
+    const escalated: string[] = [];
+    l.on('alert:updated', (a) => escalated.push(`${a.deviceId}:${a.escalation}`));
+    await l.start();
+
+    now += DEFAULT_ALERT_POLICY.escalateToDistrictAfterMs;
+    await expect(l.sweep()).rejects.toThrow('disk full');
+    expect(escalated).toEqual(['fridge-1:district']);
+    expect((await store.alerts.get(second.id))!.escalation).toBe('township');
+    await l.drain();
+  });
+
   it('raises one alert per device and rule, updates it on a repeat, and resolves it when the condition clears', async () => {
     await lifecycle.applyCondition('fridge-1', 'site-1', warm(T0 - 30 * MIN));
     const [[event, alert]] = live as [[string, Alert]];
