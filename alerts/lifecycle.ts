@@ -255,6 +255,9 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     const told = ran.then(async (r) => {
       if (r.change.wrote) {
         try {
+          // The changes queued by now (a reading's several verdicts) commit first and share one sync, so they are
+          // announced together: a sync each would spread them over the live push's batch windows.
+          await this.queue;
           await this.options.alerts.synced();
         } catch (error) {
           this.options.logger.error({ err: error }, 'alert change committed but not synced to disk; not announced');

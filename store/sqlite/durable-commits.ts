@@ -46,6 +46,9 @@ export class DurableCommits {
   /** The sync under way, and the one queued behind it for commits made meanwhile. */
   private current: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** Commits made through this object, and how many of them the sync under way covers. */
+  private commits = 0;
+  private currentCovers = 0;
   /** After a failed fdatasync the kernel may have dropped the dirty pages; a later "successful" sync proves nothing. */
   private broken: WalSyncError | undefined;
 
@@ -91,7 +94,9 @@ export class DurableCommits {
     return (...args) => {
       this.relaxedMode!.run();
       try {
-        return tx(...args);
+        const result = tx(...args);
+        this.commits++;
+        return result;
       } finally {
         this.strict!.run();
       }
@@ -103,7 +108,9 @@ export class DurableCommits {
     if (this.broken) return Promise.reject(this.broken);
     if (this.walFd === undefined) return Promise.resolve();
     if (!this.current) return this.startSync();
-    // The sync under way may have started before our commit: wait for the next one, shared by every commit made meanwhile.
+    // Nothing committed since the sync under way began: it covers everything.
+    if (this.currentCovers === this.commits) return this.current;
+    // It started before a commit: wait for the next one, shared by every commit made meanwhile.
     this.queued ??= this.current.then(
       () => this.afterCurrent(),
       () => this.afterCurrent(),
@@ -117,6 +124,7 @@ export class DurableCommits {
   }
 
   private startSync(): Promise<void> {
+    this.currentCovers = this.commits;
     const sync = new Promise<void>((resolve, reject) => {
       this.fdatasync(this.walFd!, (error) => {
         if (this.current === sync) this.current = undefined;

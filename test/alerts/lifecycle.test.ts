@@ -60,8 +60,11 @@ describe('alert lifecycle', () => {
   it('tells nobody about a change before it is on disk, and does not hold the next change while the disk syncs', async () => {
     // The store's sync, held until the test lets it go.
     const held: (() => void)[] = [];
+    let created = 0;
+    const createdAtSync: number[] = [];
     const alerts = Object.create(store.alerts, {
-      synced: { value: () => new Promise<void>((resolve) => held.push(resolve)) },
+      create: { value: (...[alert, event]: Parameters<Store['alerts']['create']>) => (created++, store.alerts.create(alert, event)) },
+      synced: { value: () => (createdAtSync.push(created), new Promise<void>((resolve) => held.push(resolve))) },
     }) as Store['alerts'];
     const l = new AlertLifecycle({ alerts, policy: DEFAULT_ALERT_POLICY, metrics: createMetrics(), logger: createLogger('silent'), clock: () => now });
     const told: string[] = [];
@@ -75,6 +78,8 @@ describe('alert lifecycle', () => {
     for (let i = 0; i < 10 && held.length < 2; i++) await new Promise((r) => setImmediate(r));
     // Both are committed (the second did not wait for the first's sync), neither is announced nor answered.
     expect(held).toHaveLength(2);
+    // The first asked for its sync only once the second, queued meanwhile, had committed: one sync can cover both.
+    expect(createdAtSync).toEqual([2, 2]);
     expect((await store.alerts.listActive()).map((a) => a.deviceId).sort()).toEqual(['fridge-1', 'fridge-2']);
     expect(told).toEqual([]);
     expect(firstDone).toBe(false);

@@ -85,6 +85,25 @@ describe('SQLite durable commits: acknowledged only after the WAL is synced, wit
     await commits.close();
   });
 
+  it('lets a caller with nothing committed since the sync under way began share that sync', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const insert = commits.relaxed((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes);
+    insert(1);
+    insert(2);
+    const first = commits.synced();
+    const same = commits.synced(); // no commit in between: the sync under way covers both rows
+    expect(sync.calls).toHaveLength(1);
+    insert(3);
+    const next = commits.synced(); // row 3 came after the sync began
+    await sync.release();
+    expect(await Promise.all([settled(first), settled(same), settled(next)])).toEqual(['resolved', 'resolved', 'pending']);
+    expect(sync.calls).toHaveLength(1);
+    await sync.release();
+    await expect(next).resolves.toBeUndefined();
+    await commits.close();
+  });
+
   it('keeps every other transaction on the connection at synchronous=FULL', () => {
     const commits = commitsWith(new HeldSync());
     void commits.transaction(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())();
