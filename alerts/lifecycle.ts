@@ -255,9 +255,10 @@ export class AlertLifecycle extends EventEmitter<LifecycleEvents> {
     const told = ran.then(async (r) => {
       if (r.change.wrote) {
         try {
-          // The changes queued by now (a reading's several verdicts) commit first and share one sync, so they are
-          // announced together: a sync each would spread them over the live push's batch windows.
-          await this.queue;
+          // A turn of the loop first: the changes queued in this one (a reading's several verdicts) commit meanwhile
+          // and share the sync, so they are announced together; a sync each spread them over the live push's batch
+          // windows. Not the whole queue: waiting for it gave two fan-out runs in six an alert p99 near 600 ms.
+          await new Promise((resolve) => setImmediate(resolve));
           await this.options.alerts.synced();
         } catch (error) {
           this.options.logger.error({ err: error }, 'alert change committed but not synced to disk; not announced');
