@@ -150,12 +150,22 @@ describe('scope property', () => {
           const visible = visibleSites(user.scope);
           const get = async (url: string) => server.api.inject({ url, headers: user.headers });
           const who = `${user.id} ${JSON.stringify(user.scope)}`;
+          // Every page of a newest-first list: the runs add up to more than one page of 500.
+          const all = async <T extends { id: number }>(url: string): Promise<T[]> => {
+            const items: T[] = [];
+            for (let before = ''; ; ) {
+              const res = await get(`${url}${url.includes('?') ? '&' : '?'}limit=500${before}`);
+              expect(res.statusCode, res.body).toBe(200);
+              const page = res.json() as T[];
+              items.push(...page);
+              if (page.length < 500) return items;
+              before = `&before=${page[page.length - 1]!.id}`;
+            }
+          };
 
           // Lists: exactly the scope, over every run's data.
           expect(new Set((await get('/api/v1/sites')).json().map((s: { id: string }) => s.id)), who).toEqual(visible);
-          const quarantineRes = await get('/api/v1/quarantine?limit=500');
-          expect(quarantineRes.statusCode, quarantineRes.body).toBe(200);
-          const quarantined = quarantineRes.json() as { deviceId: string | null }[];
+          const quarantined = await all<{ id: number; deviceId: string | null }>('/api/v1/quarantine');
           for (const e of quarantined) expect(e.deviceId !== null && visible.has(devices.get(e.deviceId)!), who).toBe(true);
           expect(quarantined.length, who).toBe([...devices.values()].filter((s) => visible.has(s)).length);
           const visibleRegions = (await get('/api/v1/regions')).json() as { id: string }[];
@@ -167,9 +177,9 @@ describe('scope property', () => {
           }
 
           // Alerts: the list, the analytics and every alert's detail and actions.
-          const alertList = (await get('/api/v1/alerts?state=active&limit=500')).json() as { id: number; siteId: string }[];
+          const alertList = await all<{ id: number; siteId: string }>('/api/v1/alerts?state=active');
           for (const a of alertList) expect(visible.has(a.siteId), `${who} listed alert of ${a.siteId}`).toBe(true);
-          const condition = (await get('/api/v1/alerts?state=active&rule=temperature_high&limit=500')).json() as { id: number }[];
+          const condition = await all<{ id: number }>('/api/v1/alerts?state=active&rule=temperature_high');
           expect(new Set(condition.map((a) => a.id)), who).toEqual(new Set([...alerts].filter(([, site]) => visible.has(site)).map(([id]) => id)));
           const stats = (await get(`/api/v1/alerts/analytics?from=0&to=${Date.now() + 60_000}`)).json() as { raised: number };
           expect(stats.raised, who).toBeGreaterThanOrEqual(condition.length);
