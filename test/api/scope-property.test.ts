@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Scope } from '../../contracts/index.js';
 import type { TelemetryRecord } from '../../store/index.js';
 import { connectDashboard, startTestServer, type DashboardSocket, type TestServer } from '../helpers/server.js';
@@ -239,10 +239,13 @@ describe('scope property', () => {
               await server.alerting.lifecycle.applyCondition(device, siteId, warm(device));
             }
             await server.alerting.lifecycle.drain();
+            const expected = runDevices.map((d) => devices.get(d)!).filter((s) => visible.has(s));
+            // Alert changes are announced once synced and leave in batches (25 ms apart): wait for the visible ones
+            // (the assertions below say what is missing if they never come) before the barrier.
+            await vi.waitUntil(() => expected.every((s) => alerted.has(s)), { timeout: 5_000 }).catch(() => undefined);
             // An ack comes after every event the server sent before it on this connection.
             await socket.emitWithAck('site:unsubscribe', 'barrier');
             for (const site of pushed) expect(visible.has(site), `${who} was pushed ${site}`).toBe(true);
-            const expected = runDevices.map((d) => devices.get(d)!).filter((s) => visible.has(s));
             expect(pushed, who).toEqual(new Set(expected));
             for (const site of alerted) expect(visible.has(site), `${who} was pushed an alert of ${site}`).toBe(true);
             expect(alerted, who).toEqual(new Set(expected));
