@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase } from './database.js';
+import type { DurableCommits } from './durable-commits.js';
 
 export interface CheckpointerOptions {
   /**
@@ -16,10 +17,16 @@ export interface CheckpointerOptions {
    */
   everyMs?: number;
   /**
-   * WAL frames (pages) past which the worker forces the log to start over
-   * (`wal_checkpoint(RESTART)`, which holds writers back for the few frames left).
+   * WAL frames (pages) past which the worker starts the log over: it holds durable
+   * commits back for the moment it takes to copy the last frames into the file, and
+   * the next commit then writes the WAL from its start.
    */
   restartFrames?: number;
+  /**
+   * Longest the durable commits are held for a start-over, in ms (default 50): if the
+   * worker has not answered by then they go on, and the log starts over at a later try.
+   */
+  maxHoldMs?: number;
   /** Told once when a checkpoint fails or the worker dies; the connection then checkpoints in its own commits again. */
   onError?: (error: Error) => void;
 }
@@ -29,16 +36,25 @@ const AUTOCHECKPOINT_PAGES = 1_000;
 
 /**
  * The worker's code, run with `eval` so it loads the same way from the compiled
- * build and from the TypeScript sources under vitest. It never writes a row:
- * a PASSIVE checkpoint copies committed pages into the database file without
- * taking the write lock, so ingest commits go on meanwhile. Under steady writes
- * a checkpoint rarely catches the very last frame, and the WAL only starts over
- * when one does before the next commit, so each tick repeats the (short) catch-up
- * a few times, and a WAL past `restartFrames` is restarted outright. A RESTART
- * holds the write lock while it syncs the database file, and the ingest commit
- * waiting for the lock sleeps on the event loop (SQLite's busy handler): at
- * 10,000 readings/s, one every 2-3 s held the loop 8-26 ms. The worker syncs the
- * file first, without the lock, so the RESTART holds it for 2-7 ms.
+ * build and from the TypeScript sources under vitest. It never writes a row: a
+ * PASSIVE checkpoint copies committed pages into the database file without taking
+ * the write lock, so commits go on meanwhile.
+ *
+ * The log has to start over now and then, or it grows for ever. SQLite does that
+ * as a write begins, when every frame is in the database file; under steady
+ * ingest a checkpoint made while commits go on rarely catches the last frame. So
+ * once the WAL passes `restartFrames` the worker syncs the file (no lock held),
+ * then asks the connection to hold its durable commits (`hold`). They wait off the
+ * event loop; the worker copies the few frames left, syncs them and answers
+ * `released`, and the next commit writes the WAL from its start.
+ *
+ * Before, the worker ran `wal_checkpoint(RESTART)`, which takes the write lock
+ * for its copy and sync; an ingest commit that wanted the lock meanwhile slept on
+ * the event loop in SQLite's busy handler. At 10,000 readings/s that was every 2-3 s,
+ * for 3-12 ms, and the PUBACKs of those moments were the slowest of a run (bench/README.md,
+ * "Sixteenth pass"). RESTART stays as the fallback, for a connection that cannot hold
+ * its commits and for a log four times past its limit (writes that are not held
+ * kept the catch-up from finishing).
  */
 const WORKER_SOURCE = `
 const { closeSync, fdatasyncSync, openSync } = require('node:fs');
@@ -49,20 +65,51 @@ db.pragma('busy_timeout = 100');
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 const dbFd = openSync(workerData.file, 'r');
+// Since when the worker waits for the connection's answer; a tick long after that asks again.
+let holding = 0;
+const report = (error) => parentPort.postMessage({ error: String(error && error.message || error) });
 function tick() {
+  if (holding !== 0 && Date.now() - holding < 5000) return;
+  holding = 0;
   let r = passive.get();
   for (let round = 0; round < 4 && r.busy === 0 && r.checkpointed < r.log; round++) r = passive.get();
-  if (r.log > workerData.restartFrames) {
-    // The pages the checkpoints copied reach the disk now, holding no lock: the RESTART's own sync,
-    // made while it holds back every writer (the ingest commit, on the event loop), then has little left.
-    fdatasyncSync(dbFd);
-    restart.get();
+  if (r.log <= workerData.restartFrames) return;
+  if (workerData.canHold) {
+    // The commits wait while the last frames are copied and synced, so leave as few as can be: each round copies what
+    // came during the one before it, which took less time than that one, until a round finds only a few commits' worth.
+    for (let round = 0, before = 0; round < 8 && r.log - before > 64; round++) {
+      before = r.log;
+      r = passive.get();
+    }
+    holding = Date.now();
+    parentPort.postMessage({ hold: true });
+    return;
+  }
+  // The pages copied so far reach the disk now, holding no lock: the RESTART's own sync, made while
+  // it holds back every writer, then has little left.
+  fdatasyncSync(dbFd);
+  restart.get();
+}
+// The connection holds its durable commits: copy what is left, and let them go on.
+function catchUp() {
+  try {
+    const r = passive.get();
+    if (r.checkpointed < r.log && r.log > 4 * workerData.restartFrames) restart.get();
+  } finally {
+    holding = 0;
+    parentPort.postMessage({ released: true });
   }
 }
 const timer = setInterval(() => {
-  try { tick(); } catch (error) { parentPort.postMessage({ error: String(error && error.message || error) }); }
+  try { tick(); } catch (error) { report(error); }
 }, workerData.everyMs);
-parentPort.on('message', () => { clearInterval(timer); db.close(); closeSync(dbFd); parentPort.close(); });
+parentPort.on('message', (message) => {
+  if (message === 'held') {
+    try { catchUp(); } catch (error) { report(error); }
+    return;
+  }
+  clearInterval(timer); db.close(); closeSync(dbFd); parentPort.close();
+});
 `;
 
 /**
@@ -79,17 +126,24 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private closing = false;
   private readonly exited: Promise<void>;
+  /** Lets the held commits go on; set while the worker copies the last frames. */
+  private release: (() => void) | undefined;
 
+  /**
+   * @param commits the connection's durable commits, held while the log starts over;
+   *   without them the worker restarts the log with `wal_checkpoint(RESTART)`.
+   */
   constructor(
     private readonly db: SqliteDatabase,
     file: string,
     options: CheckpointerOptions = {},
+    commits?: Pick<DurableCommits, 'hold' | 'synced'>,
   ) {
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, file, everyMs: options.everyMs ?? 1_000, restartFrames: options.restartFrames ?? 20_000 },
+      workerData: { driver, file, everyMs: options.everyMs ?? 1_000, restartFrames: options.restartFrames ?? 20_000, canHold: commits !== undefined },
     });
     // Never what keeps the process alive.
     this.worker.unref();
@@ -98,12 +152,29 @@ export class WalCheckpointer {
     const fail = (error: Error) => {
       if (failed || this.closing) return;
       failed = true;
+      this.release?.();
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       options.onError?.(error);
       void this.worker.terminate();
     };
-    this.worker.on('message', (m: { error?: string }) => {
+    const maxHoldMs = options.maxHoldMs ?? 50;
+    this.worker.on('message', (m: { error?: string; hold?: true; released?: true }) => {
       if (m.error) fail(new Error(`WAL checkpoint failed: ${m.error}`));
+      else if (m.hold) {
+        // Always answered, so the worker goes on; when closing, nothing is held.
+        if (!commits || this.release || this.closing) return this.worker.postMessage('held');
+        const release = commits.hold();
+        const timer = setTimeout(() => this.release?.(), maxHoldMs);
+        this.release = () => {
+          clearTimeout(timer);
+          this.release = undefined;
+          release();
+        };
+        // Answered once what was committed is synced (the sync under way, which the PUBACKs wait for anyway):
+        // the checkpoint's own sync of the WAL, made while the commits wait, then finds nothing to write.
+        const answer = () => this.worker.postMessage('held');
+        commits.synced().then(answer, answer);
+      } else if (m.released) this.release?.();
     });
     this.worker.on('error', fail);
     this.exited = new Promise((resolve) =>
@@ -118,6 +189,7 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (this.closing) return this.exited;
     this.closing = true;
+    this.release?.();
     this.worker.postMessage('close');
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
     await this.exited;

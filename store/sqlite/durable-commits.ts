@@ -51,6 +51,8 @@ export class DurableCommits {
   private currentCovers = 0;
   /** After a failed fdatasync the kernel may have dropped the dirty pages; a later "successful" sync proves nothing. */
   private broken: WalSyncError | undefined;
+  /** While set, durable transactions wait for it to settle ({@link hold}). */
+  private held: Promise<void> | undefined;
 
   private readonly fdatasync: FdatasyncFn;
 
@@ -76,10 +78,31 @@ export class DurableCommits {
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R> {
     const run = this.relaxed(fn);
     if (this.walFd === undefined) return (...args) => Promise.resolve(run(...args));
-    return (...args) => {
+    const durable = (args: A) => {
       const result = run(...args);
       return this.synced().then(() => result);
     };
+    // Held: it runs once released, after those asked for before it (the callbacks of one promise run in order).
+    return (...args) => (this.held ? this.held.then(() => durable(args)) : durable(args));
+  }
+
+  /**
+   * Holds durable {@link transaction}s back until the returned function is called:
+   * one asked for meanwhile waits, off the event loop, and runs once released, in
+   * the order asked. Relaxed transactions are not held. The WAL checkpointer holds
+   * them for the few milliseconds it takes to copy the log's last frames into the
+   * file, so that the next commit starts the log over: SQLite restarts the WAL only
+   * when every frame is in the database file as a write begins, and under steady
+   * ingest a checkpoint made while commits go on never catches the last one.
+   */
+  hold(): () => void {
+    if (this.held) throw new Error('durable commits are already held');
+    let release!: () => void;
+    // Cleared in the first callback, so one asked for after the release and before the waiting ones ran still queues behind them.
+    this.held = new Promise<void>((resolve) => (release = resolve)).then(() => {
+      this.held = undefined;
+    });
+    return release;
   }
 
   /**

@@ -107,22 +107,28 @@ export class SqliteOutbox implements IngestSink, OutboxQueue {
     };
     this.extras = new IngestExtras(db, keys);
     this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.apply(w)));
-    this.rows = (db.prepare('SELECT count(*) AS n FROM telemetry_outbox').get() as { n: number }).n;
+    this.rows = this.countRows();
+  }
+
+  private countRows(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM telemetry_outbox').get() as { n: number }).n;
   }
 
   async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
-    const before = this.rows;
+    // The transaction may run later than this call (durable commits are held while the WAL starts over), so
+    // what it did is read from its outcome, not from the count around the call.
     try {
-      return this.transaction(writes);
+      const results = await this.transaction(writes);
+      if (results.some((r) => r.readingsInserted.includes(true))) for (const listener of this.listeners) listener();
+      return results;
     } catch (error) {
-      this.rows = before;
+      // Rolled back after raising the count, or committed and then not synced: the table knows which.
+      this.rows = this.countRows();
       throw error;
-    } finally {
-      if (this.rows > before) for (const listener of this.listeners) listener();
     }
   }
 
-  /** Called after each commit that enqueued rows (the forwarder wakes up). */
+  /** Called after each write that enqueued rows, once it is durable (the forwarder wakes up). */
   onEnqueued(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -104,6 +104,32 @@ describe('SQLite durable commits: acknowledged only after the WAL is synced, wit
     await commits.close();
   });
 
+  it('holds durable transactions back without blocking the loop until released, then runs them in the order asked; relaxed ones go on', async () => {
+    const sync = new HeldSync();
+    const commits = commitsWith(sync);
+    const insert = commits.transaction((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes);
+    const insertRelaxed = commits.relaxed((v: number) => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes);
+
+    const release = commits.hold();
+    const waiting = [insert(1), insert(2)];
+    expect(count()).toBe(0); // asked for, not run: the call returned at once
+    insertRelaxed(3);
+    expect(count()).toBe(1);
+    expect(await Promise.all(waiting.map(settled))).toEqual(['pending', 'pending']);
+    expect(count()).toBe(1);
+
+    release();
+    const after = insert(4); // asked for after the release, before the waiting ones ran: it still comes after them
+    await vi.waitFor(() => expect(count()).toBe(4));
+    expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual([3, 1, 2, 4]);
+    // Still durable: they resolve only once the sync that covers them is done.
+    expect(await settled(waiting[0]!)).toBe('pending');
+    while (sync.calls.length > 0) await sync.release();
+    expect(await Promise.all([...waiting, after])).toEqual([1, 1, 1]);
+    expect(() => commits.hold()).not.toThrow();
+    await commits.close();
+  });
+
   it('keeps every other transaction on the connection at synchronous=FULL', () => {
     const commits = commitsWith(new HeldSync());
     void commits.transaction(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())();
@@ -213,6 +239,37 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     }
     // Some 30,000 frames were written (over 100 MiB of WAL if nothing checkpointed); the worker keeps it near its limit.
     expect(largestWal).toBeLessThan(40 * 1024 * 1024);
+    await parts.store.close();
+    const reopened = new Database(file, { readonly: true });
+    expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
+    reopened.close();
+  });
+
+  it('starts the WAL over without ever taking the write lock from a commit, holding durable commits off the event loop instead', async () => {
+    const file = join(dir, 'store.db');
+    const parts = openSqliteParts({ file, synchronous: 'full', checkpoints: { everyMs: 5, restartFrames: 500 } });
+    await seedTree(parts.store.registry);
+    const devices = 200;
+    for (let d = 0; d < devices; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
+    // A commit that found the write lock taken would fail at once instead of sleeping on the loop in SQLite's busy handler.
+    parts.db.pragma('busy_timeout = 0');
+    const holds = vi.spyOn(parts.commits, 'hold');
+    let seq = 0;
+    let largestWal = 0;
+    const refused: unknown[] = [];
+    const commits = 3_000;
+    for (let c = 0; c < commits; c++) {
+      const readings: TelemetryRecord[] = Array.from({ length: 10 }, (_, i) => {
+        seq++;
+        return { deviceId: `fridge-${(seq * 37 + i) % devices}`, kind: 'temperature', ts: T0 + seq, seq, boot: 'b1', receivedAt: T0 + seq, values: { temperatureC: 4 } };
+      });
+      await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]).catch((error: unknown) => refused.push(error));
+      largestWal = Math.max(largestWal, statSync(`${file}-wal`).size);
+    }
+    expect(refused).toEqual([]);
+    // About 30,000 frames written, 500 allowed: the log started over again and again, each time after a hold.
+    expect(holds.mock.calls.length).toBeGreaterThan(5);
+    expect(largestWal).toBeLessThan(20 * 1024 * 1024);
     await parts.store.close();
     const reopened = new Database(file, { readonly: true });
     expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
