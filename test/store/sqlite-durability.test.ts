@@ -1,6 +1,6 @@
-import { fdatasync, statSync } from 'node:fs';
+import { fdatasync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -274,6 +274,23 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     const reopened = new Database(file, { readonly: true });
     expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
     reopened.close();
+  });
+
+  it.runIf(process.platform === 'linux')('checkpoints on a thread of lower priority than the event loop, which keeps its own', async () => {
+    // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat, after the name in parentheses.
+    const threadsAtNice = (nice: number) =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === nice;
+      }).length;
+    const file = join(dir, 'store.db');
+    const db = openDatabase({ file, synchronous: 'full' });
+    expect(threadsAtNice(13)).toBe(0);
+    const checkpointer = new WalCheckpointer(db, file, { niceness: 13 });
+    await vi.waitFor(() => expect(threadsAtNice(13)).toBe(1));
+    expect(getPriority()).toBe(0); // this thread, the one that runs the event loop
+    await checkpointer.close();
+    db.close();
   });
 
   it('hands checkpoints back to the connection, and says so, when the worker fails', async () => {
