@@ -54,10 +54,10 @@ const AUTOCHECKPOINT_PAGES = 1_000;
  * The log has to start over now and then, or it grows for ever. SQLite does that
  * as a write begins, when every frame is in the database file; under steady
  * ingest a checkpoint made while commits go on rarely catches the last frame. So
- * once the WAL passes `restartFrames` the worker syncs the file (no lock held),
- * then asks the connection to hold its durable commits (`hold`). They wait off the
- * event loop; the worker copies the few frames left, syncs them and answers
- * `released`, and the next commit writes the WAL from its start.
+ * once the WAL passes `restartFrames` the worker catches up in rounds while the
+ * commits go on, then asks the connection to hold its durable commits (`hold`).
+ * They wait off the event loop; the worker copies the few frames left, syncs them
+ * and answers `released`, and the next commit writes the WAL from its start.
  *
  * Before, the worker ran `wal_checkpoint(RESTART)`, which takes the write lock
  * for its copy and sync; an ingest commit that wanted the lock meanwhile slept on

@@ -70,18 +70,22 @@ export class DurableCommits {
   }
 
   /**
-   * Wraps `fn` in a transaction. The transaction runs at once: when it fails it
-   * is rolled back and the error is thrown, not returned. Otherwise the promise
+   * Wraps `fn` in a transaction. The transaction runs at once, unless durable
+   * commits are {@link hold held}: when it fails it is rolled back and the error is
+   * thrown, not returned (a held one runs once released, and its failure rejects).
+   * Otherwise the promise
    * resolves once what it committed is on disk, or rejects when the sync failed
    * (then nothing it wrote may be acknowledged, though it is in the file).
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R> {
     const run = this.relaxed(fn);
-    if (this.walFd === undefined) return (...args) => Promise.resolve(run(...args));
-    const durable = (args: A) => {
-      const result = run(...args);
-      return this.synced().then(() => result);
-    };
+    const durable =
+      this.walFd === undefined
+        ? (args: A) => Promise.resolve(run(...args))
+        : (args: A) => {
+            const result = run(...args);
+            return this.synced().then(() => result);
+          };
     // Held: it runs once released, after those asked for before it (the callbacks of one promise run in order).
     return (...args) => (this.held ? this.held.then(() => durable(args)) : durable(args));
   }
