@@ -81,7 +81,7 @@ const dbFd = openSync(workerData.file, 'r');
 let holding = 0;
 const report = (error) => parentPort.postMessage({ error: String(error && error.message || error) });
 function tick() {
-  if (holding !== 0 && Date.now() - holding < 5000) return;
+  if (holding !== 0 && performance.now() - holding < 5000) return;
   holding = 0;
   let r = passive.get();
   for (let round = 0; round < 4 && r.busy === 0 && r.checkpointed < r.log; round++) r = passive.get();
@@ -93,7 +93,7 @@ function tick() {
       before = r.log;
       r = passive.get();
     }
-    holding = Date.now();
+    holding = performance.now();
     parentPort.postMessage({ hold: true });
     return;
   }
