@@ -294,7 +294,12 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat, after the name in parentheses.
     const threadsAtNice = (nice: number) =>
       readdirSync('/proc/self/task').filter((tid) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        let stat: string;
+        try {
+          stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        } catch {
+          return false; // a thread that ended between the listing and the read
+        }
         return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === nice;
       }).length;
     const file = join(dir, 'store.db');
