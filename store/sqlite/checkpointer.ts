@@ -71,7 +71,8 @@ const WORKER_SOURCE = `
 const { closeSync, fdatasyncSync, openSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-if (workerData.niceness > 0) require('node:os').setPriority(0, workerData.niceness);
+// A system that refuses it (a sandbox) leaves the thread at the process's priority: checkpoints still run.
+try { if (workerData.niceness > 0) require('node:os').setPriority(0, workerData.niceness); } catch {}
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
