@@ -79,13 +79,11 @@ export class DurableCommits {
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R> {
     const run = this.relaxed(fn);
-    const durable =
-      this.walFd === undefined
-        ? (args: A) => Promise.resolve(run(...args))
-        : (args: A) => {
-            const result = run(...args);
-            return this.synced().then(() => result);
-          };
+    // With nothing to sync (NORMAL, or in memory) synced() resolves at once.
+    const durable = (args: A) => {
+      const result = run(...args);
+      return this.synced().then(() => result);
+    };
     // Held: it runs once released, after those asked for before it (the callbacks of one promise run in order).
     return (...args) => (this.held ? this.held.then(() => durable(args)) : durable(args));
   }
