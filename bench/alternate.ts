@@ -12,6 +12,8 @@ import { ALTERNATE_HELP, compare, figuresOf, formatTable, parseAlternateOptions,
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let running: ChildProcess | undefined;
+/** Set by SIGINT or SIGTERM: the run under way is told to stop, and no other starts. */
+let stopping = false;
 
 /** One `run.js` of a side; resolves with its stdout and exit code. Its stderr passes through. */
 function runSide(side: Side, scenarios: string, runArgs: readonly string[]): Promise<{ output: string; code: number }> {
@@ -57,9 +59,12 @@ async function main(): Promise<number> {
   for (let round = 1; round <= options.rounds; round++) {
     for (const [name, side] of [['A', options.a], ['B', options.b]] as const) {
       const { output, code } = await runSide(side, options.scenarios, options.runArgs);
+      if (stopping) return 130;
       if (code !== 0) {
+        // A run that lost readings or crashed measured something else: its figures stay out of the table.
         failed++;
-        console.error(`round ${round} side ${name}: run.js exited with ${code}`);
+        console.error(`round ${round} side ${name}: run.js exited with ${code}; its figures are left out`);
+        continue;
       }
       const runFigures = figuresOf(name, round, resultLines(output), options.fields);
       for (const figure of runFigures) console.log(JSON.stringify({ alternate: 'figure', ...figure }));
@@ -71,10 +76,12 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+// run.js stops its own children and removes its files on SIGINT or SIGTERM: pass the signal on and wait for it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    running?.kill(signal);
-    process.exit(130);
+    stopping = true;
+    if (running) running.kill(signal);
+    else process.exit(130);
   });
 }
 

@@ -110,12 +110,17 @@ export interface ResultLine {
   [field: string]: unknown;
 }
 
-/** The result lines in a run's output, the summary left out. */
+/** The result lines in a run's output, the summary left out (and a line cut short, as by a killed run). */
 export function resultLines(output: string): ResultLine[] {
   const lines: ResultLine[] = [];
   for (const text of output.split('\n')) {
     if (!text.startsWith('{"bench":')) continue;
-    const line = JSON.parse(text) as ResultLine;
+    let line: ResultLine;
+    try {
+      line = JSON.parse(text) as ResultLine;
+    } catch {
+      continue;
+    }
     if (line.bench !== 'summary') lines.push(line);
   }
   return lines;

@@ -32,13 +32,14 @@ describe('bench alternation', () => {
     expect(() => parseAlternateOptions(['--unknown'], '/repo')).toThrow(/unknown/i);
   });
 
-  it("reads a run's result lines, not its summary or its log lines", () => {
+  it("reads a run's result lines, not its summary, its log lines or a line cut short", () => {
     const output = [
       'bench: node v20, 2 cores',
       '{"bench":"latency","target":"sunshine-kitchen","p99Ms":16.4,"serverCpuPct":66.5}',
       '  latency (2000 devices): p99 16.4 ms',
       '{"bench":"latency","target":"mosquitto","p99Ms":2.5}',
       '{"bench":"summary","ok":true,"latencyPubackP99Ms":16.4}',
+      '{"bench":"fanout","target":"sunshine-k',
     ].join('\n');
     expect(resultLines(output).map((l) => `${l.bench}/${l.target}`)).toEqual(['latency/sunshine-kitchen', 'latency/mosquitto']);
   });
