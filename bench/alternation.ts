@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { round } from './protocol.js';
 
 /**
  * The parts of `node dist/bench/alternate.js` that do not run anything: its
@@ -187,7 +188,7 @@ export function formatTable(rows: readonly TableRow[]): string {
     r.line,
     r.field,
     `${r.a.join(', ')}  |  ${r.b.join(', ')}`,
-    `${round(r.medianA)} / ${round(r.medianB)}`,
+    `${shown(r.medianA)} / ${shown(r.medianB)}`,
   ]);
   const header = ['line', 'field', 'A per round  |  B per round', 'median A / B'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -195,4 +196,4 @@ export function formatTable(rows: readonly TableRow[]): string {
   return [show(header), ...cells.map(show)].join('\n');
 }
 
-const round = (n: number) => (Number.isNaN(n) ? '-' : String(Math.round(n * 100) / 100));
+const shown = (n: number) => (Number.isNaN(n) ? '-' : String(round(n, 2)));

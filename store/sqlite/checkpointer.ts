@@ -63,12 +63,10 @@ const AUTOCHECKPOINT_PAGES = 1_000;
  * for its copy and sync; an ingest commit that wanted the lock meanwhile slept on
  * the event loop in SQLite's busy handler. At 10,000 readings/s that was every 2-3 s,
  * for 3-12 ms, and the PUBACKs of those moments were the slowest of a run (bench/README.md,
- * "Sixteenth pass"). RESTART stays as the fallback, for a connection that cannot hold
- * its commits and for a log four times past its limit (writes that are not held
- * kept the catch-up from finishing).
+ * "Sixteenth pass"). RESTART stays as the fallback for a log four times past its
+ * limit (writes that are not held kept the catch-up from finishing).
  */
 const WORKER_SOURCE = `
-const { closeSync, fdatasyncSync, openSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 // A system that refuses it (a sandbox) leaves the thread at the process's priority: checkpoints still run.
@@ -77,7 +75,6 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
-const dbFd = openSync(workerData.file, 'r');
 // Since when the worker waits for the connection's answer; a tick long after that asks again.
 let holding = 0;
 const report = (error) => parentPort.postMessage({ error: String(error && error.message || error) });
@@ -87,21 +84,14 @@ function tick() {
   let r = passive.get();
   for (let round = 0; round < 4 && r.busy === 0 && r.checkpointed < r.log; round++) r = passive.get();
   if (r.log <= workerData.restartFrames) return;
-  if (workerData.canHold) {
-    // The commits wait while the last frames are copied and synced, so leave as few as can be: each round copies what
-    // came during the one before it, which took less time than that one, until a round finds only a few commits' worth.
-    for (let round = 0, before = 0; round < 8 && r.log - before > 64; round++) {
-      before = r.log;
-      r = passive.get();
-    }
-    holding = performance.now();
-    parentPort.postMessage({ hold: true });
-    return;
+  // The commits wait while the last frames are copied and synced, so leave as few as can be: each round copies what
+  // came during the one before it, which took less time than that one, until a round finds only a few commits' worth.
+  for (let round = 0, before = 0; round < 8 && r.log - before > 64; round++) {
+    before = r.log;
+    r = passive.get();
   }
-  // The pages copied so far reach the disk now, holding no lock: the RESTART's own sync, made while
-  // it holds back every writer, then has little left.
-  fdatasyncSync(dbFd);
-  restart.get();
+  holding = performance.now();
+  parentPort.postMessage({ hold: true });
 }
 // The connection holds its durable commits: copy what is left, and let them go on.
 function catchUp() {
@@ -121,7 +111,7 @@ parentPort.on('message', (message) => {
     try { catchUp(); } catch (error) { report(error); }
     return;
   }
-  clearInterval(timer); db.close(); closeSync(dbFd); parentPort.close();
+  clearInterval(timer); db.close(); parentPort.close();
 });
 `;
 
@@ -142,15 +132,12 @@ export class WalCheckpointer {
   /** Lets the held commits go on; set while the worker copies the last frames. */
   private release: (() => void) | undefined;
 
-  /**
-   * @param commits the connection's durable commits, held while the log starts over;
-   *   without them the worker restarts the log with `wal_checkpoint(RESTART)`.
-   */
+  /** @param commits the connection's durable commits, held while the log starts over. */
   constructor(
     private readonly db: SqliteDatabase,
     file: string,
+    commits: Pick<DurableCommits, 'hold' | 'synced'>,
     options: CheckpointerOptions = {},
-    commits?: Pick<DurableCommits, 'hold' | 'synced'>,
   ) {
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -161,7 +148,6 @@ export class WalCheckpointer {
         file,
         everyMs: options.everyMs ?? 1_000,
         restartFrames: options.restartFrames ?? 20_000,
-        canHold: commits !== undefined,
         niceness: process.platform === 'linux' ? (options.niceness ?? 10) : 0,
       },
     });
@@ -182,7 +168,7 @@ export class WalCheckpointer {
       if (m.error) fail(new Error(`WAL checkpoint failed: ${m.error}`));
       else if (m.hold) {
         // Always answered, so the worker goes on; when closing, nothing is held.
-        if (!commits || this.release || this.closing) return this.worker.postMessage('held');
+        if (this.release || this.closing) return this.worker.postMessage('held');
         const release = commits.hold();
         const timer = setTimeout(() => this.release?.(), maxHoldMs);
         this.release = () => {

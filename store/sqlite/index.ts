@@ -42,7 +42,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const db = openDatabase(options);
   const commits = new DurableCommits(db, { file: options.file, synchronous: options.synchronous ?? 'full' });
-  const checkpointer = options.file === ':memory:' ? undefined : new WalCheckpointer(db, options.file, options.checkpoints, commits);
+  const checkpointer = options.file === ':memory:' ? undefined : new WalCheckpointer(db, options.file, commits, options.checkpoints);
   const keys = new DeviceKeys(db);
   const rollups = new Rollups(db, options.rollups);
   const telemetry = new SqliteTelemetry(db, keys, commits, rollups);

@@ -305,23 +305,28 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     const file = join(dir, 'store.db');
     const db = openDatabase({ file, synchronous: 'full' });
     expect(threadsAtNice(13)).toBe(0);
-    const checkpointer = new WalCheckpointer(db, file, { niceness: 13 });
+    const commits = new DurableCommits(db, { file, synchronous: 'full' });
+    const checkpointer = new WalCheckpointer(db, file, commits, { niceness: 13 });
     await vi.waitFor(() => expect(threadsAtNice(13)).toBe(1));
     expect(getPriority()).toBe(0); // this thread, the one that runs the event loop
     await checkpointer.close();
+    await commits.close();
     db.close();
   });
 
   it('hands checkpoints back to the connection, and says so, when the worker fails', async () => {
-    const db = openDatabase({ file: join(dir, 'store.db'), synchronous: 'full' });
+    const file = join(dir, 'store.db');
+    const db = openDatabase({ file, synchronous: 'full' });
     const errors: Error[] = [];
     // A worker that cannot open its file fails at once, as one that crashed later would.
-    const checkpointer = new WalCheckpointer(db, join(dir, 'missing.db'), { onError: (e) => errors.push(e) });
+    const commits = new DurableCommits(db, { file, synchronous: 'full' });
+    const checkpointer = new WalCheckpointer(db, join(dir, 'missing.db'), commits, { onError: (e) => errors.push(e) });
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     await vi.waitFor(() => expect(errors).toHaveLength(1));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     await checkpointer.close();
     expect(errors).toHaveLength(1);
+    await commits.close();
     db.close();
   });
 });
