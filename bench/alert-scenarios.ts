@@ -11,6 +11,8 @@ export interface AlertLoadSpec extends LoadSpec {
   /** socket.io-client instances among them; the rest are wire clients (see dashboard-process.ts). */
   fullClients: number;
   supervisors: number;
+  /** Readings in the file before the server starts (see ServerSpec.storedBefore). */
+  storedBefore?: number;
 }
 
 type DashboardChild = NodeChild<DashboardRequest, DashboardMessage>;
@@ -38,7 +40,7 @@ export function alertEvery(ratePerSec: number, alertsPerSec: number, devices: nu
 export async function benchAlerts(name: string, spec: AlertLoadSpec, dataDir: string, placement: Placement, profileDir?: string): Promise<{ line: Line; failures: string[] }> {
   const { server, ready } = await startServerChild(
     name,
-    { dataDir, devices: spec.devices, synchronous: 'full', immediateAlarms: true, supervisors: spec.supervisors },
+    { dataDir, devices: spec.devices, synchronous: 'full', immediateAlarms: true, supervisors: spec.supervisors, storedBefore: spec.storedBefore ?? 0 },
     placement,
     profileDir,
   );

@@ -10,10 +10,11 @@
  * together.
  */
 import { statSync } from 'node:fs';
-import type { Store, TelemetryRecord } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { openSqliteParts, openSqliteStore } from '../store/sqlite/index.js';
 import { provisionFleet } from './fleet.js';
 import { LatencyRecorder } from './latency.js';
+import { writePastReadings } from './past-readings.js';
 import { sendToParent, type Generated, type HistoryMessage, type HistoryRequest, type HistoryTarget, type UserCredentials } from './protocol.js';
 
 const send = (m: HistoryMessage) => sendToParent(m);
@@ -22,7 +23,6 @@ const WEEK_MS = 7 * 24 * 3_600_000;
 const INTERVAL_MS = 10_000;
 /** 60,480 readings: the "7 days of one device (60k readings)". */
 const PER_DEVICE = WEEK_MS / INTERVAL_MS;
-const BATCH = 5_000;
 
 async function generate(file: string, readings: number, fleetSize: number): Promise<Generated> {
   const started = performance.now();
@@ -35,29 +35,7 @@ async function generate(file: string, readings: number, fleetSize: number): Prom
     const fleet = await provisionFleet(store, { devices: Math.max(fleetSize, dataDevices), supervisors: 1 }, from);
     const ids = fleet.devices.slice(0, dataDevices).map((d) => d.id);
     const fleetMs = performance.now() - started;
-    let written = 0;
-    let batch: TelemetryRecord[] = [];
-    const flush = async () => {
-      await store.ingestSink.writeBatch([{ readings: batch, findings: [], quarantine: [] }]);
-      written += batch.length;
-      batch = [];
-    };
-    for (let step = 0; step < PER_DEVICE && written + batch.length < readings; step++) {
-      const ts = from + step * INTERVAL_MS;
-      for (let d = 0; d < ids.length && written + batch.length < readings; d++) {
-        batch.push({
-          deviceId: ids[d]!,
-          kind: 'temperature',
-          ts,
-          seq: step,
-          boot: 'history',
-          receivedAt: ts + 150,
-          values: { temperatureC: Math.round((2 + (d % 5) + Math.sin(step / 360)) * 10) / 10, humidityPct: 60 + (step % 7), doorOpen: step % 50 === 0, batteryPct: 87, rssiDbm: -67 },
-        });
-        if (batch.length === BATCH) await flush();
-      }
-    }
-    if (batch.length) await flush();
+    const written = await writePastReadings(store.ingestSink, { deviceIds: ids, total: readings, perDevice: PER_DEVICE, from, intervalMs: INTERVAL_MS, boot: 'history' });
     // A server that had been running would have rolled these up as they came: without this,
     // the server started below spends its first minutes catching up, beside the queries timed.
     const rollupStarted = performance.now();

@@ -20,6 +20,10 @@ Usage: npm run bench [-- options]      or   node dist/bench/run.js [options]
   --latency-rate <n>      latency: readings/s offered (default 10000; smoke 500)
   --latency-devices <n>   latency: devices (default 2000; smoke 100)
   --latency-alerts <n>    latency: alerts/s raised by out-of-band readings (default 20; smoke 5)
+  --latency-stored <n>    latency: readings already in the file when the server starts, spread over its
+                          devices, so it runs on a grown file as a city's server does (default 1000000;
+                          smoke 2000; 0 for an empty file). Written in the server's process before it
+                          starts, so a --profile of the server shows them too
   --fanout-clients <n>    fanout: socket.io dashboards (default 1000; smoke 20)
   --fanout-full <n>       fanout: how many of the clients are socket.io-client, the rest wire clients (default 50; smoke 5)
   --fanout-alerts <n>     fanout: alerts/s (default 100; smoke 10)
@@ -63,6 +67,7 @@ const schema = z.object({
   latencyRate: z.coerce.number().min(1).max(1_000_000),
   latencyDevices: int(1, 100_000),
   latencyAlerts: z.coerce.number().min(0.1).max(10_000),
+  latencyStored: int(0, 100_000_000),
   fanoutClients: int(1, 20_000),
   fanoutFull: int(0, 20_000),
   fanoutAlerts: z.coerce.number().min(0.1).max(10_000),
@@ -94,6 +99,7 @@ const FULL = {
   latencyRate: 10_000,
   latencyDevices: 2_000,
   latencyAlerts: 20,
+  latencyStored: 1_000_000,
   fanoutClients: 1_000,
   fanoutFull: 50,
   fanoutAlerts: 100,
@@ -118,6 +124,7 @@ const SMOKE = {
   latencyRate: 500,
   latencyDevices: 100,
   latencyAlerts: 5,
+  latencyStored: 2_000,
   fanoutClients: 20,
   fanoutFull: 5,
   fanoutAlerts: 10,

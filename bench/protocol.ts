@@ -42,6 +42,12 @@ export interface ServerSpec {
   immediateAlarms?: boolean;
   /** Supervisors of the bench city to create for dashboard clients. */
   supervisors?: number;
+  /**
+   * Readings of the past written into the file before the server starts, spread
+   * over the fleet (bench/past-readings.ts), so the server runs on a grown file
+   * rather than an empty one. Snapshots count only what was stored after them.
+   */
+  storedBefore?: number;
 }
 
 /** Event-loop delay and GC pauses are those since the previous snapshot. */
@@ -52,6 +58,8 @@ export interface ServerSnapshot extends ProcessSample, Pauses {
   commits: number;
   committedMessages: number;
   commitSeconds: number;
+  /** Group commits that took more than 20 ms from their start until durable (`sk_store_write_seconds`): each held its PUBACKs past the latency target. */
+  commitsOver20Ms: number;
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
@@ -72,7 +80,7 @@ export interface ServerSnapshot extends ProcessSample, Pauses {
 export type ServerRequest = { type: 'snapshot'; count: boolean; gc?: boolean } | { type: 'close' };
 
 export type ServerMessage =
-  | { type: 'ready'; mqttUrl: string; httpUrl: string; devices: DeviceCredentials[]; users: UserCredentials[]; provisionMs: number; startMs: number }
+  | { type: 'ready'; mqttUrl: string; httpUrl: string; devices: DeviceCredentials[]; users: UserCredentials[]; provisionMs: number; storedBefore: number; storedBeforeMs: number; startMs: number }
   | { type: 'snapshot'; snapshot: ServerSnapshot }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };

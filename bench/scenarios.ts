@@ -180,6 +180,8 @@ export async function runLoad(
     commitsPerSec: round(commits / windowS, 1),
     avgBatch: commits > 0 ? round((s1.committedMessages - s0.committedMessages) / commits, 1) : 0,
     avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
+    commits,
+    commitsOver20Ms: s1.commitsOver20Ms - s0.commitsOver20Ms,
     serverCpuPct: cpuPercent(s0, s1),
     serverRunQueueWaitPct: runQueueWaitPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),
@@ -223,7 +225,7 @@ export async function finish(
   await load?.close({ type: 'close' }, 10_000);
   await server.close({ type: 'close' }, 30_000);
   if (server.failed) failures.push(server.failed.message);
-  const line: Line = { bench: name, target: 'sunshine-kitchen', ...run.fields, lost, synchronous, provisionMs: ready.provisionMs, serverStartMs: ready.startMs };
+  const line: Line = { bench: name, target: 'sunshine-kitchen', ...run.fields, lost, synchronous, provisionMs: ready.provisionMs, ...(ready.storedBefore > 0 ? { storedBefore: ready.storedBefore, storedBeforeMs: ready.storedBeforeMs } : {}), serverStartMs: ready.startMs };
   return { line, failures };
 }
 

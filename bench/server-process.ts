@@ -13,8 +13,9 @@ import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'no
 import { loadConfig } from '../app/config.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { createLogger } from '../observability/logger.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
-import { provisionFleet } from './fleet.js';
+import { openSqliteParts } from '../store/sqlite/index.js';
+import { provisionFleet, type Fleet } from './fleet.js';
+import { writePastReadings } from './past-readings.js';
 import { watchPauses } from './pause-monitor.js';
 import { recordServerTimeline, TIMELINE_DIR } from './timeline.js';
 import { sampleProcess, sendToParent, type ServerMessage, type ServerRequest, type ServerSnapshot, type ServerSpec } from './protocol.js';
@@ -28,7 +29,21 @@ async function histogramTotals(h: { get(): Promise<{ values: { metricName?: stri
   return { sum: pick('_sum'), count: pick('_count') };
 }
 
+/** How many observations of a prom-client histogram were above one of its bucket bounds. */
+async function histogramAbove(h: { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> }, le: number): Promise<number> {
+  const { values } = await h.get();
+  const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const within = values.find((v) => v.metricName?.endsWith('_bucket') && Number(v.labels.le) === le)?.value;
+  if (within === undefined) throw new Error(`the histogram has no bucket at ${le}`);
+  return count - within;
+}
+
 const pauses = watchPauses();
+/** Readings written before the server started ({@link ServerSpec.storedBefore}); snapshots count what came after. */
+let storedBefore = 0;
+/** Past readings are one per device every 30 s, the fleet's expected interval, ending this long before the server starts. */
+const PAST_INTERVAL_MS = 30_000;
+const PAST_GAP_MS = 10 * 60_000;
 const timeline = TIMELINE_DIR === undefined ? undefined : recordServerTimeline(TIMELINE_DIR);
 
 async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
@@ -44,7 +59,8 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds);
-  const stored = count ? await server.store.telemetry.count() : undefined;
+  const commitsOver20Ms = await histogramAbove(server.metrics.storeWriteSeconds, 0.02);
+  const stored = count ? (await server.store.telemetry.count()) - storedBefore : undefined;
   // Each snapshot reports the stalls since the previous one: the window's, at its end.
   const stalls = pauses.take();
   const memory = process.memoryUsage();
@@ -64,6 +80,7 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
     commits: batches.count,
     committedMessages: batches.sum,
     commitSeconds: writes.sum,
+    commitsOver20Ms,
   };
 }
 
@@ -112,13 +129,33 @@ function sampleSurvivors(spec: string | undefined): void {
   }, Number(startS) * 1000).unref();
 }
 
+/**
+ * The file as a city's is when its server starts: the bench fleet provisioned
+ * and, with {@link ServerSpec.storedBefore}, readings of the past already in it.
+ */
+async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionMs: number; storedBeforeMs: number }> {
+  const provisionStarted = performance.now();
+  const parts = openSqliteParts({ file: join(spec.dataDir, 'sunshine-kitchen.db'), synchronous: 'normal' });
+  try {
+    const fleet = await provisionFleet(parts.store, { devices: spec.devices, immediateAlarms: spec.immediateAlarms, supervisors: spec.supervisors });
+    const provisionMs = Math.round(performance.now() - provisionStarted);
+    if (!spec.storedBefore) return { fleet, provisionMs, storedBeforeMs: 0 };
+    const started = performance.now();
+    const deviceIds = fleet.devices.map((d) => d.id);
+    const perDevice = Math.ceil(spec.storedBefore / deviceIds.length);
+    const from = Date.now() - PAST_GAP_MS - perDevice * PAST_INTERVAL_MS;
+    storedBefore = await writePastReadings(parts.store.ingestSink, { deviceIds, total: spec.storedBefore, perDevice, from, intervalMs: PAST_INTERVAL_MS, boot: 'past' });
+    // Rolled up, as a running server would have done as they came: otherwise its first minutes would be spent on them.
+    await parts.rollups.catchUp();
+    return { fleet, provisionMs, storedBeforeMs: Math.round(performance.now() - started) };
+  } finally {
+    await parts.store.close();
+  }
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
-  const provisionStarted = performance.now();
-  const fleetStore = openSqliteStore({ file: join(spec.dataDir, 'sunshine-kitchen.db'), synchronous: 'normal' });
-  const fleet = await provisionFleet(fleetStore, { devices: spec.devices, immediateAlarms: spec.immediateAlarms, supervisors: spec.supervisors });
-  await fleetStore.close();
-  const provisionMs = Math.round(performance.now() - provisionStarted);
+  const { fleet, provisionMs, storedBeforeMs } = await prepareFile(spec);
 
   const serverStarted = performance.now();
   // Server settings in the bench's environment (SK_*, not SK_BENCH_*) reach the server under test,
@@ -169,7 +206,7 @@ async function main(): Promise<void> {
     }
   });
 
-  send({ type: 'ready', mqttUrl: server.mqttUrl, httpUrl: server.httpUrl, devices: fleet.devices, users: fleet.users, provisionMs, startMs });
+  send({ type: 'ready', mqttUrl: server.mqttUrl, httpUrl: server.httpUrl, devices: fleet.devices, users: fleet.users, provisionMs, storedBefore, storedBeforeMs, startMs });
 }
 
 main().catch((error: unknown) => {
