@@ -151,6 +151,7 @@ const NAMES = [
   'latency-rate',
   'latency-devices',
   'latency-alerts',
+  'latency-stored',
   'fanout-clients',
   'fanout-full',
   'fanout-alerts',
