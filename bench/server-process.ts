@@ -133,21 +133,21 @@ function sampleSurvivors(spec: string | undefined): void {
  * The file as a city's is when its server starts: the bench fleet provisioned
  * and, with {@link ServerSpec.storedBefore}, readings of the past already in it.
  */
-async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionMs: number; storedBeforeMs: number }> {
+async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionMs: number; storedBefore: number; storedBeforeMs: number }> {
   const provisionStarted = performance.now();
   const parts = openSqliteParts({ file: join(spec.dataDir, 'sunshine-kitchen.db'), synchronous: 'normal' });
   try {
     const fleet = await provisionFleet(parts.store, { devices: spec.devices, immediateAlarms: spec.immediateAlarms, supervisors: spec.supervisors });
     const provisionMs = Math.round(performance.now() - provisionStarted);
-    if (!spec.storedBefore) return { fleet, provisionMs, storedBeforeMs: 0 };
+    if (!spec.storedBefore) return { fleet, provisionMs, storedBefore: 0, storedBeforeMs: 0 };
     const started = performance.now();
     const deviceIds = fleet.devices.map((d) => d.id);
     const perDevice = Math.ceil(spec.storedBefore / deviceIds.length);
     const from = Date.now() - PAST_GAP_MS - perDevice * PAST_INTERVAL_MS;
-    storedBefore = await writePastReadings(parts.store.ingestSink, { deviceIds, total: spec.storedBefore, perDevice, from, intervalMs: PAST_INTERVAL_MS, boot: 'past' });
+    const written = await writePastReadings(parts.store.ingestSink, { deviceIds, total: spec.storedBefore, perDevice, from, intervalMs: PAST_INTERVAL_MS, boot: 'past' });
     // Rolled up, as a running server would have done as they came: otherwise its first minutes would be spent on them.
     await parts.rollups.catchUp();
-    return { fleet, provisionMs, storedBeforeMs: Math.round(performance.now() - started) };
+    return { fleet, provisionMs, storedBefore: written, storedBeforeMs: Math.round(performance.now() - started) };
   } finally {
     await parts.store.close();
   }
@@ -155,7 +155,9 @@ async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionM
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
-  const { fleet, provisionMs, storedBeforeMs } = await prepareFile(spec);
+  const prepared = await prepareFile(spec);
+  const { fleet, provisionMs, storedBeforeMs } = prepared;
+  storedBefore = prepared.storedBefore;
 
   const serverStarted = performance.now();
   // Server settings in the bench's environment (SK_*, not SK_BENCH_*) reach the server under test,
