@@ -22,31 +22,27 @@ import { sampleProcess, sendToParent, type ServerMessage, type ServerRequest, ty
 
 const send = (m: ServerMessage) => sendToParent(m);
 
-/** Sum and count of a prom-client histogram. */
-async function histogramTotals(h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }): Promise<{ sum: number; count: number }> {
+type HistogramValues = { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> };
+
+/** Sum and count of a prom-client histogram and, given one of its bucket bounds, how many observations were above it. */
+async function histogramTotals(h: HistogramValues, bound?: number): Promise<{ sum: number; count: number; above: number }> {
   const { values } = await h.get();
   const pick = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
-  return { sum: pick('_sum'), count: pick('_count') };
-}
-
-/** How many observations of a prom-client histogram were above one of its bucket bounds. */
-async function histogramAbove(h: { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> }, le: number): Promise<number> {
-  const { values } = await h.get();
-  const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-  const within = values.find((v) => v.metricName?.endsWith('_bucket') && Number(v.labels.le) === le)?.value;
-  if (within === undefined) throw new Error(`the histogram has no bucket at ${le}`);
-  return count - within;
+  const count = pick('_count');
+  if (bound === undefined) return { sum: pick('_sum'), count, above: 0 };
+  const within = values.find((v) => v.metricName?.endsWith('_bucket') && Number(v.labels.le) === bound)?.value;
+  if (within === undefined) throw new Error(`the histogram has no bucket at ${bound}`);
+  return { sum: pick('_sum'), count, above: count - within };
 }
 
 const pauses = watchPauses();
-/** Readings written before the server started ({@link ServerSpec.storedBefore}); snapshots count what came after. */
-let storedBefore = 0;
 /** Past readings are one per device every 30 s, the fleet's expected interval, ending this long before the server starts. */
 const PAST_INTERVAL_MS = 30_000;
 const PAST_GAP_MS = 10 * 60_000;
 const timeline = TIMELINE_DIR === undefined ? undefined : recordServerTimeline(TIMELINE_DIR);
 
-async function snapshot(server: RunningServer, count: boolean, gc: boolean): Promise<ServerSnapshot> {
+/** `storedBefore`: readings written before the server started ({@link ServerSpec.storedBefore}); the count is of what came after. */
+async function snapshot(server: RunningServer, count: boolean, gc: boolean, storedBefore: number): Promise<ServerSnapshot> {
   if (gc) {
     // Twice, with a pause: V8 returns freed pages to the OS lazily, and start-up litters.
     const collect = (globalThis as { gc?: () => void }).gc;
@@ -58,8 +54,7 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
   if (gc && process.env.SK_BENCH_HEAP_DIR) writeHeapSnapshot(join(process.env.SK_BENCH_HEAP_DIR, `server-${process.pid}-${Date.now()}.heapsnapshot`));
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
-  const writes = await histogramTotals(server.metrics.storeWriteSeconds);
-  const commitsOver20Ms = await histogramAbove(server.metrics.storeWriteSeconds, 0.02);
+  const writes = await histogramTotals(server.metrics.storeWriteSeconds, 0.02);
   const stored = count ? (await server.store.telemetry.count()) - storedBefore : undefined;
   // Each snapshot reports the stalls since the previous one: the window's, at its end.
   const stalls = pauses.take();
@@ -80,7 +75,7 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean): Pro
     commits: batches.count,
     committedMessages: batches.sum,
     commitSeconds: writes.sum,
-    commitsOver20Ms,
+    commitsOver20Ms: writes.above,
   };
 }
 
@@ -155,9 +150,7 @@ async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionM
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec;
-  const prepared = await prepareFile(spec);
-  const { fleet, provisionMs, storedBeforeMs } = prepared;
-  storedBefore = prepared.storedBefore;
+  const { fleet, provisionMs, storedBefore, storedBeforeMs } = await prepareFile(spec);
 
   const serverStarted = performance.now();
   // Server settings in the bench's environment (SK_*, not SK_BENCH_*) reach the server under test,
@@ -201,7 +194,7 @@ async function main(): Promise<void> {
     const msg = raw as ServerRequest;
     if (msg.type === 'close') void shutdown(0);
     else if (msg.type === 'snapshot') {
-      snapshot(server, msg.count, msg.gc === true).then(
+      snapshot(server, msg.count, msg.gc === true, storedBefore).then(
         (s) => send({ type: 'snapshot', snapshot: s }),
         (error: unknown) => send({ type: 'fatal', message: `snapshot failed: ${String(error)}` }),
       );
