@@ -55,7 +55,7 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
     file,
     synchronous: config.sqlite.synchronous,
     onSchemaChange: schemaChangeLog(options.logger),
-    checkpoints: checkpointLog(options.logger),
+    checkpoints: checkpointReports(options),
     rollups: { bandOf: bandsOf(config.alerts.rulePack) },
   });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
@@ -94,7 +94,7 @@ async function openInflux(options: OpenStoreOptions, influxConfig: InfluxStoreCo
   // Fail at start with a message naming what is wrong, rather than piling up an outbox for a server that will never take it.
   await checkInflux(influx);
   const store = openInfluxStore({
-    sqlite: { file, synchronous: config.sqlite.synchronous, onSchemaChange: schemaChangeLog(options.logger), checkpoints: checkpointLog(options.logger) },
+    sqlite: { file, synchronous: config.sqlite.synchronous, onSchemaChange: schemaChangeLog(options.logger), checkpoints: checkpointReports(options) },
     influx,
     clock,
     forwarder: {
@@ -149,9 +149,26 @@ function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaCha
   return (change) => logger.child({ component: 'store' }).warn(change, 'SQLite schema migrated (once)');
 }
 
-/** A failed checkpointer worker is logged; the store goes on checkpointing in its commits. */
-function checkpointLog(logger: Logger): NonNullable<SqliteStoreOptions['checkpoints']> {
-  return { onError: (error) => logger.child({ component: 'store' }).error({ err: error }, 'SQLite WAL checkpointer failed; checkpoints run in ingest commits again') };
+/**
+ * The checkpointer's work goes to the metrics: what each copy costs, how long
+ * commits wait while the WAL starts over, and the fallback restarts that stop
+ * them outright. A failed checkpointer worker is logged; the store goes on
+ * checkpointing in its commits.
+ */
+function checkpointReports({ logger, metrics }: Pick<OpenStoreOptions, 'logger' | 'metrics'>): NonNullable<SqliteStoreOptions['checkpoints']> {
+  const log = logger.child({ component: 'store' });
+  return {
+    onError: (error) => log.error({ err: error }, 'SQLite WAL checkpointer failed; checkpoints run in ingest commits again'),
+    onCopy: ({ seconds, walFrames }) => {
+      metrics.sqliteCheckpointSeconds.observe(seconds);
+      metrics.sqliteWalFrames.set(walFrames);
+    },
+    onHold: ({ seconds, caughtUp }) => metrics.sqliteWalHoldSeconds.observe({ outcome: caughtUp ? 'caught_up' : 'gave_up' }, seconds),
+    onForcedRestart: (seconds) => {
+      metrics.sqliteForcedRestartSeconds.observe(seconds);
+      log.warn({ seconds }, 'the SQLite WAL grew to four times its limit and was restarted under the write lock; commits waited meanwhile');
+    },
+  };
 }
 
 /**

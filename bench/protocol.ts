@@ -60,6 +60,16 @@ export interface ServerSnapshot extends ProcessSample, Pauses {
   commitSeconds: number;
   /** Group commits that took more than 20 ms from their start until durable (`sk_store_write_seconds`): each held its PUBACKs past the latency target. */
   commitsOver20Ms: number;
+  /** The WAL checkpointer's copies into the database file, and the time they took (`sk_sqlite_checkpoint_seconds`). */
+  checkpointCopies: number;
+  checkpointSeconds: number;
+  /** Holds of the durable commits while the WAL started over, those that gave up at their limit, and the time held (`sk_sqlite_wal_hold_seconds`). */
+  walHolds: number;
+  walHoldsGaveUp: number;
+  walHeldSeconds: number;
+  /** Fallback restarts under SQLite's write lock, and their time (`sk_sqlite_wal_forced_restart_seconds`). */
+  forcedRestarts: number;
+  forcedRestartSeconds: number;
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
@@ -294,6 +304,20 @@ export function cpuPercent(a: ProcessSample, b: ProcessSample): number {
   const wallUs = (b.atMs - a.atMs) * 1000;
   if (wallUs <= 0) return 0;
   return round(((b.cpuUserUs - a.cpuUserUs + b.cpuSystemUs - a.cpuSystemUs) / wallUs) * 100, 1);
+}
+
+/** What the WAL checkpointer did between two server snapshots: its copies, the holds of the commits for start-overs, and fallback restarts. */
+export function checkpointFields(a: ServerSnapshot, b: ServerSnapshot) {
+  const ms = (key: 'checkpointSeconds' | 'walHeldSeconds' | 'forcedRestartSeconds') => round((b[key] - a[key]) * 1000, 1);
+  return {
+    checkpointCopies: b.checkpointCopies - a.checkpointCopies,
+    checkpointMs: ms('checkpointSeconds'),
+    walHolds: b.walHolds - a.walHolds,
+    walHoldsGaveUp: b.walHoldsGaveUp - a.walHoldsGaveUp,
+    walHeldMs: ms('walHeldSeconds'),
+    forcedRestarts: b.forcedRestarts - a.forcedRestarts,
+    forcedRestartMs: ms('forcedRestartSeconds'),
+  };
 }
 
 /** Event-loop utilisation between two samples, 0..1. */

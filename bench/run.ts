@@ -45,6 +45,12 @@ function emit(line: Line): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+/** The WAL checkpointer's part of a window: start-overs (holds of the commits) and fallback restarts under the write lock. */
+function walSummary(line: Line): string {
+  const forced = line.forcedRestarts ? `, ${line.forcedRestarts} forced restarts (${line.forcedRestartMs} ms under the write lock)` : '';
+  return `WAL start-overs ${line.walHolds} (${line.walHoldsGaveUp} gave up), commits held ${line.walHeldMs} ms in all${forced}; checkpoint copies ${line.checkpointCopies}, ${line.checkpointMs} ms`;
+}
+
 function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
@@ -69,7 +75,7 @@ function human(line: Line): void {
     console.error(
       `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client` +
         `${line.storedBefore ? `, ${line.storedBefore} readings stored before` : ''}): ` +
-        `publish→PUBACK ${lat}; group commits over 20 ms ${line.commitsOver20Ms} of ${line.commits}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
+        `publish→PUBACK ${lat}; group commits over 20 ms ${line.commitsOver20Ms} of ${line.commits}; ${walSummary(line)}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
         `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy`,
     );
   } else if (target === 'mosquitto') {

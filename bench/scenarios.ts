@@ -5,6 +5,7 @@ import { NodeChild } from './children.js';
 import { benchDeviceId } from './fleet.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
+  checkpointFields,
   cpuPercent,
   runQueueWaitPercent,
   machineCpu,
@@ -182,6 +183,7 @@ export async function runLoad(
     avgCommitMs: commits > 0 ? round(((s1.commitSeconds - s0.commitSeconds) / commits) * 1000, 3) : 0,
     commits,
     commitsOver20Ms: s1.commitsOver20Ms - s0.commitsOver20Ms,
+    ...checkpointFields(s0, s1),
     serverCpuPct: cpuPercent(s0, s1),
     serverRunQueueWaitPct: runQueueWaitPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),

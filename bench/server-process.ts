@@ -24,13 +24,18 @@ const send = (m: ServerMessage) => sendToParent(m);
 
 type HistogramValues = { get(): Promise<{ values: { metricName?: string; labels: Record<string, unknown>; value: number }[] }> };
 
-/** Sum and count of a prom-client histogram and, given one of its bucket bounds, how many observations were above it. */
-async function histogramTotals(h: HistogramValues, bound?: number): Promise<{ sum: number; count: number; above: number }> {
-  const { values } = await h.get();
-  const pick = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+/**
+ * Sum and count of a prom-client histogram and, given one of its bucket bounds, how many observations were above it.
+ * With `labels`, of the series that carries them (0s before it has any observation).
+ */
+async function histogramTotals(h: HistogramValues, bound?: number, labels: Record<string, string> = {}): Promise<{ sum: number; count: number; above: number }> {
+  const { values } = (await h.get()) as Awaited<ReturnType<HistogramValues['get']>>;
+  const series = values.filter((v) => Object.entries(labels).every(([name, value]) => v.labels[name] === value));
+  const pick = (suffix: string) => series.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
   const count = pick('_count');
   if (bound === undefined) return { sum: pick('_sum'), count, above: 0 };
-  const within = values.find((v) => v.metricName?.endsWith('_bucket') && Number(v.labels.le) === bound)?.value;
+  if (series.length === 0) return { sum: 0, count: 0, above: 0 };
+  const within = series.find((v) => v.metricName?.endsWith('_bucket') && Number(v.labels.le) === bound)?.value;
   if (within === undefined) throw new Error(`the histogram has no bucket at ${bound}`);
   return { sum: pick('_sum'), count, above: count - within };
 }
@@ -55,6 +60,11 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean, stor
   const sample = sampleProcess();
   const batches = await histogramTotals(server.metrics.storeBatchSize);
   const writes = await histogramTotals(server.metrics.storeWriteSeconds, 0.02);
+  const { sqliteCheckpointSeconds, sqliteWalHoldSeconds, sqliteForcedRestartSeconds } = server.metrics;
+  const copies = await histogramTotals(sqliteCheckpointSeconds);
+  const caughtUp = await histogramTotals(sqliteWalHoldSeconds, undefined, { outcome: 'caught_up' });
+  const gaveUp = await histogramTotals(sqliteWalHoldSeconds, undefined, { outcome: 'gave_up' });
+  const forced = await histogramTotals(sqliteForcedRestartSeconds);
   const stored = count ? (await server.store.telemetry.count()) - storedBefore : undefined;
   // Each snapshot reports the stalls since the previous one: the window's, at its end.
   const stalls = pauses.take();
@@ -76,6 +86,13 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean, stor
     committedMessages: batches.sum,
     commitSeconds: writes.sum,
     commitsOver20Ms: writes.above,
+    checkpointCopies: copies.count,
+    checkpointSeconds: copies.sum,
+    walHolds: caughtUp.count + gaveUp.count,
+    walHoldsGaveUp: gaveUp.count,
+    walHeldSeconds: caughtUp.sum + gaveUp.sum,
+    forcedRestarts: forced.count,
+    forcedRestartSeconds: forced.sum,
   };
 }
 

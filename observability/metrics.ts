@@ -126,6 +126,30 @@ export function createMetrics() {
       labelNames: ['status'] as const,
       registers,
     }),
+    sqliteCheckpointSeconds: new Histogram({
+      name: 'sk_sqlite_checkpoint_seconds',
+      help: 'Duration of one copy of the SQLite WAL into the database file and its sync, made by the checkpointer thread',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    sqliteWalFrames: new Gauge({
+      name: 'sk_sqlite_wal_frames',
+      help: 'Pages (frames) in the SQLite WAL after the last checkpoint; the log starts over once past 20,000',
+      registers,
+    }),
+    sqliteWalHoldSeconds: new Histogram({
+      name: 'sk_sqlite_wal_hold_seconds',
+      help: 'How long durable commits waited while the WAL started over, by outcome (caught_up, or gave_up after 50 ms without a start-over)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+      registers,
+    }),
+    sqliteForcedRestartSeconds: new Histogram({
+      name: 'sk_sqlite_wal_forced_restart_seconds',
+      help: 'Fallback WAL restarts, which hold SQLite\'s write lock (every commit waits) because the log grew to four times its limit',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
     storeWriteFailures: new Counter({
       name: 'sk_store_write_failures_total',
       help: 'Group commits that failed; their messages were not acknowledged',

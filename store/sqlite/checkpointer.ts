@@ -40,6 +40,32 @@ export interface CheckpointerOptions {
   niceness?: number;
   /** Told once when a checkpoint fails or the worker dies; the connection then checkpoints in its own commits again. */
   onError?: (error: Error) => void;
+  /** Told after every copy the worker makes (a PASSIVE checkpoint), for metrics. */
+  onCopy?: (copy: CheckpointCopy) => void;
+  /** Told when durable commits go on after a hold for a start-over, for metrics. */
+  onHold?: (hold: CheckpointHold) => void;
+  /**
+   * Told after the fallback RESTART, which takes SQLite's write lock while it copies
+   * and syncs a log four times past its limit: every commit meanwhile waits for it.
+   */
+  onForcedRestart?: (seconds: number) => void;
+}
+
+/** One PASSIVE checkpoint of the worker. */
+export interface CheckpointCopy {
+  /** How long it took: the copy into the database file and its sync. */
+  seconds: number;
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  walFrames: number;
+  copiedFrames: number;
+}
+
+/** Durable commits held while the log starts over. */
+export interface CheckpointHold {
+  /** From the hold to its release. */
+  seconds: number;
+  /** False when the worker had not answered within `maxHoldMs` and the commits went on without a start-over. */
+  caughtUp: boolean;
 }
 
 /** SQLite's own default: a checkpoint inside the commit that takes the WAL past 1,000 pages. */
@@ -73,8 +99,15 @@ const Database = require(workerData.driver);
 try { if (workerData.niceness > 0) require('node:os').setPriority(0, workerData.niceness); } catch {}
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
-const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const passiveCheckpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
+// Each copy is reported, so the server can show what checkpoints cost.
+const passive = { get() {
+  const started = performance.now();
+  const r = passiveCheckpoint.get();
+  parentPort.postMessage({ copy: { seconds: (performance.now() - started) / 1000, walFrames: r.log, copiedFrames: r.checkpointed } });
+  return r;
+} };
 // Since when the worker waits for the connection's answer; a tick long after that asks again.
 let holding = 0;
 const report = (error) => parentPort.postMessage({ error: String(error && error.message || error) });
@@ -97,7 +130,11 @@ function tick() {
 function catchUp() {
   try {
     const r = passive.get();
-    if (r.checkpointed < r.log && r.log > 4 * workerData.restartFrames) restart.get();
+    if (r.checkpointed < r.log && r.log > 4 * workerData.restartFrames) {
+      const started = performance.now();
+      restart.get();
+      parentPort.postMessage({ forcedRestart: (performance.now() - started) / 1000 });
+    }
   } finally {
     holding = 0;
     parentPort.postMessage({ released: true });
@@ -115,6 +152,15 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** What the worker tells the connection. */
+interface WorkerMessage {
+  error?: string;
+  hold?: true;
+  released?: true;
+  copy?: CheckpointCopy;
+  forcedRestart?: number;
+}
+
 /**
  * Moves WAL checkpoints off the event loop. By default SQLite checkpoints inside
  * whichever commit takes the WAL past 1,000 pages: that commit copies every page
@@ -129,8 +175,8 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private closing = false;
   private readonly exited: Promise<void>;
-  /** Lets the held commits go on; set while the worker copies the last frames. */
-  private release: (() => void) | undefined;
+  /** Lets the held commits go on (`caughtUp` false when the hold timed out); set while the worker copies the last frames. */
+  private release: ((caughtUp?: boolean) => void) | undefined;
 
   /** @param commits the connection's durable commits, held while the log starts over. */
   constructor(
@@ -158,23 +204,27 @@ export class WalCheckpointer {
     const fail = (error: Error) => {
       if (failed || this.closing) return;
       failed = true;
-      this.release?.();
+      this.release?.(false);
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       options.onError?.(error);
       void this.worker.terminate();
     };
     const maxHoldMs = options.maxHoldMs ?? 50;
-    this.worker.on('message', (m: { error?: string; hold?: true; released?: true }) => {
+    this.worker.on('message', (m: WorkerMessage) => {
       if (m.error) fail(new Error(`WAL checkpoint failed: ${m.error}`));
+      else if (m.copy) options.onCopy?.(m.copy);
+      else if (m.forcedRestart !== undefined) options.onForcedRestart?.(m.forcedRestart);
       else if (m.hold) {
         // Always answered, so the worker goes on; when closing, nothing is held.
         if (this.release || this.closing) return this.worker.postMessage('held');
         const release = commits.hold();
-        const timer = setTimeout(() => this.release?.(), maxHoldMs);
-        this.release = () => {
+        const held = performance.now();
+        const timer = setTimeout(() => this.release?.(false), maxHoldMs);
+        this.release = (caughtUp = true) => {
           clearTimeout(timer);
           this.release = undefined;
           release();
+          options.onHold?.({ seconds: (performance.now() - held) / 1000, caughtUp });
         };
         // Answered once what was committed is synced (the sync under way, which the PUBACKs wait for anyway):
         // the checkpoint's own sync of the WAL, made while the commits wait, then finds nothing to write.
@@ -195,7 +245,7 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (this.closing) return this.exited;
     this.closing = true;
-    this.release?.();
+    this.release?.(false);
     this.worker.postMessage('close');
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
     await this.exited;

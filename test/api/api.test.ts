@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deviceTopic } from '../../contracts/index.js';
 import { connectDashboard, connectDevice, reading, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -29,6 +29,13 @@ describe('REST API', () => {
     expect((await get('/ready', {})).json()).toEqual({ status: 'ready' });
     const metrics = await get('/metrics', {});
     expect(metrics.body).toContain('sk_readings_stored_total');
+  });
+
+  it('reports on /metrics what the SQLite checkpointer copies and how long it takes', async () => {
+    // The checkpointer thread copies the WAL into the file every second, whether or not it finds frames to copy.
+    const copies = async () => Number(/^sk_sqlite_checkpoint_seconds_count (\d+)$/m.exec((await get('/metrics', {})).body)?.[1] ?? 0);
+    await vi.waitFor(async () => expect(await copies()).toBeGreaterThanOrEqual(1), { timeout: 5_000, interval: 100 });
+    expect((await get('/metrics', {})).body).toMatch(/^sk_sqlite_wal_frames \d+$/m);
   });
 
   it('registers a device, shows its secret once, and the device can then connect with it', async () => {

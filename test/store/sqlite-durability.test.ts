@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
-import { WalCheckpointer } from '../../store/sqlite/checkpointer.js';
+import { WalCheckpointer, type CheckpointCopy, type CheckpointHold } from '../../store/sqlite/checkpointer.js';
 import { DurableCommits } from '../../store/sqlite/durable-commits.js';
 import { openSqliteParts } from '../../store/sqlite/index.js';
 import { SqliteRegistry } from '../../store/sqlite/registry.js';
@@ -288,6 +288,54 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     const reopened = new Database(file, { readonly: true });
     expect((reopened.prepare('SELECT count(*) AS n FROM telemetry_temperature').get() as { n: number }).n).toBe(commits * 10);
     reopened.close();
+  });
+
+  it('reports each copy into the file and each hold of the commits, and a hold past its limit as given up', async () => {
+    // Writes commits of ten readings from devices far apart in the index, a turn of the loop between them, until `done`.
+    const writeUntil = async (parts: ReturnType<typeof openSqliteParts>, done: () => boolean) => {
+      await seedTree(parts.store.registry);
+      for (let d = 0; d < 200; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
+      let seq = 0;
+      for (let c = 0; c < 20_000 && !done(); c++) {
+        const readings: TelemetryRecord[] = Array.from({ length: 10 }, (_, i) => {
+          seq++;
+          return { deviceId: `fridge-${(seq * 37 + i) % 200}`, kind: 'temperature', ts: T0 + seq, seq, boot: 'b1', receivedAt: T0 + seq, values: { temperatureC: 4 } };
+        });
+        await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await parts.store.close();
+    };
+    const copies: CheckpointCopy[] = [];
+    const holds: CheckpointHold[] = [];
+    const waited = openSqliteParts({
+      file: join(dir, 'waited.db'),
+      synchronous: 'full',
+      checkpoints: { everyMs: 5, restartFrames: 500, onCopy: (c) => copies.push(c), onHold: (h) => holds.push(h) },
+    });
+    const started = vi.spyOn(waited.commits, 'hold');
+    await writeUntil(waited, () => holds.filter((h) => h.caughtUp).length >= 3);
+    expect(holds.filter((h) => h.caughtUp).length).toBeGreaterThanOrEqual(3);
+    // Every hold is reported once, when the commits go on.
+    expect(holds).toHaveLength(started.mock.calls.length);
+    for (const h of holds) expect(h.seconds).toBeGreaterThanOrEqual(0);
+    expect(copies.length).toBeGreaterThan(holds.length);
+    for (const c of copies) {
+      expect(c.seconds).toBeGreaterThanOrEqual(0);
+      expect(c.copiedFrames).toBeLessThanOrEqual(c.walFrames);
+    }
+    // The log went past its limit before each start-over.
+    expect(Math.max(...copies.map((c) => c.walFrames))).toBeGreaterThan(500);
+
+    // No time at all to copy the last frames: the commits go on at once, and the hold says it gave up.
+    const gaveUp: CheckpointHold[] = [];
+    const hurried = openSqliteParts({
+      file: join(dir, 'hurried.db'),
+      synchronous: 'full',
+      checkpoints: { everyMs: 5, restartFrames: 500, maxHoldMs: 0, onHold: (h) => gaveUp.push(h) },
+    });
+    await writeUntil(hurried, () => gaveUp.some((h) => !h.caughtUp));
+    expect(gaveUp.some((h) => !h.caughtUp)).toBe(true);
   });
 
   it.runIf(process.platform === 'linux')('checkpoints on a thread of lower priority than the event loop, which keeps its own', async () => {
