@@ -155,13 +155,17 @@ function schemaChangeLog(logger: Logger): NonNullable<SqliteOptions['onSchemaCha
  * them outright. A failed checkpointer worker is logged; the store goes on
  * checkpointing in its commits.
  */
-function checkpointReports({ logger, metrics }: Pick<OpenStoreOptions, 'logger' | 'metrics'>): NonNullable<SqliteStoreOptions['checkpoints']> {
+export function checkpointReports({ logger, metrics }: Pick<OpenStoreOptions, 'logger' | 'metrics'>): NonNullable<SqliteStoreOptions['checkpoints']> {
   const log = logger.child({ component: 'store' });
+  // The WAL's frames at the previous copy: fewer now means the log started over in between, and all of them are new.
+  let framesBefore = 0;
   return {
     onError: (error) => log.error({ err: error }, 'SQLite WAL checkpointer failed; checkpoints run in ingest commits again'),
     onCopy: ({ seconds, walFrames }) => {
       metrics.sqliteCheckpointSeconds.observe(seconds);
       metrics.sqliteWalFrames.set(walFrames);
+      metrics.sqliteWalFramesWritten.inc(walFrames >= framesBefore ? walFrames - framesBefore : walFrames);
+      framesBefore = walFrames;
     },
     onHold: ({ seconds, caughtUp }) => metrics.sqliteWalHoldSeconds.observe({ outcome: caughtUp ? 'caught_up' : 'gave_up' }, seconds),
     onForcedRestart: (seconds) => {

@@ -70,6 +70,8 @@ export interface ServerSnapshot extends ProcessSample, Pauses {
   /** Fallback restarts under SQLite's write lock, and their time (`sk_sqlite_wal_forced_restart_seconds`). */
   forcedRestarts: number;
   forcedRestartSeconds: number;
+  /** Pages written to the WAL (`sk_sqlite_wal_frames_written_total`). */
+  walFramesWritten: number;
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
@@ -317,6 +319,7 @@ export function checkpointFields(a: ServerSnapshot, b: ServerSnapshot) {
     walHeldMs: ms('walHeldSeconds'),
     forcedRestarts: b.forcedRestarts - a.forcedRestarts,
     forcedRestartMs: ms('forcedRestartSeconds'),
+    walFramesWritten: b.walFramesWritten - a.walFramesWritten,
   };
 }
 

@@ -48,7 +48,10 @@ function emit(line: Line): void {
 /** The WAL checkpointer's part of a window: start-overs (holds of the commits) and fallback restarts under the write lock. */
 function walSummary(line: Line): string {
   const forced = line.forcedRestarts ? `, ${line.forcedRestarts} forced restarts (${line.forcedRestartMs} ms under the write lock)` : '';
-  return `WAL start-overs ${line.walHolds} (${line.walHoldsGaveUp} gave up), commits held ${line.walHeldMs} ms in all${forced}; checkpoint copies ${line.checkpointCopies}, ${line.checkpointMs} ms`;
+  return (
+    `WAL start-overs ${line.walHolds} (${line.walHoldsGaveUp} gave up), commits held ${line.walHeldMs} ms in all${forced}; ` +
+    `checkpoint copies ${line.checkpointCopies}, ${line.checkpointMs} ms; ${line.walFramesPerReading} WAL pages per reading`
+  );
 }
 
 function human(line: Line): void {
@@ -81,7 +84,8 @@ function human(line: Line): void {
   } else if (target === 'mosquitto') {
     console.error(
       `  ${line.bench} vs mosquitto ${line.version}: ${rate} delivered to the subscriber (${line.ackedPerSec} acked/s); publish→PUBACK ${lat}; ` +
-        `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%`,
+        `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%; ` +
+        `disk: fdatasync of 4 KiB p50 ${line.diskSyncP50Ms} / p99 ${line.diskSyncP99Ms} / max ${line.diskSyncMaxMs} ms (${line.diskSyncs} syncs)`,
     );
   } else {
     console.error(

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../app/node-flags.js';
 import { NodeChild } from './children.js';
 import { benchDeviceId } from './fleet.js';
+import { probeDisk } from './disk-probe.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   checkpointFields,
@@ -184,6 +185,8 @@ export async function runLoad(
     commits,
     commitsOver20Ms: s1.commitsOver20Ms - s0.commitsOver20Ms,
     ...checkpointFields(s0, s1),
+    // 4 KiB pages the WAL took per reading acknowledged in the window: what a reading costs the disk before any checkpoint.
+    walFramesPerReading: result.windowAcked > 0 ? round((s1.walFramesWritten - s0.walFramesWritten) / result.windowAcked, 2) : 0,
     serverCpuPct: cpuPercent(s0, s1),
     serverRunQueueWaitPct: runQueueWaitPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),
@@ -258,6 +261,8 @@ export async function benchSunshineKitchen(
  */
 export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, placement: Placement, version: string): Promise<{ line: Line; failures: string[] }> {
   mkdirSync(dir, { recursive: true });
+  // The host's disk as this run finds it, beside Mosquitto's CPU: both witness the machine, not our code.
+  const disk = probeDisk(dir);
   let broker: RunningMosquitto | undefined;
   let subscriber: NodeChild<SubscriberRequest, SubscriberMessage> | undefined;
   let load: LoadChild | undefined;
@@ -320,6 +325,10 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
       dropped: Math.max(0, result.acked - delivered),
       persistence: false,
       brokerCpuPct: brokerCpu,
+      diskSyncs: disk.count,
+      diskSyncP50Ms: disk.p50Ms,
+      diskSyncP99Ms: disk.p99Ms,
+      diskSyncMaxMs: disk.maxMs,
       subscriberCpuPct: cpuPercent(c0.sample, c1.sample),
       loadCpuPct: cpuPercent(result.start, result.end),
       loadEventLoop: eventLoopUtilization(result.start, result.end),

@@ -65,6 +65,7 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean, stor
   const caughtUp = await histogramTotals(sqliteWalHoldSeconds, undefined, { outcome: 'caught_up' });
   const gaveUp = await histogramTotals(sqliteWalHoldSeconds, undefined, { outcome: 'gave_up' });
   const forced = await histogramTotals(sqliteForcedRestartSeconds);
+  const walFramesWritten = (await server.metrics.sqliteWalFramesWritten.get()).values[0]?.value ?? 0;
   const stored = count ? (await server.store.telemetry.count()) - storedBefore : undefined;
   // Each snapshot reports the stalls since the previous one: the window's, at its end.
   const stalls = pauses.take();
@@ -93,6 +94,7 @@ async function snapshot(server: RunningServer, count: boolean, gc: boolean, stor
     walHeldSeconds: caughtUp.sum + gaveUp.sum,
     forcedRestarts: forced.count,
     forcedRestartSeconds: forced.sum,
+    walFramesWritten,
   };
 }
 

@@ -137,6 +137,11 @@ export function createMetrics() {
       help: 'Pages (frames) in the SQLite WAL after the last checkpoint; the log starts over once past 20,000',
       registers,
     }),
+    sqliteWalFramesWritten: new Counter({
+      name: 'sk_sqlite_wal_frames_written_total',
+      help: 'Pages (4 KiB frames) written to the SQLite WAL, as counted at each checkpoint: the disk writes the store makes, before the checkpoints copy them again',
+      registers,
+    }),
     sqliteWalHoldSeconds: new Histogram({
       name: 'sk_sqlite_wal_hold_seconds',
       help: 'How long durable commits waited while the WAL started over, by outcome (caught_up, or gave_up after 50 ms without a start-over)',
