@@ -90,6 +90,13 @@ export class GroupCommitter<T, R> {
     if (this.starting || this.writing) return;
     this.starting = new Promise<void>((started) => {
       const start = () => {
+        // Node arms timers from the event loop's cached clock, truncated to the
+        // millisecond, so one can fire a little early: wait out the rest.
+        const early = this.spacingLeft();
+        if (early > 0) {
+          setTimeout(start, early);
+          return;
+        }
         this.starting = undefined;
         this.lastStarted = performance.now();
         this.writing = this.writeNext().finally(() => {
@@ -98,12 +105,17 @@ export class GroupCommitter<T, R> {
         });
         started();
       };
-      const wait = this.lastStarted + (this.options.minSpacingMs ?? 0) - performance.now();
+      const wait = this.spacingLeft();
       // setImmediate, not queueMicrotask: let the event loop read every socket that
       // has data before writing, so one commit covers all of them.
       if (wait > 0) setTimeout(start, wait);
       else setImmediate(start);
     });
+  }
+
+  /** Milliseconds until minSpacingMs has passed since the last write started. */
+  private spacingLeft(): number {
+    return this.lastStarted + (this.options.minSpacingMs ?? 0) - performance.now();
   }
 
   private async writeNext(): Promise<void> {
