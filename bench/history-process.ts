@@ -35,7 +35,7 @@ async function generate(file: string, readings: number, fleetSize: number): Prom
     const fleet = await provisionFleet(store, { devices: Math.max(fleetSize, dataDevices), supervisors: 1 }, from);
     const ids = fleet.devices.slice(0, dataDevices).map((d) => d.id);
     const fleetMs = performance.now() - started;
-    const written = await writePastReadings(store.ingestSink, { deviceIds: ids, total: readings, perDevice: PER_DEVICE, from, intervalMs: INTERVAL_MS, boot: 'history' });
+    const written = await writePastReadings(store.ingestSink, { deviceIds: ids, total: readings, perDevice: PER_DEVICE, from, intervalMs: INTERVAL_MS, boot: 'history', afterBatch: () => parts.staged.folded() });
     // A server that had been running would have rolled these up as they came: without this,
     // the server started below spends its first minutes catching up, beside the queries timed.
     const rollupStarted = performance.now();

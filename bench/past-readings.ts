@@ -12,6 +12,8 @@ export interface PastReadings {
   intervalMs: number;
   /** The devices' boot id for these readings: the load generator's own readings never collide with them. */
   boot: string;
+  /** After each transaction: the SQLite store folds what it staged, as a running server does every couple of seconds. */
+  afterBatch?: () => Promise<void>;
 }
 
 /** Readings per transaction: the store's own write path, with a commit far larger than ingest's. */
@@ -21,8 +23,9 @@ const BATCH = 5_000;
  * Fills a store with readings of the past through its own write path
  * (`writeBatch`, the group commit's transaction), in time order across devices,
  * as they arrive in production: one reading of every device, then the next round.
- * A device's rows are interleaved with every other device's, and each device ends
- * up with index leaves of its own, as in a file that has been running for a while.
+ * Folded after each transaction of {@link BATCH} (`afterBatch`), a device's rows
+ * sit in runs of two or three among every other device's, and each device ends up
+ * with index leaves of its own, as in a file that has been running for a while.
  * Returns how many were written.
  */
 export async function writePastReadings(sink: IngestSink, spec: PastReadings): Promise<number> {
@@ -30,6 +33,7 @@ export async function writePastReadings(sink: IngestSink, spec: PastReadings): P
   let batch: TelemetryRecord[] = [];
   const flush = async () => {
     await sink.writeBatch([{ readings: batch, findings: [], quarantine: [] }]);
+    await spec.afterBatch?.();
     written += batch.length;
     batch = [];
   };

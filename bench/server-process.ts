@@ -158,7 +158,7 @@ async function prepareFile(spec: ServerSpec): Promise<{ fleet: Fleet; provisionM
     const deviceIds = fleet.devices.map((d) => d.id);
     const perDevice = Math.ceil(spec.storedBefore / deviceIds.length);
     const from = Date.now() - PAST_GAP_MS - perDevice * PAST_INTERVAL_MS;
-    const written = await writePastReadings(parts.store.ingestSink, { deviceIds, total: spec.storedBefore, perDevice, from, intervalMs: PAST_INTERVAL_MS, boot: 'past' });
+    const written = await writePastReadings(parts.store.ingestSink, { deviceIds, total: spec.storedBefore, perDevice, from, intervalMs: PAST_INTERVAL_MS, boot: 'past', afterBatch: () => parts.staged.folded() });
     // Rolled up, as a running server would have done as they came: otherwise its first minutes would be spent on them.
     await parts.rollups.catchUp();
     return { fleet, provisionMs, storedBefore: written, storedBeforeMs: Math.round(performance.now() - started) };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { telemetryTable } from '../store/sqlite/database.js';
+import { stagedTable, telemetryTable } from '../store/sqlite/database.js';
 import { generateDeviceSecret } from '../store/device-credentials.js';
 import type { DeviceCredentials } from './devices.js';
 
@@ -45,12 +45,12 @@ export interface StoreCheck {
 export function checkAcknowledged(dataDir: string, boot: string, acked: ReadonlyMap<string, ReadonlySet<number>>): StoreCheck {
   const db = new Database(dbFile(dataDir), { readonly: true });
   try {
-    const seqsOf = db.prepare<[string, string], { seq: number }>(
-      `SELECT t.seq FROM ${telemetryTable('temperature')} t JOIN devices d ON d.key = t.device_key WHERE d.id = ? AND t.boot = ?`,
-    );
+    // Folded into the telemetry table, or still in the staged log the server appends to before each PUBACK.
+    const seqsIn = (table: string) => `SELECT t.seq FROM ${table} t JOIN devices d ON d.key = t.device_key WHERE d.id = ? AND t.boot = ?`;
+    const seqsOf = db.prepare<[string, string, string, string], { seq: number }>(`${seqsIn(telemetryTable('temperature'))} UNION ${seqsIn(stagedTable('temperature'))}`);
     const result: StoreCheck = { stored: 0, lost: 0, missing: [], rows: 0 };
     for (const [deviceId, seqs] of acked) {
-      const present = new Set(seqsOf.all(deviceId, boot).map((r) => r.seq));
+      const present = new Set(seqsOf.all(deviceId, boot, deviceId, boot).map((r) => r.seq));
       result.rows += present.size;
       for (const seq of seqs) {
         if (present.has(seq)) result.stored++;

@@ -27,6 +27,17 @@ export function telemetryTable(kind: DeviceKind): string {
   return `telemetry_${kind}`;
 }
 
+/** The log where a kind's readings wait, durable, to be folded into {@link telemetryTable} (staged-readings.ts). */
+export function stagedTable(kind: DeviceKind): string {
+  return `telemetry_${kind}_staged`;
+}
+
+/** The fields the reading index covers after (device_key, ts, seq, boot): the kind's required ones. */
+export function indexedFields(kind: DeviceKind): string[] {
+  const catalogue = FIELDS_BY_KIND[kind];
+  return Object.keys(catalogue).filter((f) => catalogue[f]!.required);
+}
+
 export function openDatabase(options: SqliteOptions): SqliteDatabase {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
@@ -122,8 +133,7 @@ const READING_COLUMNS = { device_key: 'INTEGER', ts: 'INTEGER', boot: 'TEXT', se
  */
 function readingIndex(db: SqliteDatabase, kind: DeviceKind): void {
   const table = telemetryTable(kind);
-  const catalogue = FIELDS_BY_KIND[kind];
-  const covered = Object.keys(catalogue).filter((f) => catalogue[f]!.required);
+  const covered = indexedFields(kind);
   db.exec(`
     CREATE UNIQUE INDEX IF NOT EXISTS ${table}_reading ON ${table}(device_key, ts, seq, boot${covered.map((f) => `, "${f}"`).join('')});
     DROP INDEX IF EXISTS ${table}_history;
@@ -154,6 +164,21 @@ function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
   return rows;
 }
 
+/**
+ * The kind's staged log: the same columns as its telemetry table, no index, and
+ * rowids that only grow (AUTOINCREMENT), so "every row up to this one" never
+ * comes to mean a row appended later. A field added to the catalogue is added here too.
+ */
+function stagedLog(db: SqliteDatabase, kind: DeviceKind): void {
+  const table = stagedTable(kind);
+  const own = Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY AUTOINCREMENT, ${own.join(', ')});`);
+  const existing = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
+    if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
+  }
+}
+
 function createTelemetryTable(table: string, fieldColumns: string[] = []): string {
   const own = Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
   return `CREATE TABLE IF NOT EXISTS ${table} (${[...own, ...fieldColumns].join(', ')});`;
@@ -181,6 +206,7 @@ function migrate(db: SqliteDatabase, onSchemaChange?: SqliteOptions['onSchemaCha
     for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
       if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
     }
+    stagedLog(db, kind);
     // After the columns: the index names fields a new catalogue may just have added.
     readingIndex(db, kind);
     if (rebuilt !== undefined) {

@@ -107,6 +107,11 @@ export class DurableCommits {
     return release;
   }
 
+  /** While durable transactions are {@link hold held}: settles once they are released. */
+  get holding(): Promise<void> | undefined {
+    return this.held;
+  }
+
   /**
    * Wraps `fn` in a transaction that commits without a sync and returns its
    * result at once; what it committed is on disk once a later {@link synced}

@@ -12,10 +12,12 @@ import { SqliteQuarantine } from './quarantine.js';
 import { SqliteRegistry } from './registry.js';
 import { SqliteRuleState } from './rule-state.js';
 import { Rollups, type RollupOptions } from './rollups.js';
+import { StagedReadings, type StagedReadingsOptions } from './staged-readings.js';
 import { SqliteTelemetry } from './telemetry.js';
 
 export type { SqliteOptions, SqliteSynchronous } from './database.js';
 export { Rollups, type HourlyRollup, type RollupOptions, type TemperatureBand } from './rollups.js';
+export type { FoldReport, StagedReadingsOptions } from './staged-readings.js';
 
 export interface SqliteParts {
   store: Store;
@@ -25,12 +27,16 @@ export interface SqliteParts {
   rollups: Rollups;
   /** Transactions whose promise resolves once they are durable (the ingest sinks use it). */
   commits: DurableCommits;
+  /** Readings acknowledged and not yet folded into the telemetry tables; folds run on a timer until the store closes. */
+  staged: StagedReadings;
 }
 
 export interface SqliteStoreOptions extends SqliteOptions {
   rollups?: RollupOptions;
   /** WAL checkpoints in a worker thread (file databases only). */
   checkpoints?: CheckpointerOptions;
+  /** How staged readings are folded into the telemetry tables. */
+  staging?: StagedReadingsOptions;
 }
 
 /** The embedded store: one SQLite file in WAL mode holds everything. */
@@ -44,8 +50,10 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
   const commits = new DurableCommits(db, { file: options.file, synchronous: options.synchronous ?? 'full' });
   const checkpointer = options.file === ':memory:' ? undefined : new WalCheckpointer(db, options.file, commits, options.checkpoints);
   const keys = new DeviceKeys(db);
-  const rollups = new Rollups(db, options.rollups);
-  const telemetry = new SqliteTelemetry(db, keys, commits, rollups);
+  const staged = new StagedReadings(db, commits, options.staging);
+  const rollups = new Rollups(db, options.rollups, staged);
+  const telemetry = new SqliteTelemetry(db, keys, commits, staged, rollups);
+  staged.start();
   const store: Store = {
     registry: new SqliteRegistry(db, commits),
     alerts: new SqliteAlerts(db, commits),
@@ -62,10 +70,11 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
     },
     async close() {
       await rollups.stop();
+      staged.stop();
       await checkpointer?.close();
       await commits.close();
       if (db.open) db.close();
     },
   };
-  return { store, db, keys, rollups, commits };
+  return { store, db, keys, rollups, commits, staged };
 }

@@ -4,6 +4,7 @@ import { deleteInChunks, type DeleteTarget } from './chunked-delete.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import { COLUMNS } from './kind-columns.js';
 import type Database from 'better-sqlite3';
+import type { StagedReadings } from './staged-readings.js';
 
 /** Row of telemetry_rollup_state that holds the raw cutoff of the last prune (epoch ms), not a rowid. */
 const PRUNED_KEY = '*pruned_before';
@@ -158,6 +159,8 @@ export class Rollups {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly options: RollupOptions = {},
+    /** Readings acknowledged and not yet in the telemetry tables: each pass waits for them to be folded in first. */
+    private readonly staged?: Pick<StagedReadings, 'folded'>,
   ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS telemetry_rollup_hourly (
@@ -264,6 +267,7 @@ export class Rollups {
    */
   catchUp(): Promise<number> {
     return this.exclusive(async () => {
+      await this.staged?.folded();
       const targets = DEVICE_KINDS.map((kind) => ({ kind, through: this.maxRowid(kind) }));
       let hours = await this.runAll();
       while (!this.stopped && targets.some((t) => this.watermark(t.kind) < t.through)) {
@@ -287,6 +291,7 @@ export class Rollups {
   }
 
   private async runAll(): Promise<number> {
+    await this.staged?.folded();
     const prunedBefore = this.prunedBefore();
     let hours = 0;
     for (const kind of DEVICE_KINDS) hours += await this.runKind(kind, prunedBefore);

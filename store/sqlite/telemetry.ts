@@ -12,58 +12,61 @@ import { historyBucketMs } from '../index.js';
 import { telemetryTable, type SqliteDatabase } from './database.js';
 import { COLUMNS, type KindColumns, type Row } from './kind-columns.js';
 import type { DeviceKeys } from './device-keys.js';
-import type { DurableCommits } from './durable-commits.js';
+import { WalSyncError, type DurableCommits } from './durable-commits.js';
 import { IngestExtras } from './ingest-extras.js';
 import { RawHistory } from './raw-history.js';
 import { rollupHistory } from './rollup-history.js';
 import type { Rollups } from './rollups.js';
+import type { StageBatch, StagedReadings } from './staged-readings.js';
 import type Database from 'better-sqlite3';
 
 /**
  * Telemetry in SQLite, and the ingest sink: all writes of a group commit
  * (readings, camera findings, quarantined payloads) go through
- * {@link SqliteTelemetry.writeBatch} as one transaction.
+ * {@link SqliteTelemetry.writeBatch} as one transaction. Readings are staged
+ * there ({@link StagedReadings}); every read here folds what it reads first.
  */
 export class SqliteTelemetry implements TelemetryReader, IngestSink {
-  private readonly insertReading: Record<DeviceKind, Database.Statement>;
   private readonly latestOf: Record<DeviceKind, Database.Statement<[number], Row>>;
   private readonly rawHistory: RawHistory;
   private readonly extras: IngestExtras;
-  private readonly transaction: (writes: IngestWrite[]) => Promise<IngestWriteResult[]>;
+  private readonly transaction: (writes: IngestWrite[], batch: StageBatch) => Promise<IngestWriteResult[]>;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly keys: DeviceKeys,
     commits: DurableCommits,
+    private readonly staged: StagedReadings,
     /** With rollups, history in buckets of an hour or more reads them. */
     private readonly rollups?: Rollups,
   ) {
     const mk = <T>(make: (kind: DeviceKind, table: string, cols: KindColumns) => T) =>
       Object.fromEntries(DEVICE_KINDS.map((k) => [k, make(k, telemetryTable(k), COLUMNS[k])])) as Record<DeviceKind, T>;
-    this.insertReading = mk((_k, table, cols) =>
-      db.prepare(
-        `INSERT OR IGNORE INTO ${table} (device_key, ts, boot, seq, received_at, ${cols.fields.map((f) => `"${f}"`).join(', ')})
-         VALUES (?, ?, ?, ?, ?, ${cols.fields.map(() => '?').join(', ')})`,
-      ),
-    );
     this.latestOf = mk((_k, table) =>
       db.prepare<[number], Row>(`SELECT * FROM ${table} WHERE device_key = ? ORDER BY ts DESC, seq DESC LIMIT 1`),
     );
     this.extras = new IngestExtras(db, keys);
     this.rawHistory = new RawHistory(db);
-    this.transaction = commits.transaction((writes: IngestWrite[]) => writes.map((w) => this.applyWrite(w)));
+    this.transaction = commits.transaction((writes: IngestWrite[], batch: StageBatch) => writes.map((w) => this.applyWrite(w, batch)));
   }
 
   async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {
-    // Async, so a failed transaction rejects like the contract says; it still runs before the first await.
-    return this.transaction(writes);
+    if (this.staged.full) await this.staged.folded();
+    const batch = this.staged.batch();
+    try {
+      // Async, so a failed transaction rejects like the contract says; it still runs before the first await.
+      return await this.transaction(writes, batch);
+    } catch (error) {
+      // A failed sync comes after the commit: the rows are in the log, and stay staged.
+      if (!(error instanceof WalSyncError)) this.staged.undo(batch);
+      throw error;
+    }
   }
 
-  private applyWrite(write: IngestWrite): IngestWriteResult {
-    const readingsInserted = write.readings.map((r) => {
-      const key = this.keys.require(r.deviceId);
-      return this.insertReading[r.kind].run(key, r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)).changes > 0;
-    });
+  private applyWrite(write: IngestWrite, batch: StageBatch): IngestWriteResult {
+    const readingsInserted = write.readings.map((r) =>
+      this.staged.stage(r.kind, [this.keys.require(r.deviceId), r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)], batch),
+    );
     const findingsInserted = this.extras.apply(write);
     return { readingsInserted, findingsInserted };
   }
@@ -74,12 +77,14 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     const bucketMs = historyBucketMs(q);
     const key = this.keys.find(q.deviceId);
     if (key === undefined || q.to <= q.from) return { bucketMs, points: [] };
+    this.staged.foldDevices([[q.kind, key]]);
     if (this.rollups && bucketMs >= HOUR_MS) return rollupHistory(this.db, this.rollups, { kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs });
     return { bucketMs, points: this.rawHistory.read({ kind: q.kind, key, field: q.field, from: q.from, to: q.to, bucketMs }) };
   }
 
   async latest(devices: ReadonlyArray<{ id: string; kind: DeviceKind }>): Promise<TelemetryRecord[]> {
     const out: TelemetryRecord[] = [];
+    this.staged.foldDevices(devices.flatMap((d) => (this.keys.find(d.id) === undefined ? [] : [[d.kind, this.keys.find(d.id)!] as const])));
     for (const d of devices) {
       const key = this.keys.find(d.id);
       if (key === undefined) continue;
@@ -93,6 +98,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     let total = 0;
     const key = deviceId === undefined ? undefined : this.keys.find(deviceId);
     if (deviceId !== undefined && key === undefined) return 0;
+    this.staged.foldAll();
     for (const kind of DEVICE_KINDS) {
       const sql = `SELECT count(*) AS n FROM ${telemetryTable(kind)}${key === undefined ? '' : ' WHERE device_key = ?'}`;
       const row = this.db.prepare(sql).get(...(key === undefined ? [] : [key])) as { n: number };

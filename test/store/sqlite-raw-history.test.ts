@@ -63,6 +63,8 @@ describe('SQLite raw history: scan and seek plans', () => {
     await parts.store.ingestSink.writeBatch([{ readings: records, findings: [], quarantine: [] }]);
     // Another device's readings in the same time span must not leak into fridge-1's buckets.
     await parts.store.ingestSink.writeBatch([{ readings: records.map((r) => ({ ...r, deviceId: 'fridge-2', values: { temperatureC: 99, doorOpen: true, humidityPct: 1 } })), findings: [], quarantine: [] }]);
+    // RawHistory reads the telemetry table, which readings reach once folded.
+    await parts.staged.folded();
   };
 
   it('gives the points of the readings by either plan, for dense and sparse buckets, every field, cut ranges and gaps', async () => {

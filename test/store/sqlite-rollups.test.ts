@@ -247,6 +247,7 @@ describe('SQLite hourly rollups and retention', () => {
     const other = Array.from({ length: 2_000 }, (_, i) => ({ ...reading(T0 + i * 30_000, i + 1, 5), deviceId: 'fridge-2' }));
     await write(other);
     await write([reading(T0 + 10 * MIN, 1, 4), reading(T0 + HOUR + 10 * MIN, 2, 6)]);
+    await parts.staged.folded();
     const plans: string[] = [];
     const prepare = parts.db.prepare.bind(parts.db);
     parts.db.prepare = ((sql: string) => {

@@ -1,0 +1,375 @@
+import type Database from 'better-sqlite3';
+import { DEVICE_KINDS, type DeviceKind } from '../../contracts/index.js';
+import { indexedFields, stagedTable, telemetryTable, type SqliteDatabase } from './database.js';
+import type { DurableCommits } from './durable-commits.js';
+import { COLUMNS } from './kind-columns.js';
+
+/** A reading as its row's values: device_key, ts, boot, seq, received_at, then the kind's fields in catalogue order. */
+export type ReadingParams = (number | string | null)[];
+
+export interface StagedReadingsOptions {
+  /** A fold of everything staged starts this often (ms). Default 2,000. */
+  foldEveryMs?: number;
+  /** A slice of a fold runs this long at most before it lets the event loop go (ms). Default 4. */
+  sliceMs?: number;
+  /** Staged rows dropped from the log per slice once a fold has moved them. Default 4,000. */
+  dropPerSlice?: number;
+  /**
+   * Readings staged and not folded, from which ingest waits for a fold before it
+   * stages more (the memory they take is bounded; the wait reaches the devices
+   * through the broker's read gate). Default 200,000: 20 s at 10,000 readings/s.
+   */
+  maxPending?: number;
+  /** Each finished fold: how many readings it moved, how long it took from start to end, and the CPU its slices took. */
+  onFold?: (fold: FoldReport) => void;
+  /** A slice that failed; the fold stops and the next one starts over (nothing is lost: the log keeps the rows). */
+  onError?: (error: unknown) => void;
+}
+
+export interface FoldReport {
+  readings: number;
+  devices: number;
+  slices: number;
+  /** From the first slice to the last drop from the log. */
+  seconds: number;
+  /** The event loop's time in the slices. */
+  busySeconds: number;
+}
+
+interface StagedRow {
+  id: number;
+  params: ReadingParams;
+  /** What the reading index would call equal (see {@link KindStage.identity}); undefined where it never would. */
+  identity: string | undefined;
+}
+
+/** Rows added by one ingest transaction, taken back if it does not commit. */
+export interface StageBatch {
+  readonly added: Array<[DeviceKind, StagedRow]>;
+}
+
+const KEY = 0;
+const TS = 1;
+const BOOT = 2;
+const SEQ = 3;
+const FIRST_FIELD = 5;
+
+/** One kind's staged log and the rows in it that are not yet in the telemetry table. */
+class KindStage {
+  /** Per device key, its staged rows in the order they were appended. */
+  readonly byDevice = new Map<number, StagedRow[]>();
+  readonly identities = new Set<string>();
+  rows = 0;
+  private readonly coveredAt: number[];
+  readonly append: Database.Statement;
+  readonly move: Database.Statement;
+  readonly stored: Database.Statement;
+  readonly drop: Database.Statement<[number, number]>;
+  readonly firstId: Database.Statement<[], number | null>;
+  readonly lastId: Database.Statement<[], number | null>;
+
+  constructor(
+    db: SqliteDatabase,
+    readonly kind: DeviceKind,
+  ) {
+    const fields = COLUMNS[kind].fields;
+    const covered = indexedFields(kind);
+    this.coveredAt = covered.map((f) => FIRST_FIELD + fields.indexOf(f));
+    const columns = ['device_key', 'ts', 'boot', 'seq', 'received_at', ...fields.map((f) => `"${f}"`)].join(', ');
+    const values = ['?', '?', '?', '?', '?', ...fields.map(() => '?')].join(', ');
+    this.append = db.prepare(`INSERT INTO ${stagedTable(kind)} (${columns}) VALUES (${values})`);
+    this.move = db.prepare(`INSERT OR IGNORE INTO ${telemetryTable(kind)} (${columns}) VALUES (${values})`);
+    this.stored = db
+      .prepare(
+        `SELECT 1 FROM ${telemetryTable(kind)} WHERE device_key = ? AND ts = ? AND seq = ? AND boot = ?${covered.map((f) => ` AND "${f}" = ?`).join('')} LIMIT 1`,
+      )
+      .pluck();
+    this.drop = db.prepare(`DELETE FROM ${stagedTable(kind)} WHERE id > ? AND id <= ?`);
+    this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${stagedTable(kind)}`).pluck();
+    this.lastId = db.prepare<[], number | null>(`SELECT max(id) FROM ${stagedTable(kind)}`).pluck();
+  }
+
+  /**
+   * The reading as the unique reading index sees it: device, time, seq, boot and
+   * the covered fields. SQLite counts no two NULLs equal in a unique index, so a
+   * reading with a NULL there is never a resend of another.
+   */
+  identity(p: ReadingParams): string | undefined {
+    const parts = [p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
+    return parts.includes(null) ? undefined : parts.join('\u0001');
+  }
+
+  isStored(p: ReadingParams): boolean {
+    return this.stored.get(p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])) !== undefined;
+  }
+
+  remember(row: StagedRow): void {
+    const key = row.params[KEY] as number;
+    const list = this.byDevice.get(key);
+    if (list) list.push(row);
+    else this.byDevice.set(key, [row]);
+    if (row.identity !== undefined) this.identities.add(row.identity);
+    this.rows++;
+  }
+
+  forget(row: StagedRow): void {
+    const key = row.params[KEY] as number;
+    const list = this.byDevice.get(key);
+    const at = list ? list.indexOf(row) : -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.byDevice.delete(key);
+    if (row.identity !== undefined) this.identities.delete(row.identity);
+    this.rows--;
+  }
+
+  /** Moves the device's rows with ids up to `through` into the telemetry table; how many. */
+  foldDevice(key: number, through: number): number {
+    const list = this.byDevice.get(key);
+    if (!list) return 0;
+    let n = 0;
+    while (n < list.length && list[n]!.id <= through) {
+      const row = list[n]!;
+      this.move.run(row.params);
+      if (row.identity !== undefined) this.identities.delete(row.identity);
+      n++;
+    }
+    if (n === list.length) this.byDevice.delete(key);
+    else list.splice(0, n);
+    this.rows -= n;
+    return n;
+  }
+}
+
+interface Fold {
+  started: number;
+  busyMs: number;
+  slices: number;
+  readings: number;
+  devices: number;
+  /** Per kind, the last id in its log as the fold started: rows appended later belong to the next fold. */
+  through: Map<DeviceKind, number>;
+  /** The devices to fold, in key order (the index's order), and how many are done. */
+  queue: Array<[DeviceKind, number]>;
+  done: number;
+  /** Settles when the fold ends, done or not. */
+  ended: Promise<void>;
+  end: () => void;
+  /** Once every device is folded: per kind, the ids still to drop from its log, (after, through]. */
+  dropping?: Array<{ kind: DeviceKind; after: number; through: number }>;
+}
+
+/**
+ * Readings reach the disk twice: first appended to a kind's staged log, durable
+ * before the PUBACK; then, in the background, folded into the kind's telemetry
+ * table in device order, and dropped from the log.
+ *
+ * Why: the telemetry table's index is ordered by device, so a reading inserted
+ * at once dirties its device's index page, and at 10,000 readings/s from 2,000
+ * devices each group commit wrote about one 4 KiB page per reading into the WAL
+ * (1.5 on a file of 1M readings), which the checkpoints then copied into the
+ * file at random places (bench/README.md, "Nineteenth pass"). Appended, a commit
+ * writes the log's last pages only; a fold writes each device's index page once
+ * for all the readings it gathered meanwhile (ten at 5 readings/s over 2 s).
+ *
+ * What stays true: a reading is stored, and de-duplicated, from the commit that
+ * stages it: a resend is recognised against the staged rows (in memory) and the
+ * table (its unique index). Every reader of the telemetry tables folds what it is
+ * about to read first ({@link foldDevices}, {@link foldAll}), so readers see every
+ * acknowledged reading. Folds and drops commit without a sync of their own: the
+ * log holds the rows until a drop, and a drop is in the WAL after the fold that
+ * moved its rows, so a crash in between leaves rows in both places, which the
+ * next start loads again and the fold's INSERT OR IGNORE skips.
+ */
+export class StagedReadings {
+  private readonly kinds: Record<DeviceKind, KindStage>;
+  private readonly options: Required<Omit<StagedReadingsOptions, 'onFold' | 'onError'>> & Pick<StagedReadingsOptions, 'onFold' | 'onError'>;
+  private readonly foldSlice: (fold: Fold) => boolean;
+  private readonly foldNow: (pairs: Array<[DeviceKind, number]>) => void;
+  private fold: Fold | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private next: NodeJS.Immediate | undefined;
+  private stopped = false;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly commits: Pick<DurableCommits, 'relaxed' | 'holding'>,
+    options: StagedReadingsOptions = {},
+  ) {
+    this.options = { foldEveryMs: 2_000, sliceMs: 4, dropPerSlice: 4_000, maxPending: 200_000, ...options };
+    this.kinds = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindStage(db, k)])) as Record<DeviceKind, KindStage>;
+    this.load(db);
+    this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
+    this.foldNow = commits.relaxed((pairs: Array<[DeviceKind, number]>) => {
+      for (const [kind, key] of pairs) this.kinds[kind].foldDevice(key, Number.POSITIVE_INFINITY);
+    });
+  }
+
+  /** Readings staged and not yet folded. */
+  get pending(): number {
+    return DEVICE_KINDS.reduce((n, k) => n + this.kinds[k].rows, 0);
+  }
+
+  /** Staged readings have reached `maxPending`: wait for {@link folded} before staging more. */
+  get full(): boolean {
+    return this.pending >= this.options.maxPending;
+  }
+
+  /** A batch to pass to {@link stage} within one ingest transaction. */
+  batch(): StageBatch {
+    return { added: [] };
+  }
+
+  /**
+   * Inside the ingest transaction: appends the reading to the log unless it is a
+   * resend of one staged or stored; true when appended.
+   */
+  stage(kind: DeviceKind, params: ReadingParams, batch: StageBatch): boolean {
+    const stage = this.kinds[kind];
+    const identity = stage.identity(params);
+    if (identity !== undefined && (stage.identities.has(identity) || stage.isStored(params))) return false;
+    const id = Number(stage.append.run(params).lastInsertRowid);
+    const row = { id, params, identity };
+    stage.remember(row);
+    batch.added.push([kind, row]);
+    return true;
+  }
+
+  /** The transaction of `batch` did not commit: its rows are not staged. */
+  undo(batch: StageBatch): void {
+    for (const [kind, row] of batch.added) this.kinds[kind].forget(row);
+    batch.added.length = 0;
+  }
+
+  /** Folds the devices' staged readings now, so a read of the telemetry table sees them. */
+  foldDevices(devices: ReadonlyArray<readonly [DeviceKind, number]>): void {
+    const pairs = devices.filter(([kind, key]) => this.kinds[kind].byDevice.has(key)) as Array<[DeviceKind, number]>;
+    if (pairs.length > 0) this.foldNow(pairs);
+  }
+
+  /** Folds every staged reading now. */
+  foldAll(): void {
+    this.foldDevices(this.stagedDevices());
+  }
+
+  /**
+   * Resolves once every reading staged before the call is in the telemetry
+   * tables, by the folds' slices (for the rollup job, which reads the tables in
+   * bulk and must not hold the event loop for a fold of its own).
+   */
+  async folded(): Promise<void> {
+    // A fold under way may have started before the last readings: the one after it covers them.
+    if (this.fold) await this.fold.ended;
+    this.startFold();
+    await this.fold?.ended;
+  }
+
+  /** Starts a fold every `foldEveryMs`. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.startFold(), this.options.foldEveryMs);
+    this.timer.unref();
+  }
+
+  /** Stops folding; what is staged stays in the log for the next start. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (this.next) clearImmediate(this.next);
+    this.timer = undefined;
+    this.next = undefined;
+    this.fold?.end();
+    this.fold = undefined;
+  }
+
+  /** Starts a fold of everything staged, unless one is under way; runs it in slices. */
+  startFold(): void {
+    // With nothing pending, the log may still hold rows readers folded: the fold drops them.
+    if (this.fold || this.stopped || (this.pending === 0 && DEVICE_KINDS.every((k) => this.kinds[k].firstId.get() == null))) return;
+    // From the log, not from memory: ids of rows folded early by a reader are in it too, and an id a rolled-back append took may be taken again.
+    const through = new Map(DEVICE_KINDS.map((k) => [k, this.kinds[k].lastId.get() ?? 0] as const));
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(), done: 0, ended, end };
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.next = setImmediate(() => {
+      this.next = undefined;
+      const fold = this.fold;
+      if (!fold || this.stopped) return;
+      // Not while the checkpointer holds the commits to start the WAL over: a fold's pages would be more to copy.
+      const holding = this.commits.holding;
+      if (holding) {
+        void holding.then(() => this.schedule());
+        return;
+      }
+      const started = performance.now();
+      let more: boolean;
+      try {
+        more = this.foldSlice(fold);
+      } catch (error) {
+        this.fold = undefined;
+        fold.end();
+        this.options.onError?.(error);
+        return;
+      }
+      fold.busyMs += performance.now() - started;
+      fold.slices++;
+      if (more) return this.schedule();
+      this.fold = undefined;
+      fold.end();
+      this.options.onFold?.({
+        readings: fold.readings,
+        devices: fold.devices,
+        slices: fold.slices,
+        seconds: (performance.now() - fold.started) / 1000,
+        busySeconds: fold.busyMs / 1000,
+      });
+    });
+  }
+
+  /** One slice, in one transaction: devices first, then drops from the log; true while there is more. */
+  private slice(fold: Fold): boolean {
+    const deadline = performance.now() + this.options.sliceMs;
+    while (fold.done < fold.queue.length) {
+      const [kind, key] = fold.queue[fold.done++]!;
+      const moved = this.kinds[kind].foldDevice(key, fold.through.get(kind)!);
+      fold.readings += moved;
+      if (moved > 0) fold.devices++;
+      if (performance.now() >= deadline) return true;
+    }
+    fold.dropping ??= [...fold.through].flatMap(([kind, through]) => {
+      const first = this.kinds[kind].firstId.get() ?? null;
+      return first !== null && first <= through ? [{ kind, after: first - 1, through }] : [];
+    });
+    while (fold.dropping.length > 0) {
+      const drop = fold.dropping[fold.dropping.length - 1]!;
+      const to = Math.min(drop.through, drop.after + this.options.dropPerSlice);
+      this.kinds[drop.kind].drop.run(drop.after, to);
+      drop.after = to;
+      if (to >= drop.through) fold.dropping.pop();
+      if (performance.now() >= deadline) return fold.dropping.length > 0;
+    }
+    return false;
+  }
+
+  private stagedDevices(): Array<[DeviceKind, number]> {
+    return DEVICE_KINDS.flatMap((k) => [...this.kinds[k].byDevice.keys()].sort((a, b) => a - b).map((key) => [k, key] as [DeviceKind, number]));
+  }
+
+  /** At open: what a previous run staged and did not drop is staged again (some of it may be folded already). */
+  private load(db: SqliteDatabase): void {
+    for (const kind of DEVICE_KINDS) {
+      const stage = this.kinds[kind];
+      const columns = ['device_key', 'ts', 'boot', 'seq', 'received_at', ...COLUMNS[kind].fields.map((f) => `"${f}"`)];
+      const rows = db.prepare(`SELECT id, ${columns.join(', ')} FROM ${stagedTable(kind)} ORDER BY id`).raw().all() as ReadingParams[];
+      for (const values of rows) {
+        const id = values[0] as number;
+        const params = values.slice(1);
+        stage.remember({ id, params, identity: stage.identity(params) });
+      }
+    }
+  }
+}
