@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { FindingRecord, RegistryStore, RuleStateStore, TelemetryRecord } from '../store/index.js';
 import type { RuleTarget } from './evaluation/rule.js';
 import type { AlertLifecycle } from './lifecycle.js';
-import { LoopShare } from './loop-share.js';
+import { LoopShare } from '../store/loop-share.js';
 
 /** Every rule of one device, as the engine drives them (alerts/evaluation/device-rules.ts). */
 export interface DeviceEvaluator {

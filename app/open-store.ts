@@ -56,6 +56,7 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
     synchronous: config.sqlite.synchronous,
     onSchemaChange: schemaChangeLog(options.logger),
     checkpoints: checkpointReports(options),
+    staging: foldReports(options),
     rollups: { bandOf: bandsOf(config.alerts.rulePack) },
   });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.
@@ -172,6 +173,20 @@ export function checkpointReports({ logger, metrics }: Pick<OpenStoreOptions, 'l
       metrics.sqliteForcedRestartSeconds.observe(seconds);
       log.warn({ seconds }, 'the SQLite WAL grew to four times its limit and was restarted under the write lock; commits waited meanwhile');
     },
+  };
+}
+
+/** What the folds of staged readings move and cost goes to the metrics; a failed fold is logged (its readings stay staged for the next). */
+export function foldReports({ logger, metrics }: Pick<OpenStoreOptions, 'logger' | 'metrics'>): NonNullable<SqliteStoreOptions['staging']> {
+  const log = logger.child({ component: 'store' });
+  return {
+    onFold: ({ seconds, busySeconds, readings, staged }) => {
+      metrics.sqliteFoldSeconds.observe(seconds);
+      metrics.sqliteFoldBusySeconds.inc(busySeconds);
+      metrics.sqliteFoldedReadings.inc(readings);
+      metrics.sqliteStagedReadings.set(staged);
+    },
+    onError: (error) => log.error({ err: error }, 'a fold of staged readings into the telemetry tables failed; they stay staged and the next fold tries again'),
   };
 }
 

@@ -155,6 +155,27 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    sqliteFoldSeconds: new Histogram({
+      name: 'sk_sqlite_fold_seconds',
+      help: 'Duration of one fold of the staged readings into the telemetry tables, from its first slice to its last drop from the log (slices of a few ms, the event loop runs between them)',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    }),
+    sqliteFoldBusySeconds: new Counter({
+      name: 'sk_sqlite_fold_busy_seconds_total',
+      help: 'Time the event loop spent in the slices of folds',
+      registers,
+    }),
+    sqliteFoldedReadings: new Counter({
+      name: 'sk_sqlite_folded_readings_total',
+      help: 'Readings the timed folds moved from the staged log into the telemetry tables',
+      registers,
+    }),
+    sqliteStagedReadings: new Gauge({
+      name: 'sk_sqlite_staged_readings',
+      help: 'Readings acknowledged and staged, not yet folded into the telemetry tables, as the last fold ended',
+      registers,
+    }),
     storeWriteFailures: new Counter({
       name: 'sk_store_write_failures_total',
       help: 'Group commits that failed; their messages were not acknowledged',

@@ -3,6 +3,7 @@ import { DEVICE_KINDS, type DeviceKind } from '../../contracts/index.js';
 import { indexedFields, stagedTable, telemetryTable, type SqliteDatabase } from './database.js';
 import type { DurableCommits } from './durable-commits.js';
 import { COLUMNS } from './kind-columns.js';
+import { LoopShare } from '../loop-share.js';
 
 /** A reading as its row's values: device_key, ts, boot, seq, received_at, then the kind's fields in catalogue order. */
 export type ReadingParams = (number | string | null)[];
@@ -10,9 +11,11 @@ export type ReadingParams = (number | string | null)[];
 export interface StagedReadingsOptions {
   /** A fold of everything staged starts this often (ms). Default 2,000. */
   foldEveryMs?: number;
-  /** A slice of a fold runs this long at most before it lets the event loop go (ms). Default 4. */
+  /** A slice of a fold runs this long at most before it lets the event loop go (ms). Default 2. */
   sliceMs?: number;
-  /** Staged rows dropped from the log per slice once a fold has moved them. Default 4,000. */
+  /** The share of the event loop a fold's slices take while it runs (store/loop-share.ts). Default 0.25. */
+  loopShare?: number;
+  /** Staged rows dropped from the log per statement once a fold has moved them. Default 2,000. */
   dropPerSlice?: number;
   /**
    * Readings staged and not folded, from which ingest waits for a fold before it
@@ -34,6 +37,8 @@ export interface FoldReport {
   seconds: number;
   /** The event loop's time in the slices. */
   busySeconds: number;
+  /** Readings left staged as it ended (staged after it started). */
+  staged: number;
 }
 
 interface StagedRow {
@@ -188,7 +193,6 @@ export class StagedReadings {
   private readonly foldNow: (pairs: Array<[DeviceKind, number]>) => void;
   private fold: Fold | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private next: NodeJS.Immediate | undefined;
   private stopped = false;
 
   constructor(
@@ -196,7 +200,7 @@ export class StagedReadings {
     private readonly commits: Pick<DurableCommits, 'relaxed' | 'holding'>,
     options: StagedReadingsOptions = {},
   ) {
-    this.options = { foldEveryMs: 2_000, sliceMs: 4, dropPerSlice: 4_000, maxPending: 200_000, ...options };
+    this.options = { foldEveryMs: 2_000, sliceMs: 2, loopShare: 0.25, dropPerSlice: 2_000, maxPending: 200_000, ...options };
     this.kinds = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindStage(db, k)])) as Record<DeviceKind, KindStage>;
     this.load(db);
     this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
@@ -275,11 +279,8 @@ export class StagedReadings {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
-    if (this.next) clearImmediate(this.next);
     this.timer = undefined;
-    this.next = undefined;
-    this.fold?.end();
-    this.fold = undefined;
+    if (this.fold) this.endFold(this.fold);
   }
 
   /** Starts a fold of everything staged, unless one is under way; runs it in slices. */
@@ -291,43 +292,46 @@ export class StagedReadings {
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
     this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(), done: 0, ended, end };
-    this.schedule();
+    void this.run(this.fold);
   }
 
-  private schedule(): void {
-    this.next = setImmediate(() => {
-      this.next = undefined;
-      const fold = this.fold;
-      if (!fold || this.stopped) return;
+  /** Runs the fold's slices, each in its own transaction, paced to its share of the event loop. */
+  private async run(fold: Fold): Promise<void> {
+    const share = new LoopShare(this.options.loopShare);
+    for (let more = true; more; ) {
+      await share.pause();
       // Not while the checkpointer holds the commits to start the WAL over: a fold's pages would be more to copy.
       const holding = this.commits.holding;
       if (holding) {
-        void holding.then(() => this.schedule());
-        return;
+        await holding;
+        continue;
       }
+      if (this.fold !== fold) return;
       const started = performance.now();
-      let more: boolean;
       try {
         more = this.foldSlice(fold);
       } catch (error) {
-        this.fold = undefined;
-        fold.end();
+        this.endFold(fold);
         this.options.onError?.(error);
         return;
       }
       fold.busyMs += performance.now() - started;
       fold.slices++;
-      if (more) return this.schedule();
-      this.fold = undefined;
-      fold.end();
-      this.options.onFold?.({
-        readings: fold.readings,
-        devices: fold.devices,
-        slices: fold.slices,
-        seconds: (performance.now() - fold.started) / 1000,
-        busySeconds: fold.busyMs / 1000,
-      });
+    }
+    this.endFold(fold);
+    this.options.onFold?.({
+      readings: fold.readings,
+      devices: fold.devices,
+      slices: fold.slices,
+      seconds: (performance.now() - fold.started) / 1000,
+      busySeconds: fold.busyMs / 1000,
+      staged: this.pending,
     });
+  }
+
+  private endFold(fold: Fold): void {
+    if (this.fold === fold) this.fold = undefined;
+    fold.end();
   }
 
   /** One slice, in one transaction: devices first, then drops from the log; true while there is more. */

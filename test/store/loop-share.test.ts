@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoopShare } from '../../alerts/loop-share.js';
+import { LoopShare } from '../../store/loop-share.js';
 
 /** Busy for `ms` of wall time, as a slice of background work is. */
 function busy(ms: number): void {

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:time
 
 /**
  * Paces background work done in slices (the alert engine's ticks and state
- * saves) so that, while it runs, it takes at most `share` of the event loop:
+ * saves, the folds of staged readings) so that, while it runs, it takes at most `share` of the event loop:
  * between two slices it waits long enough for the slice just done to be that
  * share of the time. Yielding with setImmediate alone let slices run back to
  * back whenever the loop had little else ready, and at 10,000 readings/s a save
