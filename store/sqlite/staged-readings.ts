@@ -41,16 +41,9 @@ export interface FoldReport {
   staged: number;
 }
 
-interface StagedRow {
-  id: number;
-  params: ReadingParams;
-  /** What the reading index would call equal (see {@link KindStage.identity}); undefined where it never would. */
-  identity: string | undefined;
-}
-
-/** Rows added by one ingest transaction, taken back if it does not commit. */
+/** What one ingest transaction staged: counted back out if it does not commit (SQLite rolls its rows back itself). */
 export interface StageBatch {
-  readonly added: Array<[DeviceKind, StagedRow]>;
+  staged: number;
 }
 
 const KEY = 0;
@@ -59,19 +52,30 @@ const BOOT = 2;
 const SEQ = 3;
 const FIRST_FIELD = 5;
 
-/** One kind's staged log and the rows in it that are not yet in the telemetry table. */
+/** Through every id: a fold of all a device has staged. */
+const EVERY_ID = Number.MAX_SAFE_INTEGER;
+
+/**
+ * One kind's staged readings, in two places: the durable log in the file
+ * (`telemetry_<kind>_staged`, appended to, no index) and a copy in an in-memory
+ * database attached to the same connection (`staging.<kind>`), indexed like the
+ * telemetry table. The copy is what de-duplicates staged readings and what folds
+ * read, grouped by device; it lives in SQLite's heap, not as objects the
+ * JavaScript collector would carry for seconds, and a transaction that rolls back
+ * takes its rows out of both. At open it is filled again from the log.
+ */
 class KindStage {
-  /** Per device key, its staged rows in the order they were appended. */
-  readonly byDevice = new Map<number, StagedRow[]>();
-  readonly identities = new Set<string>();
-  rows = 0;
-  private readonly coveredAt: number[];
   readonly append: Database.Statement;
-  readonly move: Database.Statement;
+  readonly copy: Database.Statement;
+  readonly staged: Database.Statement;
   readonly stored: Database.Statement;
+  readonly devices: Database.Statement<[number], number>;
+  readonly move: Database.Statement<[number, number]>;
+  readonly forget: Database.Statement<[number, number]>;
   readonly drop: Database.Statement<[number, number]>;
   readonly firstId: Database.Statement<[], number | null>;
   readonly lastId: Database.Statement<[], number | null>;
+  private readonly coveredAt: number[];
 
   constructor(
     db: SqliteDatabase,
@@ -80,69 +84,50 @@ class KindStage {
     const fields = COLUMNS[kind].fields;
     const covered = indexedFields(kind);
     this.coveredAt = covered.map((f) => FIRST_FIELD + fields.indexOf(f));
-    const columns = ['device_key', 'ts', 'boot', 'seq', 'received_at', ...fields.map((f) => `"${f}"`)].join(', ');
-    const values = ['?', '?', '?', '?', '?', ...fields.map(() => '?')].join(', ');
-    this.append = db.prepare(`INSERT INTO ${stagedTable(kind)} (${columns}) VALUES (${values})`);
-    this.move = db.prepare(`INSERT OR IGNORE INTO ${telemetryTable(kind)} (${columns}) VALUES (${values})`);
-    this.stored = db
-      .prepare(
-        `SELECT 1 FROM ${telemetryTable(kind)} WHERE device_key = ? AND ts = ? AND seq = ? AND boot = ?${covered.map((f) => ` AND "${f}" = ?`).join('')} LIMIT 1`,
-      )
-      .pluck();
-    this.drop = db.prepare(`DELETE FROM ${stagedTable(kind)} WHERE id > ? AND id <= ?`);
-    this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${stagedTable(kind)}`).pluck();
-    this.lastId = db.prepare<[], number | null>(`SELECT max(id) FROM ${stagedTable(kind)}`).pluck();
+    const log = stagedTable(kind);
+    const table = telemetryTable(kind);
+    const memory = `staging.${kind}`;
+    const own = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
+    const columns = [...own, ...fields.map((f) => `"${f}"`)].join(', ');
+    const identity = `device_key, ts, seq, boot${covered.map((f) => `, "${f}"`).join('')}`;
+    db.exec(`
+      CREATE TABLE ${memory} (id INTEGER PRIMARY KEY, ${own.join(', ')}${fields.map((f) => `, "${f}" REAL`).join('')});
+      CREATE UNIQUE INDEX staging.${kind}_reading ON ${kind} (${identity});
+      INSERT INTO ${memory} (id, ${columns}) SELECT id, ${columns} FROM ${log};
+    `);
+    const values = [...own, ...fields].map(() => '?').join(', ');
+    const sameReading = `device_key = ? AND ts = ? AND seq = ? AND boot = ?${covered.map((f) => ` AND "${f}" = ?`).join('')}`;
+    this.append = db.prepare(`INSERT INTO ${log} (${columns}) VALUES (${values})`);
+    this.copy = db.prepare(`INSERT INTO ${memory} (id, ${columns}) VALUES (?, ${values})`);
+    this.staged = db.prepare(`SELECT 1 FROM ${memory} WHERE ${sameReading} LIMIT 1`).pluck();
+    this.stored = db.prepare(`SELECT 1 FROM ${table} WHERE ${sameReading} LIMIT 1`).pluck();
+    this.devices = db.prepare<[number], number>(`SELECT DISTINCT device_key FROM ${memory} WHERE id <= ? ORDER BY device_key`).pluck();
+    this.move = db.prepare(`INSERT OR IGNORE INTO ${table} (${columns}) SELECT ${columns} FROM ${memory} WHERE device_key = ? AND id <= ? ORDER BY ts, seq`);
+    this.forget = db.prepare(`DELETE FROM ${memory} WHERE device_key = ? AND id <= ?`);
+    this.drop = db.prepare(`DELETE FROM ${log} WHERE id > ? AND id <= ?`);
+    this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${log}`).pluck();
+    this.lastId = db.prepare<[], number | null>(`SELECT max(id) FROM ${log}`).pluck();
+  }
+
+  /** Rows in the in-memory copy, at open. */
+  count(db: SqliteDatabase): number {
+    return db.prepare(`SELECT count(*) FROM staging.${this.kind}`).pluck().get() as number;
   }
 
   /**
-   * The reading as the unique reading index sees it: device, time, seq, boot and
-   * the covered fields. SQLite counts no two NULLs equal in a unique index, so a
-   * reading with a NULL there is never a resend of another.
+   * A resend of a reading staged or stored: equal on the reading index's columns.
+   * As in a unique index, a reading with a NULL there equals none.
    */
-  identity(p: ReadingParams): string | undefined {
-    const parts = [p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
-    return parts.includes(null) ? undefined : parts.join('\u0001');
+  isResend(p: ReadingParams): boolean {
+    const identity = [p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
+    if (identity.includes(null)) return false;
+    return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
 
-  isStored(p: ReadingParams): boolean {
-    return this.stored.get(p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])) !== undefined;
-  }
-
-  remember(row: StagedRow): void {
-    const key = row.params[KEY] as number;
-    const list = this.byDevice.get(key);
-    if (list) list.push(row);
-    else this.byDevice.set(key, [row]);
-    if (row.identity !== undefined) this.identities.add(row.identity);
-    this.rows++;
-  }
-
-  forget(row: StagedRow): void {
-    const key = row.params[KEY] as number;
-    const list = this.byDevice.get(key);
-    const at = list ? list.indexOf(row) : -1;
-    if (at < 0) return;
-    list!.splice(at, 1);
-    if (list!.length === 0) this.byDevice.delete(key);
-    if (row.identity !== undefined) this.identities.delete(row.identity);
-    this.rows--;
-  }
-
-  /** Moves the device's rows with ids up to `through` into the telemetry table; how many. */
+  /** Moves the device's staged rows with ids up to `through` into the telemetry table; how many. */
   foldDevice(key: number, through: number): number {
-    const list = this.byDevice.get(key);
-    if (!list) return 0;
-    let n = 0;
-    while (n < list.length && list[n]!.id <= through) {
-      const row = list[n]!;
-      this.move.run(row.params);
-      if (row.identity !== undefined) this.identities.delete(row.identity);
-      n++;
-    }
-    if (n === list.length) this.byDevice.delete(key);
-    else list.splice(0, n);
-    this.rows -= n;
-    return n;
+    this.move.run(key, through);
+    return this.forget.run(key, through).changes;
   }
 }
 
@@ -190,7 +175,8 @@ export class StagedReadings {
   private readonly kinds: Record<DeviceKind, KindStage>;
   private readonly options: Required<Omit<StagedReadingsOptions, 'onFold' | 'onError'>> & Pick<StagedReadingsOptions, 'onFold' | 'onError'>;
   private readonly foldSlice: (fold: Fold) => boolean;
-  private readonly foldNow: (pairs: Array<[DeviceKind, number]>) => void;
+  private readonly foldNow: (devices: ReadonlyArray<readonly [DeviceKind, number]>) => void;
+  private stagedCount = 0;
   private fold: Fold | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -201,17 +187,19 @@ export class StagedReadings {
     options: StagedReadingsOptions = {},
   ) {
     this.options = { foldEveryMs: 2_000, sliceMs: 2, loopShare: 0.25, dropPerSlice: 2_000, maxPending: 200_000, ...options };
+    db.exec(`ATTACH DATABASE ':memory:' AS staging`);
     this.kinds = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindStage(db, k)])) as Record<DeviceKind, KindStage>;
-    this.load(db);
+    // What a previous run staged and did not drop from the log is staged again (some of it may be folded already).
+    this.stagedCount = DEVICE_KINDS.reduce((n, k) => n + this.kinds[k].count(db), 0);
     this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
-    this.foldNow = commits.relaxed((pairs: Array<[DeviceKind, number]>) => {
-      for (const [kind, key] of pairs) this.kinds[kind].foldDevice(key, Number.POSITIVE_INFINITY);
+    this.foldNow = commits.relaxed((devices: ReadonlyArray<readonly [DeviceKind, number]>) => {
+      for (const [kind, key] of devices) this.stagedCount -= this.kinds[kind].foldDevice(key, EVERY_ID);
     });
   }
 
   /** Readings staged and not yet folded. */
   get pending(): number {
-    return DEVICE_KINDS.reduce((n, k) => n + this.kinds[k].rows, 0);
+    return this.stagedCount;
   }
 
   /** Staged readings have reached `maxPending`: wait for {@link folded} before staging more. */
@@ -221,7 +209,7 @@ export class StagedReadings {
 
   /** A batch to pass to {@link stage} within one ingest transaction. */
   batch(): StageBatch {
-    return { added: [] };
+    return { staged: 0 };
   }
 
   /**
@@ -230,30 +218,28 @@ export class StagedReadings {
    */
   stage(kind: DeviceKind, params: ReadingParams, batch: StageBatch): boolean {
     const stage = this.kinds[kind];
-    const identity = stage.identity(params);
-    if (identity !== undefined && (stage.identities.has(identity) || stage.isStored(params))) return false;
-    const id = Number(stage.append.run(params).lastInsertRowid);
-    const row = { id, params, identity };
-    stage.remember(row);
-    batch.added.push([kind, row]);
+    if (stage.isResend(params)) return false;
+    const id = stage.append.run(params).lastInsertRowid;
+    stage.copy.run(id, params);
+    batch.staged++;
+    this.stagedCount++;
     return true;
   }
 
-  /** The transaction of `batch` did not commit: its rows are not staged. */
+  /** The transaction of `batch` did not commit: SQLite took its rows back, and they are not counted. */
   undo(batch: StageBatch): void {
-    for (const [kind, row] of batch.added) this.kinds[kind].forget(row);
-    batch.added.length = 0;
+    this.stagedCount -= batch.staged;
+    batch.staged = 0;
   }
 
   /** Folds the devices' staged readings now, so a read of the telemetry table sees them. */
   foldDevices(devices: ReadonlyArray<readonly [DeviceKind, number]>): void {
-    const pairs = devices.filter(([kind, key]) => this.kinds[kind].byDevice.has(key)) as Array<[DeviceKind, number]>;
-    if (pairs.length > 0) this.foldNow(pairs);
+    if (this.stagedCount > 0 && devices.length > 0) this.foldNow(devices);
   }
 
   /** Folds every staged reading now. */
   foldAll(): void {
-    this.foldDevices(this.stagedDevices());
+    this.foldDevices(this.stagedDevices(EVERY_ID));
   }
 
   /**
@@ -291,7 +277,7 @@ export class StagedReadings {
     const through = new Map(DEVICE_KINDS.map((k) => [k, this.kinds[k].lastId.get() ?? 0] as const));
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(), done: 0, ended, end };
+    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, ended, end };
     void this.run(this.fold);
   }
 
@@ -340,6 +326,7 @@ export class StagedReadings {
     while (fold.done < fold.queue.length) {
       const [kind, key] = fold.queue[fold.done++]!;
       const moved = this.kinds[kind].foldDevice(key, fold.through.get(kind)!);
+      this.stagedCount -= moved;
       fold.readings += moved;
       if (moved > 0) fold.devices++;
       if (performance.now() >= deadline) return true;
@@ -359,21 +346,10 @@ export class StagedReadings {
     return false;
   }
 
-  private stagedDevices(): Array<[DeviceKind, number]> {
-    return DEVICE_KINDS.flatMap((k) => [...this.kinds[k].byDevice.keys()].sort((a, b) => a - b).map((key) => [k, key] as [DeviceKind, number]));
+  /** The devices with rows staged up to `through` (per kind, or one id for all), in key order: the index's order. */
+  private stagedDevices(through: number | ReadonlyMap<DeviceKind, number>): Array<[DeviceKind, number]> {
+    const upTo = (k: DeviceKind) => (typeof through === 'number' ? through : (through.get(k) ?? 0));
+    return DEVICE_KINDS.flatMap((k) => this.kinds[k].devices.all(upTo(k)).map((key) => [k, key] as [DeviceKind, number]));
   }
 
-  /** At open: what a previous run staged and did not drop is staged again (some of it may be folded already). */
-  private load(db: SqliteDatabase): void {
-    for (const kind of DEVICE_KINDS) {
-      const stage = this.kinds[kind];
-      const columns = ['device_key', 'ts', 'boot', 'seq', 'received_at', ...COLUMNS[kind].fields.map((f) => `"${f}"`)];
-      const rows = db.prepare(`SELECT id, ${columns.join(', ')} FROM ${stagedTable(kind)} ORDER BY id`).raw().all() as ReadingParams[];
-      for (const values of rows) {
-        const id = values[0] as number;
-        const params = values.slice(1);
-        stage.remember({ id, params, identity: stage.identity(params) });
-      }
-    }
-  }
 }
