@@ -76,6 +76,9 @@ class KindStage {
   readonly firstId: Database.Statement<[], number | null>;
   readonly lastId: Database.Statement<[], number | null>;
   private readonly coveredAt: number[];
+  /** Per device key, a time no staged or stored reading of it is newer than (see {@link isResend}). */
+  private readonly newest = new Map<number, number>();
+  private readonly newestStored: Database.Statement<[number, number], number | null>;
 
   constructor(
     db: SqliteDatabase,
@@ -107,6 +110,9 @@ class KindStage {
     this.drop = db.prepare(`DELETE FROM ${log} WHERE id > ? AND id <= ?`);
     this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${log}`).pluck();
     this.lastId = db.prepare<[], number | null>(`SELECT max(id) FROM ${log}`).pluck();
+    this.newestStored = db
+      .prepare<[number, number], number | null>(`SELECT max(ts) FROM (SELECT max(ts) AS ts FROM ${table} WHERE device_key = ? UNION ALL SELECT max(ts) FROM ${memory} WHERE device_key = ?)`)
+      .pluck();
   }
 
   /** Rows in the in-memory copy, at open. */
@@ -116,10 +122,22 @@ class KindStage {
 
   /**
    * A resend of a reading staged or stored: equal on the reading index's columns.
-   * As in a unique index, a reading with a NULL there equals none.
+   * As in a unique index, a reading with a NULL there equals none. A reading newer
+   * than any of its device's can be none, and that is almost every reading: the
+   * two lookups are for the rest (a resend, a buffer replayed), and the device's
+   * newest time is read once per process.
    */
   isResend(p: ReadingParams): boolean {
-    const identity = [p[KEY], p[TS], p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
+    const key = p[KEY] as number;
+    const ts = p[TS] as number;
+    let newest = this.newest.get(key);
+    if (newest === undefined) newest = this.newestStored.get(key, key) ?? Number.NEGATIVE_INFINITY;
+    if (ts > newest) {
+      this.newest.set(key, ts);
+      return false;
+    }
+    this.newest.set(key, newest);
+    const identity = [key, ts, p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
     if (identity.includes(null)) return false;
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
@@ -163,8 +181,9 @@ interface Fold {
  * for all the readings it gathered meanwhile (ten at 5 readings/s over 2 s).
  *
  * What stays true: a reading is stored, and de-duplicated, from the commit that
- * stages it: a resend is recognised against the staged rows (in memory) and the
- * table (its unique index). Every reader of the telemetry tables folds what it is
+ * stages it: a resend is recognised against the staged copy and the table (both
+ * by their unique index). Folds are paced to a share of the event loop
+ * ({@link LoopShare}) and wait while the checkpointer holds the commits. Every reader of the telemetry tables folds what it is
  * about to read first ({@link foldDevices}, {@link foldAll}), so readers see every
  * acknowledged reading. Folds and drops commit without a sync of their own: the
  * log holds the rows until a drop, and a drop is in the WAL after the fold that
