@@ -176,6 +176,21 @@ describe('SQLite staged readings', () => {
     expect(rows(p)).toEqual({ table: DEVICES * 2, log: DEVICES });
   });
 
+  it('keeps the readings of a fold that failed staged, and the next fold moves them', async () => {
+    const errors: unknown[] = [];
+    const p = await open({ onError: (error) => errors.push(error) });
+    for (const commit of fleetReadings(2)) await write(p, commit);
+    p.db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.telemetry_temperature BEGIN SELECT RAISE(ABORT, 'the disk says no'); END`);
+    await p.staged.folded();
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/the disk says no/) })]);
+    expect(rows(p)).toEqual({ table: 0, log: DEVICES * 2 });
+    expect(p.staged.pending).toBe(DEVICES * 2);
+    p.db.exec('DROP TRIGGER refuse');
+    await p.staged.folded();
+    expect(rows(p)).toEqual({ table: DEVICES * 2, log: 0 });
+    expect(p.staged.pending).toBe(0);
+  });
+
   it('folds on its own every foldEveryMs, with no reader asking', async () => {
     const p = await open({ foldEveryMs: 20 });
     for (const commit of fleetReadings(3)) await write(p, commit);
