@@ -40,6 +40,7 @@ const configSchema = z
     SK_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
     SK_LIVE_RECHECK_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
     SK_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+    SK_SQLITE_FOLD_EVERY_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
     SK_COMMIT_SPACING_MS: z.coerce.number().min(0).max(1_000).default(2),
     SK_MAX_PACKET_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
     SK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
@@ -131,7 +132,8 @@ export interface Config {
     rateLimitPerMinute: number;
     loginRateLimitPerMinute: number;
   };
-  sqlite: { synchronous: 'full' | 'normal' };
+  /** `foldEveryMs`: how often staged readings are folded into the telemetry tables (store/sqlite/staged-readings.ts). */
+  sqlite: { synchronous: 'full' | 'normal'; foldEveryMs: number };
   /** Least time between the starts of two group commits while messages keep coming (ingest/group-commit.ts). */
   ingest: { commitSpacingMs: number };
   /** Where telemetry goes; everything else is always in SQLite. */
@@ -213,7 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitPerMinute: c.SK_RATE_LIMIT_PER_MINUTE,
       loginRateLimitPerMinute: c.SK_LOGIN_RATE_LIMIT_PER_MINUTE,
     },
-    sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS },
+    sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS, foldEveryMs: c.SK_SQLITE_FOLD_EVERY_MS },
     ingest: { commitSpacingMs: c.SK_COMMIT_SPACING_MS },
     store:
       c.SK_STORE === 'influx'
