@@ -27,7 +27,8 @@ const PER_DEVICE = WEEK_MS / INTERVAL_MS;
 async function generate(file: string, readings: number, fleetSize: number): Promise<Generated> {
   const started = performance.now();
   const dataDevices = Math.max(1, Math.round(readings / PER_DEVICE));
-  const parts = openSqliteParts({ file, synchronous: 'normal' });
+  // Nothing else runs here: folds may take the whole event loop.
+  const parts = openSqliteParts({ file, synchronous: 'normal', staging: { loopShare: 1 } });
   const store = parts.store;
   try {
     const to = Date.now() - 60_000;

@@ -184,13 +184,14 @@ interface Fold {
  *
  * What stays true: a reading is stored, and de-duplicated, from the commit that
  * stages it: a resend is recognised against the staged copy and the table (both
- * by their unique index). Folds are paced to a share of the event loop
- * ({@link LoopShare}) and wait while the checkpointer holds the commits. Every reader of the telemetry tables folds what it is
- * about to read first ({@link foldDevices}, {@link foldAll}), so readers see every
- * acknowledged reading. Folds and drops commit without a sync of their own: the
- * log holds the rows until a drop, and a drop is in the WAL after the fold that
- * moved its rows, so a crash in between leaves rows in both places, which the
- * next start loads again and the fold's INSERT OR IGNORE skips.
+ * by their unique index). Every reader of the telemetry tables folds what it is
+ * about to read first ({@link foldDevices}, {@link foldAll}, {@link folded}), so
+ * readers see every acknowledged reading. Folds are paced to a share of the
+ * event loop ({@link LoopShare}) and wait while the checkpointer holds the
+ * commits. Folds and drops commit without a sync of their own: the log holds
+ * the rows until a drop, and a drop is in the WAL after the fold that moved its
+ * rows, so a crash in between leaves rows in both places, which the next start
+ * stages again and the fold's INSERT OR IGNORE skips.
  */
 export class StagedReadings {
   private readonly kinds: Record<DeviceKind, KindStage>;
