@@ -54,7 +54,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     if (this.staged.full) await this.staged.folded();
     const batch = this.staged.batch();
     try {
-      // Async, so a failed transaction rejects like the contract says; it still runs before the first await.
+      // Awaited, so a failed transaction rejects like the contract says; unless staging is full, it runs before the first await.
       return await this.transaction(writes, batch);
     } catch (error) {
       // A failed sync comes after the commit: the rows are in the log, and stay staged.
@@ -84,11 +84,13 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
 
   async latest(devices: ReadonlyArray<{ id: string; kind: DeviceKind }>): Promise<TelemetryRecord[]> {
     const out: TelemetryRecord[] = [];
-    this.staged.foldDevices(devices.flatMap((d) => (this.keys.find(d.id) === undefined ? [] : [[d.kind, this.keys.find(d.id)!] as const])));
-    for (const d of devices) {
+    const known = devices.flatMap((d) => {
       const key = this.keys.find(d.id);
-      if (key === undefined) continue;
-      const row = this.latestOf[d.kind].get(key);
+      return key === undefined ? [] : [{ ...d, key }];
+    });
+    this.staged.foldDevices(known.map((d) => [d.kind, d.key] as const));
+    for (const d of known) {
+      const row = this.latestOf[d.kind].get(d.key);
       if (row) out.push(this.toRecord(d.id, d.kind, row));
     }
     return out;
