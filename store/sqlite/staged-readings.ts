@@ -196,8 +196,8 @@ interface Fold {
 export class StagedReadings {
   private readonly kinds: Record<DeviceKind, KindStage>;
   private readonly options: Required<Omit<StagedReadingsOptions, 'onFold' | 'onError'>> & Pick<StagedReadingsOptions, 'onFold' | 'onError'>;
-  private readonly foldSlice: (fold: Fold) => boolean;
-  private readonly foldNow: (devices: ReadonlyArray<readonly [DeviceKind, number]>) => void;
+  private readonly foldSlice: (fold: Fold) => { moved: number; more: boolean };
+  private readonly foldNow: (devices: ReadonlyArray<readonly [DeviceKind, number]>) => number;
   private stagedCount = 0;
   private fold: Fold | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -214,9 +214,10 @@ export class StagedReadings {
     // What a previous run staged and did not drop from the log is staged again (some of it may be folded already).
     this.stagedCount = DEVICE_KINDS.reduce((n, k) => n + this.kinds[k].count(db), 0);
     this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
-    this.foldNow = commits.relaxed((devices: ReadonlyArray<readonly [DeviceKind, number]>) => {
-      for (const [kind, key] of devices) this.stagedCount -= this.kinds[kind].foldDevice(key, EVERY_ID);
-    });
+    // Both return the readings they moved; the count changes only once their transaction has committed.
+    this.foldNow = commits.relaxed((devices: ReadonlyArray<readonly [DeviceKind, number]>) =>
+      devices.reduce((moved, [kind, key]) => moved + this.kinds[kind].foldDevice(key, EVERY_ID), 0),
+    );
   }
 
   /** Readings staged and not yet folded. */
@@ -256,7 +257,7 @@ export class StagedReadings {
 
   /** Folds the devices' staged readings now, so a read of the telemetry table sees them. */
   foldDevices(devices: ReadonlyArray<readonly [DeviceKind, number]>): void {
-    if (this.stagedCount > 0 && devices.length > 0) this.foldNow(devices);
+    if (this.stagedCount > 0 && devices.length > 0) this.stagedCount -= this.foldNow(devices);
   }
 
   /** Folds every staged reading now. */
@@ -317,7 +318,10 @@ export class StagedReadings {
       if (this.fold !== fold) return;
       const started = performance.now();
       try {
-        more = this.foldSlice(fold);
+        const slice = this.foldSlice(fold);
+        more = slice.more;
+        this.stagedCount -= slice.moved;
+        fold.readings += slice.moved;
       } catch (error) {
         this.endFold(fold);
         this.options.onError?.(error);
@@ -342,16 +346,16 @@ export class StagedReadings {
     fold.end();
   }
 
-  /** One slice, in one transaction: devices first, then drops from the log; true while there is more. */
-  private slice(fold: Fold): boolean {
+  /** One slice, in one transaction: devices first, then drops from the log. How many readings it moved, and whether there is more. */
+  private slice(fold: Fold): { moved: number; more: boolean } {
     const deadline = performance.now() + this.options.sliceMs;
+    let moved = 0;
     while (fold.done < fold.queue.length) {
       const [kind, key] = fold.queue[fold.done++]!;
-      const moved = this.kinds[kind].foldDevice(key, fold.through.get(kind)!);
-      this.stagedCount -= moved;
-      fold.readings += moved;
-      if (moved > 0) fold.devices++;
-      if (performance.now() >= deadline) return true;
+      const n = this.kinds[kind].foldDevice(key, fold.through.get(kind)!);
+      moved += n;
+      if (n > 0) fold.devices++;
+      if (performance.now() >= deadline) return { moved, more: true };
     }
     fold.dropping ??= [...fold.through].flatMap(([kind, through]) => {
       const first = this.kinds[kind].firstId.get() ?? null;
@@ -363,9 +367,9 @@ export class StagedReadings {
       this.kinds[drop.kind].drop.run(drop.after, to);
       drop.after = to;
       if (to >= drop.through) fold.dropping.pop();
-      if (performance.now() >= deadline) return fold.dropping.length > 0;
+      if (performance.now() >= deadline) return { moved, more: fold.dropping.length > 0 };
     }
-    return false;
+    return { moved, more: false };
   }
 
   /** The devices with rows staged up to `through` (per kind, or one id for all), in key order: the index's order. */
