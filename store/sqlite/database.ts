@@ -171,17 +171,25 @@ function rebuildWithoutLegacyUnique(db: SqliteDatabase, table: string): number {
  */
 function stagedLog(db: SqliteDatabase, kind: DeviceKind): void {
   const table = stagedTable(kind);
-  const own = Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
-  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY AUTOINCREMENT, ${own.join(', ')});`);
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY AUTOINCREMENT, ${readingColumns().join(', ')});`);
+  addFieldColumns(db, table, kind);
+}
+
+/** The reading's own columns, as column definitions. */
+function readingColumns(): string[] {
+  return Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
+}
+
+function createTelemetryTable(table: string, fieldColumns: string[] = []): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (${[...readingColumns(), ...fieldColumns].join(', ')});`;
+}
+
+/** Adds a REAL column for each field of the kind's catalogue the table lacks (ALTER TABLE keeps existing rows). */
+function addFieldColumns(db: SqliteDatabase, table: string, kind: DeviceKind): void {
   const existing = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
   for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
     if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
   }
-}
-
-function createTelemetryTable(table: string, fieldColumns: string[] = []): string {
-  const own = Object.entries(READING_COLUMNS).map(([name, type]) => `${name} ${type} NOT NULL`);
-  return `CREATE TABLE IF NOT EXISTS ${table} (${[...own, ...fieldColumns].join(', ')});`;
 }
 
 /**
@@ -200,12 +208,7 @@ function migrate(db: SqliteDatabase, onSchemaChange?: SqliteOptions['onSchemaCha
     db.exec(createTelemetryTable(table));
     const started = performance.now();
     const rebuilt = hasLegacyUniqueConstraint(db, table) ? rebuildWithoutLegacyUnique(db, table) : undefined;
-    const existing = new Set(
-      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
-    );
-    for (const field of Object.keys(FIELDS_BY_KIND[kind])) {
-      if (!existing.has(field)) db.exec(`ALTER TABLE ${table} ADD COLUMN "${field}" REAL`);
-    }
+    addFieldColumns(db, table, kind);
     stagedLog(db, kind);
     // After the columns: the index names fields a new catalogue may just have added.
     readingIndex(db, kind);

@@ -16,7 +16,7 @@ export interface StagedReadingsOptions {
   /** The share of the event loop a fold's slices take while it runs (store/loop-share.ts). Default 0.25. */
   loopShare?: number;
   /** Staged rows dropped from the log per statement once a fold has moved them. Default 2,000. */
-  dropPerSlice?: number;
+  dropPerStatement?: number;
   /**
    * Readings staged and not folded, from which ingest waits for a fold before it
    * stages more (the memory they take is bounded; the wait reaches the devices
@@ -208,7 +208,7 @@ export class StagedReadings {
     private readonly commits: Pick<DurableCommits, 'relaxed' | 'holding'>,
     options: StagedReadingsOptions = {},
   ) {
-    this.options = { foldEveryMs: 2_000, sliceMs: 2, loopShare: 0.25, dropPerSlice: 2_000, maxPending: 500_000, ...options };
+    this.options = { foldEveryMs: 2_000, sliceMs: 2, loopShare: 0.25, dropPerStatement: 2_000, maxPending: 500_000, ...options };
     db.exec(`ATTACH DATABASE ':memory:' AS staging`);
     this.kinds = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindStage(db, k)])) as Record<DeviceKind, KindStage>;
     // What a previous run staged and did not drop from the log is staged again (some of it may be folded already).
@@ -363,7 +363,7 @@ export class StagedReadings {
     });
     while (fold.dropping.length > 0) {
       const drop = fold.dropping[fold.dropping.length - 1]!;
-      const to = Math.min(drop.through, drop.after + this.options.dropPerSlice);
+      const to = Math.min(drop.through, drop.after + this.options.dropPerStatement);
       this.kinds[drop.kind].drop.run(drop.after, to);
       drop.after = to;
       if (to >= drop.through) fold.dropping.pop();

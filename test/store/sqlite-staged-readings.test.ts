@@ -79,7 +79,7 @@ describe('SQLite staged readings', () => {
   });
 
   it('folds in slices that let the event loop run, in device order, and then empties the log', async () => {
-    const p = await open({ sliceMs: 0, dropPerSlice: 50 });
+    const p = await open({ sliceMs: 0, dropPerStatement: 50 });
     for (const commit of fleetReadings()) await write(p, commit);
     let turns = 0;
     const ticker = setInterval(() => turns++, 0);
