@@ -40,7 +40,8 @@ const configSchema = z
     SK_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
     SK_LIVE_RECHECK_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
     SK_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
-    SK_SQLITE_FOLD_EVERY_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    SK_SQLITE_FOLD_PER_DEVICE: z.coerce.number().min(1).max(10_000).default(8),
+    SK_SQLITE_FOLD_WITHIN_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
     SK_COMMIT_SPACING_MS: z.coerce.number().min(0).max(1_000).default(2),
     SK_MAX_PACKET_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
     SK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
@@ -132,8 +133,8 @@ export interface Config {
     rateLimitPerMinute: number;
     loginRateLimitPerMinute: number;
   };
-  /** `foldEveryMs`: how often staged readings are folded into the telemetry tables (store/sqlite/staged-readings.ts). */
-  sqlite: { synchronous: 'full' | 'normal'; foldEveryMs: number };
+  /** When staged readings are folded into the telemetry tables: `foldPerDevice` readings a device on average, or `foldWithinMs` after the first (store/sqlite/staged-readings.ts). */
+  sqlite: { synchronous: 'full' | 'normal'; foldPerDevice: number; foldWithinMs: number };
   /** Least time between the starts of two group commits while messages keep coming (ingest/group-commit.ts). */
   ingest: { commitSpacingMs: number };
   /** Where telemetry goes; everything else is always in SQLite. */
@@ -215,7 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitPerMinute: c.SK_RATE_LIMIT_PER_MINUTE,
       loginRateLimitPerMinute: c.SK_LOGIN_RATE_LIMIT_PER_MINUTE,
     },
-    sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS, foldEveryMs: c.SK_SQLITE_FOLD_EVERY_MS },
+    sqlite: { synchronous: c.SK_SQLITE_SYNCHRONOUS, foldPerDevice: c.SK_SQLITE_FOLD_PER_DEVICE, foldWithinMs: c.SK_SQLITE_FOLD_WITHIN_MS },
     ingest: { commitSpacingMs: c.SK_COMMIT_SPACING_MS },
     store:
       c.SK_STORE === 'influx'

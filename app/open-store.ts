@@ -56,7 +56,7 @@ function openSqlite(options: OpenStoreOptions, file: string): OpenedStore {
     synchronous: config.sqlite.synchronous,
     onSchemaChange: schemaChangeLog(options.logger),
     checkpoints: checkpointReports(options),
-    staging: { ...foldReports(options), foldEveryMs: config.sqlite.foldEveryMs },
+    staging: { ...foldReports(options), foldPerDevice: config.sqlite.foldPerDevice, foldWithinMs: config.sqlite.foldWithinMs },
     rollups: { bandOf: bandsOf(config.alerts.rulePack) },
   });
   // Off the ingest path: the rollup job reads what ingest committed since its last run.

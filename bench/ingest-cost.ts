@@ -6,11 +6,18 @@ import { pathToFileURL } from 'node:url';
 /**
  * The CPU a reading costs the store, through its real write path
  * (`ingestSink.writeBatch`, synchronous=full): commits of 100 readings spread
- * over a 2,000-fridge fleet, once `SK_BENCH_STORED` readings are in the file
- * (default 1,000,000). `usPerReading` is the process's CPU (every thread, the
- * checkpointer's included) per reading while writing; `drainUsPerReading` the CPU
- * of folding what is still staged once writing stops (0 for a build without
- * staged readings).
+ * over a fleet of `SK_BENCH_DEVICES` fridges (default 2,000), once
+ * `SK_BENCH_STORED` readings are in the file (default 1,000,000).
+ * `usPerReading` is the process's CPU (every thread, the checkpointer's
+ * included) per reading while writing; `drainUsPerReading` the CPU of folding
+ * what is still staged once writing stops (0 for a build without staged
+ * readings).
+ *
+ * The store folds staged readings when its own policy says so, unless
+ * `SK_BENCH_FOLD_PER_DEVICE` is set: then a fold runs after every that many
+ * readings a device (0.07 is a 2 s fold for a city's fleet, one reading a device
+ * every 30 s), whatever the build's policy, so builds and fleet shapes compare
+ * at the same readings per fold.
  *
  * Its argument is the `dist` directory of the build to measure (default: this
  * one), so a build from before a change can be measured beside it:
@@ -20,7 +27,11 @@ const dist = resolve(process.argv[2] ?? join(import.meta.dirname, '..'));
 const STORED = Number(process.env.SK_BENCH_STORED ?? 1_000_000);
 const COMMITS = Number(process.env.SK_BENCH_COMMITS ?? 1_000);
 const BATCH = 100;
-const DEVICES = 2_000;
+const DEVICES = Number(process.env.SK_BENCH_DEVICES ?? 2_000);
+const FOLD_PER_DEVICE = process.env.SK_BENCH_FOLD_PER_DEVICE === undefined ? undefined : Number(process.env.SK_BENCH_FOLD_PER_DEVICE);
+const FOLD_EVERY_READINGS = FOLD_PER_DEVICE === undefined ? undefined : Math.max(BATCH, Math.round(FOLD_PER_DEVICE * DEVICES));
+/** The build's own timed folds off (this build's option and the one before's). */
+const NO_TIMED_FOLDS = { checkEveryMs: 3_600_000, foldEveryMs: 3_600_000 };
 
 const load = (path: string) => import(pathToFileURL(join(dist, path)).href);
 const { openSqliteParts } = await load('store/sqlite/index.js');
@@ -28,7 +39,7 @@ const { provisionFleet } = await load('bench/fleet.js');
 const { writePastReadings } = await load('bench/past-readings.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-ingest-cost-'));
-const parts = openSqliteParts({ file: join(dir, 'store.db'), synchronous: 'full' });
+const parts = openSqliteParts({ file: join(dir, 'store.db'), synchronous: 'full', staging: FOLD_EVERY_READINGS === undefined ? {} : NO_TIMED_FOLDS });
 try {
   const fleet = await provisionFleet(parts.store, { devices: DEVICES, supervisors: 1 });
   const ids: string[] = fleet.devices.map((d: { id: string }) => d.id);
@@ -46,6 +57,7 @@ try {
         return { deviceId: ids[(seq * 7_919) % DEVICES]!, kind: 'temperature', ts: t0 + seq, seq, boot: 'b1', receivedAt: t0 + seq, values: { temperatureC: 4 + (seq % 10) / 10, humidityPct: 60, doorOpen: false } };
       });
       await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
+      if (FOLD_EVERY_READINGS !== undefined && seq % FOLD_EVERY_READINGS < BATCH) await folded();
     }
   };
   const cpuUs = (since: NodeJS.CpuUsage) => {
@@ -61,7 +73,7 @@ try {
   const drainUs = cpuUs(draining);
   const readings = COMMITS * BATCH;
   const round = (n: number) => Math.round(n * 100) / 100;
-  console.log(JSON.stringify({ bench: 'ingest-cost', dist, stored: STORED, readings, usPerReading: round(writeUs / readings), drainUsPerReading: round(drainUs / readings) }));
+  console.log(JSON.stringify({ bench: 'ingest-cost', dist, stored: STORED, devices: DEVICES, foldPerDevice: FOLD_PER_DEVICE ?? 'policy', readings, usPerReading: round(writeUs / readings), drainUsPerReading: round(drainUs / readings) }));
 } finally {
   await parts.store.close();
   rmSync(dir, { recursive: true, force: true });

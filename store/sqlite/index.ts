@@ -27,7 +27,7 @@ export interface SqliteParts {
   rollups: Rollups;
   /** Transactions whose promise resolves once they are durable (the ingest sinks use it). */
   commits: DurableCommits;
-  /** Readings acknowledged and not yet folded into the telemetry tables; folds run on a timer until the store closes. */
+  /** Readings acknowledged and not yet folded into the telemetry tables; folds run when due until the store closes, which folds the rest. */
   staged: StagedReadings;
 }
 
@@ -70,7 +70,7 @@ export function openSqliteParts(options: SqliteStoreOptions): SqliteParts {
     },
     async close() {
       await rollups.stop();
-      staged.stop();
+      await staged.drain();
       await checkpointer?.close();
       await commits.close();
       if (db.open) db.close();

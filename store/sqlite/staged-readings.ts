@@ -9,8 +9,21 @@ import { LoopShare } from '../loop-share.js';
 export type ReadingParams = (number | string | null)[];
 
 export interface StagedReadingsOptions {
-  /** A fold of everything staged starts this often (ms). Default 2,000. */
-  foldEveryMs?: number;
+  /**
+   * A fold starts once the readings staged since the last one average this many
+   * per device that staged any. What a fold saves is index pages written: it
+   * writes each device's page once for all the readings it gathered. Default 8.
+   */
+  foldPerDevice?: number;
+  /**
+   * ... or at the latest this long after the first of them was staged (ms),
+   * however few they are: the bound on how long the log and the in-memory copy
+   * hold a reading, and so on what a start after a crash stages again. Default
+   * 60,000: two readings a device for a fleet that sends every 30 s.
+   */
+  foldWithinMs?: number;
+  /** How often it looks whether a fold is due (ms). Default 500. */
+  checkEveryMs?: number;
   /** A slice of a fold runs this long at most before it lets the event loop go (ms). Default 2. */
   sliceMs?: number;
   /** The share of the event loop a fold's slices take while it runs (store/loop-share.ts). Default 0.25. */
@@ -20,9 +33,10 @@ export interface StagedReadingsOptions {
   /**
    * Readings staged and not folded, from which ingest waits for a fold before it
    * stages more (the memory they take is bounded; the wait reaches the devices
-   * through the broker's read gate). Default 500,000: about 60 MiB (123 bytes a
-   * reading in the in-memory copy), 50 s at 10,000 readings/s, or a fold every
-   * 60 s at a city's 5,000 readings/s with room to spare.
+   * through the broker's read gate). A fold starts once half of it is staged,
+   * whatever {@link foldPerDevice} and {@link foldWithinMs} say. Default 500,000:
+   * about 60 MiB (123 bytes a reading in the in-memory copy), 50 s at 10,000
+   * readings/s; a city's 5,000 readings/s fold every 50 s.
    */
   maxPending?: number;
   /** Each finished fold: how many readings it moved, how long it took from start to end, and the CPU its slices took. */
@@ -33,6 +47,7 @@ export interface StagedReadingsOptions {
 
 export interface FoldReport {
   readings: number;
+  /** Devices that had readings staged as it started. */
   devices: number;
   slices: number;
   /** From the first slice to the last drop from the log. */
@@ -57,6 +72,25 @@ const FIRST_FIELD = 5;
 /** Through every id: a fold of all a device has staged. */
 const EVERY_ID = Number.MAX_SAFE_INTEGER;
 
+/** What was staged since the last fold started: what decides when the next one is due. */
+interface SinceFold {
+  readings: number;
+  devices: Set<number>;
+  /** When the first of them was staged (performance.now()). */
+  firstAt: number;
+}
+
+const nothingSince = (): SinceFold => ({ readings: 0, devices: new Set(), firstAt: 0 });
+
+/**
+ * A fold moves consecutive devices in one statement, as many as it takes for
+ * about this many readings: a statement's own cost is shared by many readings
+ * when devices have staged few each (a city's fleet: one or two), and a
+ * statement stays short enough for the slice to stop soon after its time.
+ */
+const READINGS_PER_STATEMENT = 100;
+const MOST_DEVICES_PER_STATEMENT = 1_000;
+
 /**
  * One kind's staged readings, in two places: the durable log in the file
  * (`telemetry_<kind>_staged`, appended to, no index) and a copy in an in-memory
@@ -72,8 +106,8 @@ class KindStage {
   readonly staged: Database.Statement;
   readonly stored: Database.Statement;
   readonly devices: Database.Statement<[number], number>;
-  readonly move: Database.Statement<[number, number]>;
-  readonly forget: Database.Statement<[number, number]>;
+  readonly move: Database.Statement<[number, number, number]>;
+  readonly forget: Database.Statement<[number, number, number]>;
   readonly drop: Database.Statement<[number, number]>;
   readonly firstId: Database.Statement<[], number | null>;
   readonly lastId: Database.Statement<[], number | null>;
@@ -107,8 +141,8 @@ class KindStage {
     this.staged = db.prepare(`SELECT 1 FROM ${memory} WHERE ${sameReading} LIMIT 1`).pluck();
     this.stored = db.prepare(`SELECT 1 FROM ${table} WHERE ${sameReading} LIMIT 1`).pluck();
     this.devices = db.prepare<[number], number>(`SELECT DISTINCT device_key FROM ${memory} WHERE id <= ? ORDER BY device_key`).pluck();
-    this.move = db.prepare(`INSERT OR IGNORE INTO ${table} (${columns}) SELECT ${columns} FROM ${memory} WHERE device_key = ? AND id <= ? ORDER BY ts, seq`);
-    this.forget = db.prepare(`DELETE FROM ${memory} WHERE device_key = ? AND id <= ?`);
+    this.move = db.prepare(`INSERT OR IGNORE INTO ${table} (${columns}) SELECT ${columns} FROM ${memory} WHERE device_key BETWEEN ? AND ? AND id <= ? ORDER BY device_key, ts, seq`);
+    this.forget = db.prepare(`DELETE FROM ${memory} WHERE device_key BETWEEN ? AND ? AND id <= ?`);
     this.drop = db.prepare(`DELETE FROM ${log} WHERE id > ? AND id <= ?`);
     this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${log}`).pluck();
     this.lastId = db.prepare<[], number | null>(`SELECT max(id) FROM ${log}`).pluck();
@@ -144,10 +178,13 @@ class KindStage {
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
 
-  /** Moves the device's staged rows with ids up to `through` into the telemetry table; how many. */
-  foldDevice(key: number, through: number): number {
-    this.move.run(key, through);
-    return this.forget.run(key, through).changes;
+  /**
+   * Moves the staged rows with ids up to `through` of the devices keyed `first`
+   * to `last` into the telemetry table, device by device in time order; how many.
+   */
+  foldDevices(first: number, last: number, through: number): number {
+    this.move.run(first, last, through);
+    return this.forget.run(first, last, through).changes;
   }
 }
 
@@ -162,6 +199,8 @@ interface Fold {
   /** The devices to fold, in key order (the index's order), and how many are done. */
   queue: Array<[DeviceKind, number]>;
   done: number;
+  /** How many devices of the queue the next statement folds (see {@link READINGS_PER_STATEMENT}). */
+  span: number;
   /** Settles when the fold ends, done or not. */
   ended: Promise<void>;
   end: () => void;
@@ -199,24 +238,29 @@ export class StagedReadings {
   private readonly foldSlice: (fold: Fold) => { moved: number; more: boolean };
   private readonly foldNow: (devices: ReadonlyArray<readonly [DeviceKind, number]>) => number;
   private stagedCount = 0;
+  private sinceFold = nothingSince();
   private fold: Fold | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Folds run as fast as they can: the store is closing. */
+  private draining = false;
 
   constructor(
     db: SqliteDatabase,
     private readonly commits: Pick<DurableCommits, 'relaxed' | 'holding'>,
     options: StagedReadingsOptions = {},
   ) {
-    this.options = { foldEveryMs: 2_000, sliceMs: 2, loopShare: 0.25, dropPerStatement: 2_000, maxPending: 500_000, ...options };
+    this.options = { foldPerDevice: 8, foldWithinMs: 60_000, checkEveryMs: 500, sliceMs: 2, loopShare: 0.25, dropPerStatement: 2_000, maxPending: 500_000, ...options };
     db.exec(`ATTACH DATABASE ':memory:' AS staging`);
     this.kinds = Object.fromEntries(DEVICE_KINDS.map((k) => [k, new KindStage(db, k)])) as Record<DeviceKind, KindStage>;
     // What a previous run staged and did not drop from the log is staged again (some of it may be folded already).
     this.stagedCount = DEVICE_KINDS.reduce((n, k) => n + this.kinds[k].count(db), 0);
+    // ... and folded at the first check: its devices are not counted, so it is due at once.
+    if (this.stagedCount > 0) this.sinceFold = { readings: this.stagedCount, devices: new Set(), firstAt: performance.now() };
     this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
     // Both return the readings they moved; the count changes only once their transaction has committed.
     this.foldNow = commits.relaxed((devices: ReadonlyArray<readonly [DeviceKind, number]>) =>
-      devices.reduce((moved, [kind, key]) => moved + this.kinds[kind].foldDevice(key, EVERY_ID), 0),
+      devices.reduce((moved, [kind, key]) => moved + this.kinds[kind].foldDevices(key, key, EVERY_ID), 0),
     );
   }
 
@@ -246,6 +290,9 @@ export class StagedReadings {
     stage.copy.run(id, params);
     batch.staged++;
     this.stagedCount++;
+    const since = this.sinceFold;
+    if (since.readings++ === 0) since.firstAt = performance.now();
+    since.devices.add(params[KEY] as number);
     return true;
   }
 
@@ -277,14 +324,42 @@ export class StagedReadings {
     await this.fold?.ended;
   }
 
-  /** Starts a fold every `foldEveryMs`. */
+  /** Looks every `checkEveryMs` whether a fold is due ({@link due}), and starts it. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.startFold(), this.options.foldEveryMs);
+    this.timer = setInterval(() => {
+      if (this.due()) this.startFold();
+    }, this.options.checkEveryMs);
     this.timer.unref();
   }
 
-  /** Stops folding; what is staged stays in the log for the next start. */
+  /**
+   * A fold is due once the readings staged since the last one average
+   * `foldPerDevice` per device, once the first of them has waited `foldWithinMs`,
+   * or once half of `maxPending` is staged. So a fleet that sends often folds
+   * often, and a city's fleet, one reading a device every 30 s, gathers two a
+   * device before each fold instead of folding one reading per index page.
+   */
+  private due(): boolean {
+    const since = this.sinceFold;
+    if (this.pending >= this.options.maxPending / 2) return true;
+    if (since.readings === 0) return false;
+    return since.readings >= this.options.foldPerDevice * since.devices.size || performance.now() - since.firstAt >= this.options.foldWithinMs;
+  }
+
+  /**
+   * For the store's close: folds everything staged as fast as it can (no other
+   * work needs the event loop now), so the next start has nothing to stage again,
+   * then stops. A fold that fails leaves its readings in the log for that start.
+   */
+  async drain(): Promise<void> {
+    if (this.stopped) return;
+    this.draining = true;
+    await this.folded();
+    this.stop();
+  }
+
+  /** Stops folding; what is staged stays in the log for the next start (as a crash would leave it). */
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
@@ -298,9 +373,10 @@ export class StagedReadings {
     if (this.fold || this.stopped || (this.pending === 0 && DEVICE_KINDS.every((k) => this.kinds[k].firstId.get() == null))) return;
     // From the log, not from memory: ids of rows folded early by a reader are in it too, and an id a rolled-back append took may be taken again.
     const through = new Map(DEVICE_KINDS.map((k) => [k, this.kinds[k].lastId.get() ?? 0] as const));
+    this.sinceFold = nothingSince();
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, ended, end };
+    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
     void this.run(this.fold);
   }
 
@@ -308,7 +384,7 @@ export class StagedReadings {
   private async run(fold: Fold): Promise<void> {
     const share = new LoopShare(this.options.loopShare);
     for (let more = true; more; ) {
-      await share.pause();
+      if (!this.draining) await share.pause();
       // Not while the checkpointer holds the commits to start the WAL over: a fold's pages would be more to copy.
       const holding = this.commits.holding;
       if (holding) {
@@ -351,10 +427,14 @@ export class StagedReadings {
     const deadline = performance.now() + this.options.sliceMs;
     let moved = 0;
     while (fold.done < fold.queue.length) {
-      const [kind, key] = fold.queue[fold.done++]!;
-      const n = this.kinds[kind].foldDevice(key, fold.through.get(kind)!);
+      const [kind, first] = fold.queue[fold.done]!;
+      let end = fold.done + 1;
+      while (end < fold.queue.length && end - fold.done < fold.span && fold.queue[end]![0] === kind) end++;
+      const n = this.kinds[kind].foldDevices(first, fold.queue[end - 1]![1], fold.through.get(kind)!);
       moved += n;
-      if (n > 0) fold.devices++;
+      fold.devices += end - fold.done;
+      fold.done = end;
+      fold.span = Math.min(MOST_DEVICES_PER_STATEMENT, Math.max(1, Math.round((fold.span * READINGS_PER_STATEMENT) / Math.max(n, 1))));
       if (performance.now() >= deadline) return { moved, more: true };
     }
     fold.dropping ??= [...fold.through].flatMap(([kind, through]) => {

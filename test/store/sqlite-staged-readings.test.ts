@@ -29,16 +29,22 @@ describe('SQLite staged readings', () => {
   const folds: FoldReport[] = [];
 
   const open = async (staging: SqliteStoreOptions['staging'] = {}, fresh = true) => {
-    parts = openSqliteParts({ file, synchronous: 'full', staging: { foldEveryMs: 3_600_000, onFold: (f) => folds.push(f), ...staging } });
+    // No timed folds unless a test asks for them: its readers and folded() decide.
+    parts = openSqliteParts({ file, synchronous: 'full', staging: { checkEveryMs: 3_600_000, onFold: (f) => folds.push(f), ...staging } });
     if (fresh) {
       await seedTree(parts.store.registry);
       for (let d = 0; d < DEVICES; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
     }
     return parts;
   };
-  const reopen = async () => {
+  const reopen = async (staging: SqliteStoreOptions['staging'] = {}) => {
     await parts!.store.close();
-    return open({}, false);
+    return open(staging, false);
+  };
+  /** A stop with no fold at the close: what a crash leaves staged. */
+  const crashAndReopen = async (staging: SqliteStoreOptions['staging'] = {}) => {
+    parts!.staged.stop();
+    return reopen(staging);
   };
   const write = (p: SqliteParts, readings: TelemetryRecord[]) => p.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
   /** Rows in the telemetry table and in its staged log, read with SQL. */
@@ -85,8 +91,10 @@ describe('SQLite staged readings', () => {
     const ticker = setInterval(() => turns++, 0);
     await p.staged.folded();
     clearInterval(ticker);
-    // One device per slice at sliceMs 0, then the drops of 50 rows each.
-    expect(folds).toEqual([expect.objectContaining({ readings: DEVICES * 10, devices: DEVICES, slices: DEVICES + (DEVICES * 10) / 50 })]);
+    // At sliceMs 0 one statement per slice: devices, several to a statement, then the drops of 50 rows each.
+    expect(folds).toEqual([expect.objectContaining({ readings: DEVICES * 10, devices: DEVICES })]);
+    expect(folds[0]!.slices).toBeGreaterThan(1 + (DEVICES * 10) / 50);
+    expect(folds[0]!.slices).toBeLessThan(DEVICES + (DEVICES * 10) / 50);
     expect(turns).toBeGreaterThan(0);
     expect(rows(p)).toEqual({ table: DEVICES * 10, log: 0 });
     expect(p.staged.pending).toBe(0);
@@ -121,7 +129,7 @@ describe('SQLite staged readings', () => {
     expect((await write(p, [{ ...r, values: { temperatureC: 5 } }]))[0]!.readingsInserted).toEqual([true]);
     const later = reading(1, 2);
     await write(p, [later]);
-    p = await reopen();
+    p = await crashAndReopen();
     expect(p.staged.pending).toBe(2);
     expect((await write(p, [later, r]))[0]!.readingsInserted).toEqual([false, false]);
     expect(await p.store.telemetry.count('fridge-1')).toBe(3);
@@ -133,7 +141,7 @@ describe('SQLite staged readings', () => {
     // Readers folded everything; no timed fold ran, so nothing was dropped from the log: the state a crash there leaves.
     expect(await p.store.telemetry.count()).toBe(DEVICES * 10);
     expect(rows(p)).toEqual({ table: DEVICES * 10, log: DEVICES * 10 });
-    p = await reopen();
+    p = await crashAndReopen();
     expect(p.staged.pending).toBe(DEVICES * 10);
     expect(await historyCount(p, 5)).toBe(10);
     expect(await p.store.telemetry.count()).toBe(DEVICES * 10);
@@ -191,10 +199,45 @@ describe('SQLite staged readings', () => {
     expect(p.staged.pending).toBe(0);
   });
 
-  it('folds on its own every foldEveryMs, with no reader asking', async () => {
-    const p = await open({ foldEveryMs: 20 });
-    for (const commit of fleetReadings(3)) await write(p, commit);
+  it('folds on its own once the readings since the last fold average foldPerDevice a device, and not before', async () => {
+    const p = await open({ checkEveryMs: 5, foldPerDevice: 3 });
+    const [first, second, third] = fleetReadings(3);
+    await write(p, first!);
+    await write(p, second!);
+    // Two a device: twenty checks later, nothing folded.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(rows(p)).toEqual({ table: 0, log: DEVICES * 2 });
+    await write(p, third!);
     await vi.waitFor(() => expect(rows(p)).toEqual({ table: DEVICES * 3, log: 0 }));
-    expect(folds.reduce((n, f) => n + f.readings, 0)).toBe(DEVICES * 3);
+    expect(folds).toEqual([expect.objectContaining({ readings: DEVICES * 3, devices: DEVICES })]);
+  });
+
+  it('folds a lone reading on its own once it has waited foldWithinMs', async () => {
+    const p = await open({ checkEveryMs: 5, foldPerDevice: 1_000, foldWithinMs: 60 });
+    const stagedAt = performance.now();
+    await write(p, [reading(3, 1)]);
+    await vi.waitFor(() => expect(rows(p)).toEqual({ table: 1, log: 0 }));
+    // Never before its time (the checks read the same clock).
+    expect(performance.now() - stagedAt).toBeGreaterThanOrEqual(60);
+    expect(folds).toEqual([expect.objectContaining({ readings: 1 })]);
+  });
+
+  it('folds everything staged when the store closes, so the next start has nothing to stage again', async () => {
+    let p = await open();
+    for (const commit of fleetReadings(4)) await write(p, commit);
+    expect(rows(p)).toEqual({ table: 0, log: DEVICES * 4 });
+    p = await reopen();
+    expect(p.staged.pending).toBe(0);
+    expect(rows(p)).toEqual({ table: DEVICES * 4, log: 0 });
+    expect(await historyCount(p, 7)).toBe(4);
+  });
+
+  it('folds what a crashed run left staged at its first check, with no new reading', async () => {
+    let p = await open();
+    for (const commit of fleetReadings(2)) await write(p, commit);
+    p = await crashAndReopen({ checkEveryMs: 5 });
+    expect(p.staged.pending).toBe(DEVICES * 2);
+    await vi.waitFor(() => expect(rows(p)).toEqual({ table: DEVICES * 2, log: 0 }));
+    expect(p.staged.pending).toBe(0);
   });
 });
