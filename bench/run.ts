@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canPin, killAllChildren } from './children.js';
+import { CoreSpeed } from './core-speed.js';
 import { mosquittoVersion, MOSQUITTO_BIN } from './mosquitto.js';
 import { HELP, parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { round } from './protocol.js';
@@ -54,6 +55,13 @@ function walSummary(line: Line): string {
   );
 }
 
+/** The cores' speed in the window against the bench's start (bench/core-speed.ts), where it was measured. */
+function coreSpeedSummary(line: Line): string {
+  return line.core0SpeedPct === undefined
+    ? ''
+    : `; cores 0 / 1 at ${line.core0SpeedPct} / ${line.core1SpeedPct} % of their speed at the start, their memory walks at ${line.core0MemoryPct} / ${line.core1MemoryPct} %`;
+}
+
 function human(line: Line): void {
   const target = String(line.target);
   const lat = `p50 ${line.p50Ms} / p95 ${line.p95Ms} / p99 ${line.p99Ms} / max ${line.maxMs} ms`;
@@ -79,19 +87,19 @@ function human(line: Line): void {
       `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client` +
         `${line.storedBefore ? `, ${line.storedBefore} readings stored before` : ''}): ` +
         `publish→PUBACK ${lat}; group commits over 20 ms ${line.commitsOver20Ms} of ${line.commits}; ${walSummary(line)}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
-        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy`,
+        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy${coreSpeedSummary(line)}`,
     );
   } else if (target === 'mosquitto') {
     console.error(
       `  ${line.bench} vs mosquitto ${line.version}: ${rate} delivered to the subscriber (${line.ackedPerSec} acked/s); publish→PUBACK ${lat}; ` +
         `dropped ${line.dropped}; limited by ${line.limitedBy}; broker CPU ${line.brokerCpuPct}%, subscriber ${line.subscriberCpuPct}%, load ${line.loadCpuPct}%; ` +
-        `disk: fdatasync of 4 KiB p50 ${line.diskSyncP50Ms} / p99 ${line.diskSyncP99Ms} / max ${line.diskSyncMaxMs} ms (${line.diskSyncs} syncs)`,
+        `disk: fdatasync of 4 KiB p50 ${line.diskSyncP50Ms} / p99 ${line.diskSyncP99Ms} / max ${line.diskSyncMaxMs} ms (${line.diskSyncs} syncs)${coreSpeedSummary(line)}`,
     );
   } else {
     console.error(
       `  ${line.bench} (${line.devices} devices, synchronous=${line.synchronous}${line.offeredPerSec ? `, offered ${line.offeredPerSec}/s` : ''}): ` +
         `${rate} durable; publish→PUBACK ${lat}; stored ${line.stored} of ${line.acked} acked, lost ${line.lost}; ` +
-        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}`,
+        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}${coreSpeedSummary(line)}`,
     );
   }
 }
@@ -101,6 +109,8 @@ async function main(options: BenchOptions): Promise<number> {
   const env = { node: process.version, cores, cpu: cpus()[0]?.model.trim() ?? 'unknown' };
   const pinned = options.pin && canPin(cores);
   const placement: Placement = pinned ? { serverCore: 0, loadCore: 1 } : { serverCore: undefined, loadCore: undefined };
+  // The host's speed core by core during each window (bench/core-speed.ts), calibrated now, before any load.
+  const coreSpeed = pinned ? await CoreSpeed.start([0, 1]) : undefined;
   const mosquitto = mosquittoVersion();
   tmpRoot = mkdtempSync(join(options.dataDir ?? tmpdir(), 'sk-bench-'));
   const want = (s: Scenario) => options.scenarios.includes(s);
@@ -248,6 +258,7 @@ async function main(options: BenchOptions): Promise<number> {
       (summary.historyHttpP95Ms !== null ? `; history p95 ${summary.historyHttpP95Ms} ms at ${summary.historyReadings} readings, start-up ${summary.startupAcceptMs} ms` : '') +
       `; lost ${lost}${failures.length ? `; FAILED: ${summary.failures}` : ''}`,
   );
+  coreSpeed?.close();
   return failures.length === 0 ? 0 : 1;
 }
 

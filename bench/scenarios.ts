@@ -4,6 +4,7 @@ import { SERVER_NODE_FLAGS } from '../app/node-flags.js';
 import { NodeChild } from './children.js';
 import { benchDeviceId } from './fleet.js';
 import { probeDisk } from './disk-probe.js';
+import { runningCoreSpeed } from './core-speed.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   checkpointFields,
@@ -63,8 +64,10 @@ async function drive(load: LoadChild, plan: LoadPlan, atWindow: (edge: 'start' |
   load.send({ type: 'run', plan });
   const { ms } = await load.next('connected', SETUP_TIMEOUT_MS);
   await load.next('window:start', (plan.warmupS + 30) * 1000);
+  runningCoreSpeed()?.mark('start');
   await atWindow('start');
   await load.next('window:end', (plan.seconds + 30) * 1000);
+  runningCoreSpeed()?.mark('end');
   await atWindow('end');
   const { result } = await load.next('result', (plan.drainTimeoutS + 30) * 1000);
   return { result, connectMs: ms };
@@ -196,6 +199,7 @@ export async function runLoad(
     serverGcMaxPauseMs: round(s1.gcMaxPauseMs, 1),
     serverGcPauseTotalMs: round(s1.gcPauseTotalMs, 1),
     machineBusyPct: machineBusy(machine.start, machine.end),
+    ...runningCoreSpeed()?.windowFields(),
     loadCpuPct: cpuPercent(result.start, result.end),
     loadEventLoop: eventLoopUtilization(result.start, result.end),
     ...loadPauseFields(result),
@@ -325,6 +329,7 @@ export async function benchMosquitto(name: string, spec: LoadSpec, dir: string, 
       dropped: Math.max(0, result.acked - delivered),
       persistence: false,
       brokerCpuPct: brokerCpu,
+      ...runningCoreSpeed()?.windowFields(),
       diskSyncs: disk.count,
       diskSyncP50Ms: disk.p50Ms,
       diskSyncP99Ms: disk.p99Ms,
