@@ -55,6 +55,11 @@ function walSummary(line: Line): string {
   );
 }
 
+/** The server's CPU by thread (bench/thread-cpu.ts), where /proc gave it. */
+function threadSplit(line: Line): string {
+  return line.serverMainThreadCpuPct === undefined ? '' : ` = main thread ${line.serverMainThreadCpuPct}% + others ${line.serverOtherThreadsCpuPct}% (busiest ${line.serverBusiestOtherThreadCpuPct}%)`;
+}
+
 /** The cores' speed in the window against the bench's start (bench/core-speed.ts), where it was measured. */
 function coreSpeedSummary(line: Line): string {
   return line.core0SpeedPct === undefined
@@ -87,7 +92,7 @@ function human(line: Line): void {
       `  ${line.bench} (${line.devices} devices, ${line.readingsPerSec} readings/s, ${line.alertsPerSec} alerts/s, ${line.clients} socket.io clients, ${line.socketIoClients} of them socket.io-client` +
         `${line.storedBefore ? `, ${line.storedBefore} readings stored before` : ''}): ` +
         `publish→PUBACK ${lat}; group commits over 20 ms ${line.commitsOver20Ms} of ${line.commits}; ${walSummary(line)}; publish→alert:raised p50 ${line.alertP50Ms} / p95 ${line.alertP95Ms} / p99 ${line.alertP99Ms} / max ${line.alertMaxMs} ms; ` +
-        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy${coreSpeedSummary(line)}`,
+        `${line.alertDeliveries} deliveries of ${line.alertsInWindow} alerts, missing ${line.missingDeliveries}; lost ${line.lost}; server CPU ${line.serverCpuPct}%${threadSplit(line)} (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), dashboards CPU ${line.dashboardCpuPct}%; machine ${line.machineBusyPct}% busy${coreSpeedSummary(line)}`,
     );
   } else if (target === 'mosquitto') {
     console.error(
@@ -99,7 +104,7 @@ function human(line: Line): void {
     console.error(
       `  ${line.bench} (${line.devices} devices, synchronous=${line.synchronous}${line.offeredPerSec ? `, offered ${line.offeredPerSec}/s` : ''}): ` +
         `${rate} durable; publish→PUBACK ${lat}; stored ${line.stored} of ${line.acked} acked, lost ${line.lost}; ` +
-        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}% (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}${coreSpeedSummary(line)}`,
+        `${line.commitsPerSec} commits/s × ${line.avgBatch} msgs (${line.avgCommitMs} ms each); server CPU ${line.serverCpuPct}%${threadSplit(line)} (loop ${line.serverEventLoop}, delay p99 ${line.serverLoopDelayP99Ms} ms, waiting for a core ${line.serverRunQueueWaitPct}%), load CPU ${line.loadCpuPct}% (loop ${line.loadEventLoop}); machine ${line.machineBusyPct}% busy; limited by ${line.limitedBy}${coreSpeedSummary(line)}`,
     );
   }
 }

@@ -5,6 +5,7 @@ import { NodeChild } from './children.js';
 import { benchDeviceId } from './fleet.js';
 import { probeDisk } from './disk-probe.js';
 import { runningCoreSpeed } from './core-speed.js';
+import { threadCpuFields, threadTimes, type ThreadTimes } from './thread-cpu.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import {
   checkpointFields,
@@ -156,8 +157,10 @@ export async function runLoad(
 ): Promise<{ fields: Line; failures: string[]; result: LoadResult; snapshots: [Snapshot, Snapshot] }> {
   const snapshots: Partial<Record<'start' | 'end', Snapshot>> = {};
   const machine: Partial<Record<'start' | 'end', ReturnType<typeof machineCpu>>> = {};
+  const threads: Partial<Record<'start' | 'end', ThreadTimes>> = {};
   const { result, connectMs } = await drive(load, { ...planOf(spec, ready.mqttUrl, ready.devices, `bench-${name}-${Date.now().toString(36)}`), ...extra }, async (edge) => {
     machine[edge] = machineCpu();
+    threads[edge] = threadTimes(server.process.pid);
     snapshots[edge] = await snapshotOf(server);
   });
   // Every PUBACK promised a durable reading: count what SQLite holds (all runs of this server so far).
@@ -191,6 +194,7 @@ export async function runLoad(
     // 4 KiB pages the WAL took per reading acknowledged in the window: what a reading costs the disk before any checkpoint.
     walFramesPerReading: result.windowAcked > 0 ? round((s1.walFramesWritten - s0.walFramesWritten) / result.windowAcked, 2) : 0,
     serverCpuPct: cpuPercent(s0, s1),
+    ...threadCpuFields(threads.start, threads.end),
     serverRunQueueWaitPct: runQueueWaitPercent(s0, s1),
     serverEventLoop: eventLoopUtilization(s0, s1),
     serverRssMiB: round(s1.rssBytes / MIB, 1),
