@@ -4,12 +4,17 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnPinned } from './children.js';
 import { round } from './protocol.js';
 
-/** A probe's figures at a wall-clock time: the CPU its fixed arithmetic took, and its walk through memory. */
+/** A probe's figures at a wall-clock time: the CPU its fixed arithmetic took, and its two walks through memory. */
 interface Sample {
   at: number;
   us: number;
   memoryUs: number;
+  cacheUs: number;
 }
+
+type Measure = 'us' | 'memoryUs' | 'cacheUs';
+/** Each measure's field suffix on a line: core0SpeedPct, core0MemoryPct, core0CachePct. */
+const FIELD: Record<Measure, string> = { us: 'SpeedPct', memoryUs: 'MemoryPct', cacheUs: 'CachePct' };
 
 /** How often each probe samples. */
 const INTERVAL_MS = 200;
@@ -27,20 +32,21 @@ const median = (values: number[]): number | undefined => {
  * host in their own runs, before or after ours; this one runs beside the server.
  *
  * Why: at 10,000 readings/s the server's core is 70–80 % busy, and in some runs
- * it holds 95–99 % for the same load while Mosquitto, measured minutes later,
- * looks quiet (nineteenth pass). Either the server did more work per reading or
- * the core ran slower; the server's CPU figures cannot tell which, because this
+ * it holds 90–99 % for the same load while Mosquitto, measured minutes later,
+ * looks quiet. Either the server did more work per reading or the core ran
+ * slower; the server's CPU figures cannot tell which, because this
  * VM reports no steal time: time the host takes away is counted to whatever was
  * running. A probe on each core (bench/core-speed-process.ts), at the lowest
- * priority, times in CPU time a fixed piece of arithmetic and a fixed walk
- * through 64 MiB of memory every 200 ms, about 0.65 % of the core.
- * `core0SpeedPct` 100 is the arithmetic's speed at the start; 80 means it took a
- * quarter more CPU during the window. `core0MemoryPct` is the same for the walk.
+ * priority, times in CPU time every 200 ms a fixed piece of arithmetic, a
+ * walk through 64 MiB of memory and one through 4 MiB, about 0.8 % of the
+ * core. `core0SpeedPct` 100 is the arithmetic's speed at the
+ * start; 80 means it took a quarter more CPU during the window.
+ * `core0MemoryPct` and `core0CachePct` are the same for the two walks.
  */
 export class CoreSpeed {
   private readonly samples: Sample[][];
   private readonly children: ChildProcess[];
-  private calibration: Array<Record<'us' | 'memoryUs', number>> = [];
+  private calibration: Array<Record<Measure, number>> = [];
   private window = { start: 0, end: 0 };
 
   private constructor(private readonly cores: number[]) {
@@ -48,7 +54,7 @@ export class CoreSpeed {
     this.children = cores.map((core, i) => {
       const child = spawnPinned(process.execPath, [join(import.meta.dirname, 'core-speed-process.js'), String(INTERVAL_MS)], { label: `core-speed-${core}`, core, ipc: true });
       child.on('message', (m: { type: string } & Sample) => {
-        if (m.type === 'sample') this.samples[i]!.push({ at: m.at, us: m.us, memoryUs: m.memoryUs });
+        if (m.type === 'sample') this.samples[i]!.push({ at: m.at, us: m.us, memoryUs: m.memoryUs, cacheUs: m.cacheUs });
       });
       return child;
     });
@@ -68,7 +74,8 @@ export class CoreSpeed {
     await sleep(calibrateMs);
     speed.calibration = speed.samples.map((s) => {
       const calibrating = s.filter((x) => x.at >= from);
-      return { us: median(calibrating.map((x) => x.us)) ?? 0, memoryUs: median(calibrating.map((x) => x.memoryUs)) ?? 0 };
+      const of = (what: Measure) => median(calibrating.map((x) => x[what])) ?? 0;
+      return { us: of('us'), memoryUs: of('memoryUs'), cacheUs: of('cacheUs') };
     });
     return speed;
   }
@@ -81,7 +88,8 @@ export class CoreSpeed {
   /**
    * Per core, its speed in the window last marked as % of its speed at the
    * start: `core0SpeedPct` for the arithmetic, `core0MemoryPct` for the walk
-   * through memory (and the same for core 1).
+   * through 64 MiB, `core0CachePct` for the walk through 4 MiB (and the same
+   * for core 1).
    */
   windowFields(): Record<string, number> {
     const { start, end } = this.window;
@@ -89,13 +97,10 @@ export class CoreSpeed {
     this.cores.forEach((core, i) => {
       const inWindow = this.samples[i]!.filter((x) => x.at >= start && x.at <= end);
       const calibrated = this.calibration[i]!;
-      const pct = (what: 'us' | 'memoryUs') => {
+      for (const what of Object.keys(FIELD) as Measure[]) {
         const now = median(inWindow.map((x) => x[what]));
-        return now !== undefined && now > 0 && calibrated[what] > 0 ? round((calibrated[what] / now) * 100, 1) : undefined;
-      };
-      const [speed, memory] = [pct('us'), pct('memoryUs')];
-      if (speed !== undefined) fields[`core${core}SpeedPct`] = speed;
-      if (memory !== undefined) fields[`core${core}MemoryPct`] = memory;
+        if (now !== undefined && now > 0 && calibrated[what] > 0) fields[`core${core}${FIELD[what]}`] = round((calibrated[what] / now) * 100, 1);
+      }
     });
     return fields;
   }

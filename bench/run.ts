@@ -64,7 +64,7 @@ function threadSplit(line: Line): string {
 function coreSpeedSummary(line: Line): string {
   return line.core0SpeedPct === undefined
     ? ''
-    : `; cores 0 / 1 at ${line.core0SpeedPct} / ${line.core1SpeedPct} % of their speed at the start, their memory walks at ${line.core0MemoryPct} / ${line.core1MemoryPct} %`;
+    : `; cores 0 / 1 at ${line.core0SpeedPct} / ${line.core1SpeedPct} % of their speed at the start, their memory walks at ${line.core0MemoryPct} / ${line.core1MemoryPct} %, their cache walks at ${line.core0CachePct} / ${line.core1CachePct} %`;
 }
 
 function human(line: Line): void {
