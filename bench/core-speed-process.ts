@@ -12,7 +12,7 @@
  *   and arithmetic does not;
  * - the same walk through 4 MiB, which a host's last-level cache can hold:
  *   what changes its time is other tenants taking that cache, which the 64 MiB
- *   walk (a miss anyway) cannot see. On this VM a step takes some 180 ns
+ *   walk (a miss anyway) cannot see. On this VM a step takes some 200 ns
  *   against 470 for the 64 MiB walk, so part of it misses even when idle.
  * The server sharing the core only delays the probe, which its CPU time does
  * not count.
@@ -30,17 +30,20 @@ const MEMORY_LINKS = 16 * 1024 * 1024;
 const CACHE_LINKS = 1024 * 1024;
 /** Steps per sample of the memory walk: about 0.4 ms here (a step is some 430 ns on this VM). */
 const STEPS = 1_000;
-/** Steps per sample of the cache walk: about 0.36 ms here (some 180 ns a step on this VM: a share of it misses). */
+/** Steps per sample of the cache walk: about 0.4 ms here (some 200 ns a step on this VM: a share of it misses). */
 const CACHE_STEPS = 2_000;
+
+/** One step of xorshift32. */
+const xorshift32 = (x: number): number => {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  return x ^ (x << 5);
+};
 
 /** xorshift32, ROUNDS times; its result is returned so the JIT cannot drop it. */
 function arithmetic(seed: number): number {
   let x = seed | 1;
-  for (let i = 0; i < ROUNDS; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-  }
+  for (let i = 0; i < ROUNDS; i++) x = xorshift32(x);
   return x;
 }
 
@@ -50,15 +53,28 @@ function randomCycle(links: number): Int32Array {
   for (let i = 0; i < links; i++) next[i] = i;
   let x = 2_463_534_242;
   for (let i = links - 1; i > 0; i--) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
+    x = xorshift32(x);
     const j = (x >>> 0) % i;
     const t = next[i]!;
     next[i] = next[j]!;
     next[j] = t;
   }
   return next;
+}
+
+/** A walk of `steps` links from `from`; where it ends, so the next walk goes on from there. */
+function walk(links: Int32Array, from: number, steps: number): number {
+  let at = from;
+  for (let i = 0; i < steps; i++) at = links[at]!;
+  return at;
+}
+
+/** The CPU `work` takes, in µs, and what it returns. */
+function timed<T>(work: () => T): [number, T] {
+  const before = process.cpuUsage();
+  const result = work();
+  const used = process.cpuUsage(before);
+  return [used.user + used.system, result];
 }
 
 try {
@@ -70,24 +86,16 @@ try {
 const memory = randomCycle(MEMORY_LINKS);
 const cache = randomCycle(CACHE_LINKS);
 let at = 0;
-let cacheAt = 0;
 // The cache walk's links are loaded once, as the server's working set is.
-for (let i = 0; i < CACHE_LINKS; i++) cacheAt = cache[cacheAt]!;
+let cacheAt = walk(cache, 0, CACHE_LINKS);
 let sink = 0;
-const cpuUs = (since: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since);
-  return used.user + used.system;
-};
 const timer = setInterval(() => {
-  let before = process.cpuUsage();
-  sink ^= arithmetic(sink + 1);
-  const us = cpuUs(before);
-  before = process.cpuUsage();
-  for (let i = 0; i < STEPS; i++) at = memory[at]!;
-  const memoryUs = cpuUs(before);
-  before = process.cpuUsage();
-  for (let i = 0; i < CACHE_STEPS; i++) cacheAt = cache[cacheAt]!;
-  const cacheUs = cpuUs(before);
+  let us: number;
+  let memoryUs: number;
+  let cacheUs: number;
+  [us, sink] = timed(() => sink ^ arithmetic(sink + 1));
+  [memoryUs, at] = timed(() => walk(memory, at, STEPS));
+  [cacheUs, cacheAt] = timed(() => walk(cache, cacheAt, CACHE_STEPS));
   process.send?.({ type: 'sample', at: Date.now(), us, memoryUs, cacheUs, sink: (sink ^ at ^ cacheAt) & 1 });
 }, intervalMs);
 process.on('disconnect', () => clearInterval(timer));

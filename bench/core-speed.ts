@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
+import { median } from './alternation.js';
 import { spawnPinned } from './children.js';
 import { round } from './protocol.js';
 
@@ -18,12 +19,6 @@ const FIELD: Record<Measure, string> = { us: 'SpeedPct', memoryUs: 'MemoryPct', 
 
 /** How often each probe samples. */
 const INTERVAL_MS = 200;
-
-const median = (values: number[]): number | undefined => {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 /**
  * The host's side of a run, core by core, measured during the window itself:
@@ -74,7 +69,7 @@ export class CoreSpeed {
     await sleep(calibrateMs);
     speed.calibration = speed.samples.map((s) => {
       const calibrating = s.filter((x) => x.at >= from);
-      const of = (what: Measure) => median(calibrating.map((x) => x[what])) ?? 0;
+      const of = (what: Measure) => median(calibrating.map((x) => x[what]));
       return { us: of('us'), memoryUs: of('memoryUs'), cacheUs: of('cacheUs') };
     });
     return speed;
@@ -99,7 +94,8 @@ export class CoreSpeed {
       const calibrated = this.calibration[i]!;
       for (const what of Object.keys(FIELD) as Measure[]) {
         const now = median(inWindow.map((x) => x[what]));
-        if (now !== undefined && now > 0 && calibrated[what] > 0) fields[`core${core}${FIELD[what]}`] = round((calibrated[what] / now) * 100, 1);
+        // NaN where a probe sent nothing in the window or the calibration: no field.
+        if (now > 0 && calibrated[what] > 0) fields[`core${core}${FIELD[what]}`] = round((calibrated[what] / now) * 100, 1);
       }
     });
     return fields;

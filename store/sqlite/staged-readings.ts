@@ -182,7 +182,7 @@ class KindStage {
    * Moves the staged rows with ids up to `through` of the devices keyed `first`
    * to `last` into the telemetry table, device by device in time order; how many.
    */
-  foldDevices(first: number, last: number, through: number): number {
+  foldRange(first: number, last: number, through: number): number {
     this.move.run(first, last, through);
     return this.forget.run(first, last, through).changes;
   }
@@ -260,7 +260,7 @@ export class StagedReadings {
     this.foldSlice = commits.relaxed((fold: Fold) => this.slice(fold));
     // Both return the readings they moved; the count changes only once their transaction has committed.
     this.foldNow = commits.relaxed((devices: ReadonlyArray<readonly [DeviceKind, number]>) =>
-      devices.reduce((moved, [kind, key]) => moved + this.kinds[kind].foldDevices(key, key, EVERY_ID), 0),
+      devices.reduce((moved, [kind, key]) => moved + this.kinds[kind].foldRange(key, key, EVERY_ID), 0),
     );
   }
 
@@ -430,7 +430,7 @@ export class StagedReadings {
       const [kind, first] = fold.queue[fold.done]!;
       let end = fold.done + 1;
       while (end < fold.queue.length && end - fold.done < fold.span && fold.queue[end]![0] === kind) end++;
-      const n = this.kinds[kind].foldDevices(first, fold.queue[end - 1]![1], fold.through.get(kind)!);
+      const n = this.kinds[kind].foldRange(first, fold.queue[end - 1]![1], fold.through.get(kind)!);
       moved += n;
       fold.devices += end - fold.done;
       fold.done = end;
