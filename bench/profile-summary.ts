@@ -1,14 +1,18 @@
 /**
- * `node dist/bench/profile-summary.js <file> [top] [--inclusive]`: where a
- * run's time or memory went, readable in a terminal.
+ * `node dist/bench/profile-summary.js <file> [top] [--inclusive] [--from s] [--to s] [--timeline]`:
+ * where a run's time or memory went, readable in a terminal.
  * - a `.cpuprofile` (as written by `--profile`): the functions with the most
  *   self time, with their share of the samples; with `--inclusive`, the time
  *   spent in each function and everything it called (a function counted once per
  *   sample however often it is on the stack), to see what a stage costs whole;
+ *   `--from`/`--to` (seconds since the profile began) keep one stretch, such as
+ *   a bench's load window after the set-up the server's process did first, and
+ *   `--timeline` prints how busy each second was, to find that stretch;
  * - a `.heapprofile` (as written with SK_BENCH_ALLOC_DIR): the functions that
  *   allocated the most bytes, short-lived objects included.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface CallFrame {
   functionName: string;
@@ -32,14 +36,25 @@ interface HeapNode {
   children: HeapNode[];
 }
 
-const args = process.argv.slice(2);
-const inclusive = args.includes('--inclusive');
-const [file, topArg] = args.filter((a) => a !== '--inclusive');
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    inclusive: { type: 'boolean', default: false },
+    timeline: { type: 'boolean', default: false },
+    from: { type: 'string' },
+    to: { type: 'string' },
+  },
+});
+const inclusive = flags.inclusive;
+const [file, topArg] = positionals;
 if (!file) {
-  console.error('usage: profile-summary.js <file.cpuprofile|file.heapprofile> [top=25] [--inclusive]');
+  console.error('usage: profile-summary.js <file.cpuprofile|file.heapprofile> [top=25] [--inclusive] [--from s] [--to s] [--timeline]');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
+/** The stretch kept, in µs since the profile began. */
+const fromUs = Number(flags.from ?? 0) * 1e6;
+const toUs = flags.to === undefined ? Infinity : Number(flags.to) * 1e6;
 
 function nameOf({ functionName, url, lineNumber }: CallFrame): string {
   const where = url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${lineNumber + 1}` : '';
@@ -84,10 +99,25 @@ if ('head' in parsed) {
   const samples = parsed.samples ?? [];
   const deltas = parsed.timeDeltas ?? [];
   let sampled = 0;
+  let at = 0;
+  /** Per whole second since the start: [busy µs, sampled µs]. */
+  const perSecond: [number, number][] = [];
   for (let i = 0; i < samples.length; i++) {
+    at += deltas[i] ?? 0;
     const us = deltas[i + 1] ?? deltas[i] ?? 0;
+    const second = (perSecond[Math.floor(at / 1e6)] ??= [0, 0]);
+    second[1] += us;
+    if (nameOf(byId.get(samples[i]!)!.callFrame) !== '(idle)') second[0] += us;
+    if (at < fromUs || at >= toUs) continue;
     sampled += us;
     for (const name of namesOf(samples[i]!)) add(name, us);
+  }
+  if (flags.timeline) {
+    for (const [second, counted] of perSecond.entries()) {
+      // A second with no sample at all (the profiler held up) is a hole in the array.
+      const [busy, all] = counted ?? [0, 0];
+      console.log(`${String(second).padStart(5)} s  ${(all > 0 ? ((busy / all) * 100).toFixed(0) : '-').padStart(3)}% busy`);
+    }
   }
   // Inclusive shares overlap, so they are shares of the time sampled, not of their own sum.
   printTop(perFunction, (us) => `${(us / 1000).toFixed(0)} ms`, () => `${(sampled / 1e6).toFixed(1)} s sampled${inclusive ? ', inclusive' : ''}`, sampled);

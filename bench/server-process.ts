@@ -189,6 +189,13 @@ async function main(): Promise<void> {
   });
   const server = await startServer(config, { logger: createLogger(config.logLevel) });
   const startMs = Math.round(performance.now() - serverStarted);
+  if (timeline) {
+    const { storeWriteSeconds, sqliteCheckpointSeconds, sqliteWalHoldSeconds, sqliteFoldSeconds } = server.metrics;
+    timeline.watch('commit', storeWriteSeconds);
+    timeline.watch('copy', sqliteCheckpointSeconds);
+    timeline.watch('hold', sqliteWalHoldSeconds);
+    timeline.watch('fold', sqliteFoldSeconds);
+  }
 
   const stopSampling = await sampleAllocations(process.env.SK_BENCH_ALLOC_DIR);
   sampleSurvivors(process.env.SK_BENCH_SURVIVORS);

@@ -40,8 +40,26 @@ export function epochMs(performanceNow: number): number {
   return performance.timeOrigin + performanceNow;
 }
 
-/** The server's side: GC pauses (start, duration, kind) and event-loop stalls (when a 2 ms timer fired, how late). */
-export function recordServerTimeline(dir: string): { write(name: string): void } {
+/** A prom-client histogram, as far as {@link ServerTimeline.watch} needs it. */
+interface Observed {
+  observe(labelsOrValue: number | Record<string, string>, value?: number): void;
+}
+
+export interface ServerTimeline {
+  /**
+   * From now on, each observation of `histogram` (a duration in seconds, told
+   * when it ends) is also kept as a span named `name`: the group commits, the
+   * WAL's copies and holds, the folds, on the same clock as the messages.
+   */
+  watch(name: string, histogram: Observed): void;
+  write(name: string): void;
+}
+
+/**
+ * The server's side: GC pauses (start, duration, kind), event-loop stalls (when a
+ * 2 ms timer fired, how late) and the spans of what it {@link ServerTimeline.watch watches}.
+ */
+export function recordServerTimeline(dir: string): ServerTimeline {
   const gc = { at: new Column(), ms: new Column(), kind: new Column() };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -63,9 +81,23 @@ export function recordServerTimeline(dir: string): { write(name: string): void }
     }
     last = now;
   }, INTERVAL_MS).unref();
+  const watched = new Map<string, { at: Column; ms: Column }>();
   return {
+    watch(name, histogram) {
+      const span = { at: new Column(), ms: new Column() };
+      watched.set(name, span);
+      const observe = histogram.observe.bind(histogram);
+      histogram.observe = (labelsOrValue, value) => {
+        const ms = (typeof labelsOrValue === 'number' ? labelsOrValue : value!) * 1000;
+        const end = epochMs(performance.now());
+        span.at.push(end - ms);
+        span.ms.push(ms);
+        observe(labelsOrValue, value);
+      };
+    },
     write(name) {
-      const out = { gcAt: gc.at.toArray(), gcMs: gc.ms.toArray(), gcKind: gc.kind.toArray(), stallAt: stall.at.toArray(), stallMs: stall.lateMs.toArray() };
+      const spans = Object.fromEntries([...watched].map(([spanName, { at, ms }]) => [spanName, { at: at.toArray(), ms: ms.toArray() }]));
+      const out = { gcAt: gc.at.toArray(), gcMs: gc.ms.toArray(), gcKind: gc.kind.toArray(), stallAt: stall.at.toArray(), stallMs: stall.lateMs.toArray(), spans };
       writeFileSync(join(dir, `${name}-server.json`), JSON.stringify(out));
     },
   };

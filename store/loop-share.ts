@@ -17,10 +17,14 @@ export class LoopShare {
     if (!(share > 0 && share <= 1)) throw new RangeError(`share must be in (0, 1], got ${share}`);
   }
 
-  /** Between two slices: gives the loop back for as long as the share asks, then times the next slice. */
-  async pause(): Promise<void> {
+  /**
+   * Between two slices: gives the loop back for as long as the share asks, or
+   * `atLeastMs` if that is longer (work that paces itself to a deadline as well),
+   * then times the next slice.
+   */
+  async pause(atLeastMs = 0): Promise<void> {
     const spent = performance.now() - this.sliceStart;
-    const rest = spent * (1 / this.share - 1);
+    const rest = Math.max(spent * (1 / this.share - 1), atLeastMs);
     // Timers have millisecond resolution: below that, one turn of the loop.
     if (rest >= 1) await sleep(rest);
     else await yieldToEventLoop();

@@ -26,7 +26,11 @@ export interface StagedReadingsOptions {
   checkEveryMs?: number;
   /** A slice of a fold runs this long at most before it lets the event loop go (ms). Default 2. */
   sliceMs?: number;
-  /** The share of the event loop a fold's slices take while it runs (store/loop-share.ts). Default 0.25. */
+  /**
+   * The most of the event loop a fold's slices take while it runs
+   * (store/loop-share.ts). Default 0.25. Below that a fold spreads its slices
+   * ({@link FOLD_SPREAD}).
+   */
   loopShare?: number;
   /** Staged rows dropped from the log per statement once a fold has moved them. Default 2,000. */
   dropPerStatement?: number;
@@ -54,6 +58,8 @@ export interface FoldReport {
   seconds: number;
   /** The event loop's time in the slices. */
   busySeconds: number;
+  /** What it was to be spread over as it started ({@link FOLD_SPREAD}); 0 when it went at its full share. */
+  spreadSeconds: number;
   /** Readings left staged as it ended (staged after it started). */
   staged: number;
 }
@@ -71,6 +77,18 @@ const FIRST_FIELD = 5;
 
 /** Through every id: a fold of all a device has staged. */
 const EVERY_ID = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A fold spreads its slices over this share of the time its readings took to
+ * arrive, so that it ends before the next one is due and adds the same small
+ * load all along: at 10,000 readings/s a fold of 2 s of readings at the full
+ * {@link StagedReadingsOptions.loopShare} took a quarter of the loop for half a
+ * second, on top of the 65-70 % ingest takes, and every run of slow PUBACKs in
+ * the latency bench's window fell in one (bench/README.md, "Twenty-first pass").
+ * Not when staged readings pile up (half of `maxPending`), nor for a reader
+ * waiting on {@link StagedReadings.folded}, nor while the store drains.
+ */
+const FOLD_SPREAD = 0.75;
 
 /** What was staged since the last fold started: what decides when the next one is due. */
 interface SinceFold {
@@ -190,6 +208,10 @@ class KindStage {
 
 interface Fold {
   started: number;
+  /** The slices are spread to end this long after the start (ms); 0 while it goes at its full share ({@link FOLD_SPREAD}). */
+  spreadMs: number;
+  /** `spreadMs` as it started, for its report. */
+  spreadAtStartMs: number;
   busyMs: number;
   slices: number;
   readings: number;
@@ -319,7 +341,11 @@ export class StagedReadings {
    */
   async folded(): Promise<void> {
     // A fold under way may have started before the last readings: the one after it covers them.
-    if (this.fold) await this.fold.ended;
+    // The reader waits for it, so it goes at its full share from now on.
+    if (this.fold) {
+      this.fold.spreadMs = 0;
+      await this.fold.ended;
+    }
     this.startFold();
     await this.fold?.ended;
   }
@@ -328,7 +354,7 @@ export class StagedReadings {
   start(): void {
     if (this.timer || this.stopped) return;
     this.timer = setInterval(() => {
-      if (this.due()) this.startFold();
+      if (this.due()) this.startFold(true);
     }, this.options.checkEveryMs);
     this.timer.unref();
   }
@@ -367,16 +393,23 @@ export class StagedReadings {
     if (this.fold) this.endFold(this.fold);
   }
 
-  /** Starts a fold of everything staged, unless one is under way; runs it in slices. */
-  startFold(): void {
+  /**
+   * Starts a fold of everything staged, unless one is under way; runs it in
+   * slices. `spread`: over {@link FOLD_SPREAD} of the time the readings took to
+   * arrive (when it is due by the clock, not by a reader).
+   */
+  startFold(spread = false): void {
     // With nothing pending, the log may still hold rows readers folded: the fold drops them.
     if (this.fold || this.stopped || (this.pending === 0 && DEVICE_KINDS.every((k) => this.kinds[k].firstId.get() == null))) return;
     // From the log, not from memory: ids of rows folded early by a reader are in it too, and an id a rolled-back append took may be taken again.
     const through = new Map(DEVICE_KINDS.map((k) => [k, this.kinds[k].lastId.get() ?? 0] as const));
+    const started = performance.now();
+    // A crashed run's leftovers were "staged" as this run opened: nothing to spread them over.
+    const spreadMs = spread && this.sinceFold.readings > 0 ? Math.min(this.options.foldWithinMs, started - this.sinceFold.firstAt) * FOLD_SPREAD : 0;
     this.sinceFold = nothingSince();
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    this.fold = { started: performance.now(), busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
+    this.fold = { started, spreadMs, spreadAtStartMs: spreadMs, busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
     void this.run(this.fold);
   }
 
@@ -384,7 +417,7 @@ export class StagedReadings {
   private async run(fold: Fold): Promise<void> {
     const share = new LoopShare(this.options.loopShare);
     for (let more = true; more; ) {
-      if (!this.draining) await share.pause();
+      if (!this.draining) await share.pause(this.spreadRest(fold));
       // Not while the checkpointer holds the commits to start the WAL over: a fold's pages would be more to copy.
       const holding = this.commits.holding;
       if (holding) {
@@ -413,8 +446,20 @@ export class StagedReadings {
       slices: fold.slices,
       seconds: (performance.now() - fold.started) / 1000,
       busySeconds: fold.busyMs / 1000,
+      spreadSeconds: fold.spreadAtStartMs / 1000,
       staged: this.pending,
     });
+  }
+
+  /**
+   * How long to wait before the next slice for the fold to keep to its spread:
+   * the devices it has folded are its progress, and it is due to reach them at
+   * that share of `spreadMs`. None once staged readings pile up.
+   */
+  private spreadRest(fold: Fold): number {
+    if (fold.spreadMs === 0 || this.pending >= this.options.maxPending / 2) return 0;
+    const progress = fold.queue.length === 0 ? 1 : fold.done / fold.queue.length;
+    return fold.started + progress * fold.spreadMs - performance.now();
   }
 
   private endFold(fold: Fold): void {

@@ -212,6 +212,35 @@ describe('SQLite staged readings', () => {
     expect(folds).toEqual([expect.objectContaining({ readings: DEVICES * 3, devices: DEVICES })]);
   });
 
+  it('spreads a fold due by the clock over three quarters of the time its readings took to arrive', async () => {
+    const p = await open({ checkEveryMs: 5, foldPerDevice: 3, sliceMs: 0 });
+    const [first, second, third] = fleetReadings(3);
+    await write(p, first!);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await write(p, second!);
+    await write(p, third!);
+    await vi.waitFor(() => expect(folds).toHaveLength(1), { timeout: 5_000 });
+    // Gathered over 200 ms at least: spread over 150 ms at least, and it took that long (timers may fire a millisecond early).
+    expect(folds[0]!.spreadSeconds).toBeGreaterThanOrEqual(0.15);
+    expect(folds[0]!.seconds).toBeGreaterThanOrEqual(folds[0]!.spreadSeconds - 0.005);
+    expect(rows(p)).toEqual({ table: DEVICES * 3, log: 0 });
+  });
+
+  it('does not make a reader waiting on folded() wait out a spread fold', async () => {
+    const p = await open({ checkEveryMs: 5, foldPerDevice: 2, sliceMs: 0 });
+    const [first, second, third] = fleetReadings(3);
+    await write(p, first!);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await write(p, second!);
+    // The fold starts at the next check, spread over 1.5 s; the reader asks while it runs.
+    await vi.waitFor(() => expect(p.staged.pending).toBeLessThan(DEVICES * 2));
+    await write(p, third!);
+    await p.staged.folded();
+    expect(folds[0]!.spreadSeconds).toBeGreaterThanOrEqual(1.5);
+    expect(folds[0]!.seconds).toBeLessThan(folds[0]!.spreadSeconds);
+    expect(rows(p)).toEqual({ table: DEVICES * 3, log: 0 });
+  });
+
   it('folds a lone reading on its own once it has waited foldWithinMs', async () => {
     const p = await open({ checkEveryMs: 5, foldPerDevice: 1_000, foldWithinMs: 60 });
     const stagedAt = performance.now();
