@@ -404,7 +404,7 @@ export class StagedReadings {
     // From the log, not from memory: ids of rows folded early by a reader are in it too, and an id a rolled-back append took may be taken again.
     const through = new Map(DEVICE_KINDS.map((k) => [k, this.kinds[k].lastId.get() ?? 0] as const));
     const started = performance.now();
-    // A crashed run's leftovers were "staged" as this run opened: nothing to spread them over.
+    // A crashed run's leftovers count as staged when this run opened: due at the first check, spread over the moment since.
     const spreadMs = spread && this.sinceFold.readings > 0 ? Math.min(this.options.foldWithinMs, started - this.sinceFold.firstAt) * FOLD_SPREAD : 0;
     this.sinceFold = nothingSince();
     let end!: () => void;
