@@ -20,14 +20,24 @@ export class LoopShare {
   /**
    * Between two slices: gives the loop back for as long as the share asks, or
    * `atLeastMs` if that is longer (work that paces itself to a deadline as well),
-   * then times the next slice.
+   * then times the next slice. Once `cut` settles, the wait for `atLeastMs`
+   * ends; the share's own still holds.
    */
-  async pause(atLeastMs = 0): Promise<void> {
-    const spent = performance.now() - this.sliceStart;
-    const rest = Math.max(spent * (1 / this.share - 1), atLeastMs);
+  async pause(atLeastMs = 0, cut?: Promise<void>): Promise<void> {
+    const pausedAt = performance.now();
+    const shareRest = (pausedAt - this.sliceStart) * (1 / this.share - 1);
+    const rest = Math.max(shareRest, atLeastMs);
     // Timers have millisecond resolution: below that, one turn of the loop.
-    if (rest >= 1) await sleep(rest);
-    else await yieldToEventLoop();
+    if (rest < 1) await yieldToEventLoop();
+    else if (!cut || rest <= shareRest) await sleep(rest);
+    else {
+      // The timer is cancelled when `cut` wins, so it never holds the process open.
+      const cancel = new AbortController();
+      await Promise.race([sleep(rest, undefined, { signal: cancel.signal }).catch(() => undefined), cut]);
+      cancel.abort();
+      const left = pausedAt + shareRest - performance.now();
+      if (left >= 1) await sleep(left);
+    }
     this.sliceStart = performance.now();
   }
 }

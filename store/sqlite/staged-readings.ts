@@ -212,6 +212,9 @@ interface Fold {
   spreadMs: number;
   /** `spreadMs` as it started, for its report. */
   spreadAtStartMs: number;
+  /** Settles once the fold is to go at its full share, or ends: it wakes the fold from a wait for its spread. */
+  hurried: Promise<void>;
+  hurry: () => void;
   busyMs: number;
   slices: number;
   readings: number;
@@ -344,6 +347,7 @@ export class StagedReadings {
     // The reader waits for it, so it goes at its full share from now on.
     if (this.fold) {
       this.fold.spreadMs = 0;
+      this.fold.hurry();
       await this.fold.ended;
     }
     this.startFold();
@@ -409,7 +413,9 @@ export class StagedReadings {
     this.sinceFold = nothingSince();
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    this.fold = { started, spreadMs, spreadAtStartMs: spreadMs, busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
+    let hurry!: () => void;
+    const hurried = new Promise<void>((resolve) => (hurry = resolve));
+    this.fold = { started, spreadMs, spreadAtStartMs: spreadMs, hurried, hurry, busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
     void this.run(this.fold);
   }
 
@@ -417,7 +423,7 @@ export class StagedReadings {
   private async run(fold: Fold): Promise<void> {
     const share = new LoopShare(this.options.loopShare);
     for (let more = true; more; ) {
-      if (!this.draining) await share.pause(this.spreadRest(fold));
+      if (!this.draining) await share.pause(this.spreadRest(fold), fold.hurried);
       // Not while the checkpointer holds the commits to start the WAL over: a fold's pages would be more to copy.
       const holding = this.commits.holding;
       if (holding) {
@@ -464,6 +470,8 @@ export class StagedReadings {
 
   private endFold(fold: Fold): void {
     if (this.fold === fold) this.fold = undefined;
+    // A fold stopped while it waits for its spread wakes, sees it has ended, and returns.
+    fold.hurry();
     fold.end();
   }
 

@@ -31,6 +31,34 @@ describe('LoopShare', () => {
     expect(ran).toBe(true);
   });
 
+  it('waits atLeastMs when that is longer than the share asks', async () => {
+    const pacer = new LoopShare(0.5);
+    busy(2);
+    const from = performance.now();
+    await pacer.pause(50);
+    // Timers may fire a millisecond early.
+    expect(performance.now() - from).toBeGreaterThanOrEqual(49);
+  });
+
+  it('stops waiting for atLeastMs once `cut` settles, but still gives the share its rest', async () => {
+    const pacer = new LoopShare(0.5);
+    busy(5);
+    let cut!: () => void;
+    const cutting = new Promise<void>((resolve) => (cut = resolve));
+    setTimeout(cut, 40);
+    const from = performance.now();
+    // A pause that ignored the cut would outlast the test's timeout.
+    await pacer.pause(600_000, cutting);
+    expect(performance.now() - from).toBeGreaterThanOrEqual(39);
+
+    // Cut before the pause: the share's own rest (20 ms of work at a quarter: 60 ms) still holds.
+    const quarter = new LoopShare(0.25);
+    busy(20);
+    const again = performance.now();
+    await quarter.pause(600_000, Promise.resolve());
+    expect(performance.now() - again).toBeGreaterThanOrEqual(59);
+  });
+
   it('refuses a share outside (0, 1]', () => {
     expect(() => new LoopShare(0)).toThrow(RangeError);
     expect(() => new LoopShare(1.5)).toThrow(RangeError);
