@@ -208,11 +208,12 @@ class KindStage {
 
 interface Fold {
   started: number;
-  /** The slices are spread to end this long after the start (ms); 0 while it goes at its full share ({@link FOLD_SPREAD}). */
+  /** The slices are spread to end this long after the start (ms); 0 for a fold at its full share ({@link FOLD_SPREAD}). */
   spreadMs: number;
-  /** `spreadMs` as it started, for its report. */
-  spreadAtStartMs: number;
-  /** Settles once the fold is to go at its full share, or ends: it wakes the fold from a wait for its spread. */
+  /**
+   * Settles once the fold is to go at its full share (a reader waits for it), or
+   * ends: the pauses between its slices stop waiting for the spread from then on.
+   */
   hurried: Promise<void>;
   hurry: () => void;
   busyMs: number;
@@ -346,7 +347,6 @@ export class StagedReadings {
     // A fold under way may have started before the last readings: the one after it covers them.
     // The reader waits for it, so it goes at its full share from now on.
     if (this.fold) {
-      this.fold.spreadMs = 0;
       this.fold.hurry();
       await this.fold.ended;
     }
@@ -415,7 +415,7 @@ export class StagedReadings {
     const ended = new Promise<void>((resolve) => (end = resolve));
     let hurry!: () => void;
     const hurried = new Promise<void>((resolve) => (hurry = resolve));
-    this.fold = { started, spreadMs, spreadAtStartMs: spreadMs, hurried, hurry, busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
+    this.fold = { started, spreadMs, hurried, hurry, busyMs: 0, slices: 0, readings: 0, devices: 0, through, queue: this.stagedDevices(through), done: 0, span: 1, ended, end };
     void this.run(this.fold);
   }
 
@@ -452,7 +452,7 @@ export class StagedReadings {
       slices: fold.slices,
       seconds: (performance.now() - fold.started) / 1000,
       busySeconds: fold.busyMs / 1000,
-      spreadSeconds: fold.spreadAtStartMs / 1000,
+      spreadSeconds: fold.spreadMs / 1000,
       staged: this.pending,
     });
   }
