@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
+import { AccessLog } from './access-log.js';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './accounts/login-throttle.js';
 import type { ScryptParams } from './accounts/passwords.js';
 import { AccountService } from './accounts/service.js';
@@ -111,6 +112,7 @@ const ZOD_COMPILERS = {
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const server = Fastify({
     loggerInstance: options.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    logController: new AccessLog(),
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     routerOptions: { maxParamLength: 200 },
     schemaController: { compilersFactory: ZOD_COMPILERS },

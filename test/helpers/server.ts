@@ -46,7 +46,8 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'sk-test-')),
-  overrides: Omit<ServerOverrides, 'logger'> = {},
+  /** A logger of the test's own (to read what the server logs); by default one at the config's level, silent. */
+  overrides: Partial<ServerOverrides> = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     SK_DATA_DIR: dataDir,
