@@ -38,6 +38,20 @@ export interface CheckpointerOptions {
    * is its own, elsewhere the call would lower the whole process.
    */
   niceness?: number;
+  /**
+   * Whether the worker syncs the database file after each copy of new frames
+   * (default true). SQLite syncs it only after a copy during which no commit came,
+   * and under steady ingest that is only the copy made during a hold. The pages
+   * copied in the seconds before it waited in the page cache (30-35 MB at 10,000
+   * readings/s), and the hold's sync wrote them all at once: the disk's queue then
+   * held every WAL sync, and so every PUBACK, for 50-100 ms at each start-over.
+   * Synced after each copy, the same pages reach the disk a second's worth at a
+   * time, and the hold's sync finds little to write (bench/README.md,
+   * "Twenty-second pass"). The cost: a page rewritten within a few seconds is
+   * written each time. Where the worker cannot find the file's descriptor (no
+   * `/proc/self/fd` or `/dev/fd`), copies go on unsynced, as before.
+   */
+  syncCopies?: boolean;
   /** Told once when a checkpoint fails or the worker dies; the connection then checkpoints in its own commits again. */
   onError?: (error: Error) => void;
   /** Told after every copy the worker makes (a PASSIVE checkpoint), for metrics. */
@@ -58,6 +72,8 @@ export interface CheckpointCopy {
   /** Frames in the WAL, and how many of them are now in the database file. */
   walFrames: number;
   copiedFrames: number;
+  /** Whether the worker synced the database file after the copy ({@link CheckpointerOptions.syncCopies}). */
+  synced: boolean;
 }
 
 /** Durable commits held while the log starts over. */
@@ -85,6 +101,10 @@ const AUTOCHECKPOINT_PAGES = 1_000;
  * They wait off the event loop; the worker copies the few frames left, syncs them
  * and answers `released`, and the next commit writes the WAL from its start.
  *
+ * The worker syncs the database file after each copy of new frames
+ * ({@link CheckpointerOptions.syncCopies}), so the copied pages reach the disk a
+ * second's worth at a time instead of all at the start-over.
+ *
  * Before, the worker ran `wal_checkpoint(RESTART)`, which takes the write lock
  * for its copy and sync; an ingest commit that wanted the lock meanwhile slept on
  * the event loop in SQLite's busy handler. At 10,000 readings/s that was every 2-3 s,
@@ -101,11 +121,40 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
 const passiveCheckpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
+// The database file's descriptor, to sync what a copy wrote. The worker never opens one of its own: closing it would
+// drop SQLite's POSIX locks on the file for the whole process (https://sqlite.org/howtocorrupt.html, 2.2). It borrows
+// one SQLite opened (its connection's, open as long as the worker runs), checked to be the same file before each use.
+const fs = require('node:fs');
+const dbFile = fs.statSync(workerData.file);
+const isDbFile = (fd) => { try { const s = fs.fstatSync(fd); return s.ino === dbFile.ino && s.dev === dbFile.dev; } catch { return false; } };
+let dbFd;
+function findDbFd() {
+  for (const dir of ['/proc/self/fd', '/dev/fd']) {
+    let names;
+    try { names = fs.readdirSync(dir); } catch { continue; }
+    for (const name of names) if (isDbFile(Number(name))) return Number(name);
+  }
+  return undefined;
+}
+function syncDbFile() {
+  if (dbFd === undefined || !isDbFile(dbFd)) dbFd = findDbFd();
+  if (dbFd === undefined) return false;
+  fs.fdatasyncSync(dbFd);
+  return true;
+}
+// How many of the log's frames are in the database file and synced.
+let syncedThrough = 0;
 // Each copy is reported, so the server can show what checkpoints cost.
 const passive = { get() {
   const started = performance.now();
   const r = passiveCheckpoint.get();
-  parentPort.postMessage({ copy: { seconds: (performance.now() - started) / 1000, walFrames: r.log, copiedFrames: r.checkpointed } });
+  // SQLite syncs the file only when no commit came during the copy, which its answer does not tell: r.log is the log
+  // as the copy began. So every copy that copied frames is synced here, and one that found nothing new is not (a
+  // sync of nothing would still flush the disk's cache).
+  if (r.checkpointed < syncedThrough) syncedThrough = 0; // the log started over
+  const synced = workerData.syncCopies && r.checkpointed > syncedThrough && syncDbFile();
+  if (synced) syncedThrough = r.checkpointed;
+  parentPort.postMessage({ copy: { seconds: (performance.now() - started) / 1000, walFrames: r.log, copiedFrames: r.checkpointed, synced } });
   return r;
 } };
 // Since when the worker waits for the connection's answer; a tick long after that asks again.
@@ -195,6 +244,7 @@ export class WalCheckpointer {
         everyMs: options.everyMs ?? 1_000,
         restartFrames: options.restartFrames ?? 20_000,
         niceness: process.platform === 'linux' ? (options.niceness ?? 10) : 0,
+        syncCopies: options.syncCopies ?? true,
       },
     });
     // Never what keeps the process alive.

@@ -11,7 +11,7 @@ describe("the SQLite checkpointer's reports on /metrics", () => {
     const metrics = createMetrics();
     const reports = checkpointReports({ logger: createLogger('silent'), metrics });
     // The log grows to 300 frames, starts over (50 at the next copy), and grows again.
-    for (const walFrames of [100, 300, 300, 50, 80]) reports.onCopy!({ seconds: 0.004, walFrames, copiedFrames: walFrames });
+    for (const walFrames of [100, 300, 300, 50, 80]) reports.onCopy!({ seconds: 0.004, walFrames, copiedFrames: walFrames, synced: true });
     expect(await valueOf(metrics, 'sk_sqlite_wal_frames_written_total')).toBe(100 + 200 + 0 + 50 + 30);
     expect(await valueOf(metrics, 'sk_sqlite_wal_frames')).toBe(80);
     expect(await valueOf(metrics, 'sk_sqlite_checkpoint_seconds_count')).toBe(5);

@@ -298,22 +298,23 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     reopened.close();
   });
 
+  // Writes commits of ten readings from devices far apart in the index, a turn of the loop between them, until `done`.
+  const writeUntil = async (parts: ReturnType<typeof openSqliteParts>, done: () => boolean) => {
+    await seedTree(parts.store.registry);
+    for (let d = 0; d < 200; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
+    let seq = 0;
+    for (let c = 0; c < 20_000 && !done(); c++) {
+      const readings: TelemetryRecord[] = Array.from({ length: 10 }, (_, i) => {
+        seq++;
+        return { deviceId: `fridge-${(seq * 37 + i) % 200}`, kind: 'temperature', ts: T0 + seq, seq, boot: 'b1', receivedAt: T0 + seq, values: { temperatureC: 4 } };
+      });
+      await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await parts.store.close();
+  };
+
   it('reports each copy into the file and each hold of the commits, and a hold past its limit as given up', async () => {
-    // Writes commits of ten readings from devices far apart in the index, a turn of the loop between them, until `done`.
-    const writeUntil = async (parts: ReturnType<typeof openSqliteParts>, done: () => boolean) => {
-      await seedTree(parts.store.registry);
-      for (let d = 0; d < 200; d++) await parts.store.registry.createDevice(newDevice(`fridge-${d}`, 'site-ft'), 'pw', T0);
-      let seq = 0;
-      for (let c = 0; c < 20_000 && !done(); c++) {
-        const readings: TelemetryRecord[] = Array.from({ length: 10 }, (_, i) => {
-          seq++;
-          return { deviceId: `fridge-${(seq * 37 + i) % 200}`, kind: 'temperature', ts: T0 + seq, seq, boot: 'b1', receivedAt: T0 + seq, values: { temperatureC: 4 } };
-        });
-        await parts.store.ingestSink.writeBatch([{ readings, findings: [], quarantine: [] }]);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      await parts.store.close();
-    };
     const copies: CheckpointCopy[] = [];
     const holds: CheckpointHold[] = [];
     const waited = openSqliteParts({
@@ -344,6 +345,28 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     });
     await writeUntil(hurried, () => gaveUp.some((h) => !h.caughtUp));
     expect(gaveUp.some((h) => !h.caughtUp)).toBe(true);
+  });
+
+  it.runIf(process.platform === 'linux')('syncs the database file after every copy of new frames, unless told not to', async () => {
+    // Copies made while commits go on, after which SQLite does not sync the file itself.
+    const copiesOfNewFrames = async (syncCopies: boolean) => {
+      const copies: CheckpointCopy[] = [];
+      const fresh = () => copies.filter((c, i) => c.copiedFrames > (copies[i - 1]?.copiedFrames ?? 0));
+      const parts = openSqliteParts({
+        file: join(dir, `sync-${syncCopies}.db`),
+        synchronous: 'full',
+        // No start-over in this test, so a copy of new frames is one that counts more copied than the one before.
+        checkpoints: { everyMs: 5, restartFrames: 1_000_000, syncCopies, onCopy: (c) => copies.push(c) },
+      });
+      await writeUntil(parts, () => fresh().length >= 5);
+      return fresh();
+    };
+    const synced = await copiesOfNewFrames(true);
+    expect(synced.length).toBeGreaterThanOrEqual(5);
+    expect(synced.filter((c) => !c.synced)).toEqual([]);
+    const unsynced = await copiesOfNewFrames(false);
+    expect(unsynced.length).toBeGreaterThanOrEqual(5);
+    expect(unsynced.filter((c) => c.synced)).toEqual([]);
   });
 
   it.runIf(process.platform === 'linux')('checkpoints on a thread of lower priority than the event loop, which keeps its own', async () => {
