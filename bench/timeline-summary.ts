@@ -8,6 +8,8 @@
  * largest first, each with the server's spans that overlapped it (collections,
  * stalls, and the group commits, WAL copies and holds and folds the server
  * watched), so a tail can be told from a backlog and put down to its cause.
+ * Last, each second of the window: its p50 and p99, how long each watched span
+ * ran in it, and the disk's writes, queued I/O and dirty pages (bench/timeline.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ interface ServerTimeline {
   stallMs: number[];
   /** Watched histograms (bench/timeline.ts); absent from files written before they were. */
   spans?: Record<string, { at: number[]; ms: number[] }>;
+  /** The machine's disk every 250 ms (Linux; absent from files written before it was): writes and queued ms are counted since boot. */
+  disk?: { at: number[]; dirtyKiB: number[]; writes: number[]; queuedMs: number[] };
 }
 /** perf_hooks' gc kinds (NODE_PERFORMANCE_GC_*). */
 const MINOR = 1;
@@ -123,4 +127,33 @@ console.log(`${slow.length} messages over the p99 in ${episodes.length} episodes
 for (const e of episodes.slice(0, 12)) {
   const head = `${((e.from - first) / 1000).toFixed(2).padStart(6)} s  ${(e.to - e.from).toFixed(0).padStart(4)} ms  ${String(e.count).padStart(5)}  ${e.worst.toFixed(1).padStart(6)} ms`;
   console.log(`  ${head} | ${describeOverlaps(overlaps(e.from - BIN, e.to + e.worst))}`);
+}
+
+// Each second of the window: the messages sent in it, the server's spans, and the disk.
+const disk = servers.find((s) => s.disk && s.disk.at.length > 1)?.disk;
+const spanKinds = kinds.filter((k) => k !== 'scavenge' && k !== 'full-gc' && k !== 'stall');
+console.log(
+  `each second (by send time): p50 / p99 ms | ms of ${spanKinds.join(', ')} in it${disk ? ' | disk: writes, ms of queued I/O, most dirty MB' : ''}`,
+);
+const seconds = new Map<number, number[]>();
+for (const m of messages) {
+  const s = Math.floor((m.sentAt - first) / 1000);
+  (seconds.get(s) ?? seconds.set(s, []).get(s)!).push(m.ms);
+}
+for (const [s, latencies] of [...seconds].sort((a, b) => a[0] - b[0])) {
+  latencies.sort((a, b) => a - b);
+  const rank = (q: number) => latencies[Math.ceil(q * latencies.length) - 1]!.toFixed(0);
+  const from = first + s * 1000;
+  const o = overlaps(from, from + 1000);
+  let line = `  ${String(s).padStart(4)} s  ${rank(0.5).padStart(4)} / ${rank(0.99).padStart(4)} | ${spanKinds.map((k) => (o.get(k)?.ms ?? 0).toFixed(0).padStart(5)).join(' ')}`;
+  if (disk) {
+    // The samples that bracket the second: the counters' difference is what happened in it.
+    const i = disk.at.findIndex((at) => at >= from);
+    const j = disk.at.findIndex((at) => at >= from + 1000);
+    if (i > 0 && j > i) {
+      const dirty = Math.max(...disk.dirtyKiB.slice(i - 1, j + 1)) / 1024;
+      line += ` | ${String(disk.writes[j]! - disk.writes[i - 1]!).padStart(6)} ${String(disk.queuedMs[j]! - disk.queuedMs[i - 1]!).padStart(6)} ${dirty.toFixed(1).padStart(6)}`;
+    }
+  }
+  console.log(line);
 }

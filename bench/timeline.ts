@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
@@ -6,8 +6,8 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
  * Ad hoc, with SK_BENCH_TIMELINE=dir: what happened when, on one clock (epoch
  * ms, from `performance.timeOrigin`), in each bench process, written as JSON
  * when the process ends its run. The load generator records every timed
- * message (sent at, latency); the server records its GC pauses and the stalls
- * of its event loop. `node dist/bench/timeline-summary.js dir` lists the worst
+ * message (sent at, latency); the server records its GC pauses, the stalls
+ * of its event loop, its watched spans and the machine's disk. `node dist/bench/timeline-summary.js dir` lists the worst
  * moments of the window with what overlapped them.
  */
 export const TIMELINE_DIR = process.env.SK_BENCH_TIMELINE;
@@ -55,6 +55,46 @@ export interface ServerTimeline {
   write(name: string): void;
 }
 
+/** Whole disks in /proc/diskstats (not their partitions). */
+const WHOLE_DISK = /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmcblk\d+)$/;
+
+/**
+ * The machine's disk, every 250 ms on Linux (nothing elsewhere): the page
+ * cache's dirty kB, and the writes completed and the ms of queued I/O (both
+ * counted since boot, summed over whole disks). A burst of writes from a sync
+ * queues every WAL sync behind it, and a PUBACK waits for its WAL sync.
+ */
+function sampleDisk(): { at: Column; dirtyKiB: Column; writes: Column; queuedMs: Column } {
+  const disk = { at: new Column(), dirtyKiB: new Column(), writes: new Column(), queuedMs: new Column() };
+  const sample = () => {
+    let meminfo: string;
+    let diskstats: string;
+    try {
+      meminfo = readFileSync('/proc/meminfo', 'utf8');
+      diskstats = readFileSync('/proc/diskstats', 'utf8');
+    } catch {
+      clearInterval(timer);
+      return;
+    }
+    let writes = 0;
+    let queuedMs = 0;
+    for (const line of diskstats.split('\n')) {
+      // major, minor, name, then the counters of Documentation/admin-guide/iostats.rst: [7] writes completed, [13] weighted ms of I/O.
+      const f = line.trim().split(/\s+/);
+      if (!WHOLE_DISK.test(f[2] ?? '')) continue;
+      writes += Number(f[7]);
+      queuedMs += Number(f[13]);
+    }
+    disk.at.push(epochMs(performance.now()));
+    disk.dirtyKiB.push(Number(/^Dirty:\s+(\d+)/m.exec(meminfo)?.[1] ?? Number.NaN));
+    disk.writes.push(writes);
+    disk.queuedMs.push(queuedMs);
+  };
+  const timer = setInterval(sample, 250);
+  timer.unref();
+  return disk;
+}
+
 /**
  * The server's side: GC pauses (start, duration, kind), event-loop stalls (when a
  * 2 ms timer fired, how late) and the spans of what it {@link ServerTimeline.watch watches}.
@@ -82,6 +122,7 @@ export function recordServerTimeline(dir: string): ServerTimeline {
     last = now;
   }, INTERVAL_MS).unref();
   const watched = new Map<string, { at: Column; ms: Column }>();
+  const disk = sampleDisk();
   return {
     watch(name, histogram) {
       const span = { at: new Column(), ms: new Column() };
@@ -97,7 +138,15 @@ export function recordServerTimeline(dir: string): ServerTimeline {
     },
     write(name) {
       const spans = Object.fromEntries([...watched].map(([spanName, { at, ms }]) => [spanName, { at: at.toArray(), ms: ms.toArray() }]));
-      const out = { gcAt: gc.at.toArray(), gcMs: gc.ms.toArray(), gcKind: gc.kind.toArray(), stallAt: stall.at.toArray(), stallMs: stall.lateMs.toArray(), spans };
+      const out = {
+        gcAt: gc.at.toArray(),
+        gcMs: gc.ms.toArray(),
+        gcKind: gc.kind.toArray(),
+        stallAt: stall.at.toArray(),
+        stallMs: stall.lateMs.toArray(),
+        spans,
+        disk: Object.fromEntries(Object.entries(disk).map(([key, column]) => [key, column.toArray()])),
+      };
       writeFileSync(join(dir, `${name}-server.json`), JSON.stringify(out));
     },
   };
