@@ -7,8 +7,9 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
  * ms, from `performance.timeOrigin`), in each bench process, written as JSON
  * when the process ends its run. The load generator records every timed
  * message (sent at, latency); the server records its GC pauses, the stalls
- * of its event loop, its watched spans and the machine's disk. `node dist/bench/timeline-summary.js dir` lists the worst
- * moments of the window with what overlapped them.
+ * of its event loop, its watched spans and the machine's disk. `node
+ * dist/bench/timeline-summary.js dir` lists the worst moments of the window
+ * with what overlapped them, and each second of it.
  */
 export const TIMELINE_DIR = process.env.SK_BENCH_TIMELINE;
 

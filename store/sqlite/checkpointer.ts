@@ -123,7 +123,7 @@ const passiveCheckpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 // The database file's descriptor, to sync what a copy wrote. The worker never opens one of its own: closing it would
 // drop SQLite's POSIX locks on the file for the whole process (https://sqlite.org/howtocorrupt.html, 2.2). It borrows
-// one SQLite opened (its connection's, open as long as the worker runs), checked to be the same file before each use.
+// one SQLite opened, checked to be the same file before each use; the worker's own connection keeps one open while it runs.
 const fs = require('node:fs');
 const dbFile = fs.statSync(workerData.file);
 const isDbFile = (fd) => { try { const s = fs.fstatSync(fd); return s.ino === dbFile.ino && s.dev === dbFile.dev; } catch { return false; } };
