@@ -150,7 +150,7 @@ const passive = { get() {
   const r = passiveCheckpoint.get();
   // SQLite syncs the file only when no commit came during the copy, which its answer does not tell: r.log is the log
   // as the copy began. So every copy that copied frames is synced here, and one that found nothing new is not (a
-  // sync of nothing would still flush the disk's cache).
+  // sync with nothing to write can still flush the disk's cache).
   if (r.checkpointed < syncedThrough) syncedThrough = 0; // the log started over
   const synced = workerData.syncCopies && r.checkpointed > syncedThrough && syncDbFile();
   if (synced) syncedThrough = r.checkpointed;
