@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Access tokens are JWTs signed with HMAC-SHA256 (RFC 7519, RFC 7518 §3.2) by
@@ -38,7 +39,7 @@ export interface TokenLifetimes {
   sessionMaxMs: number;
 }
 
-/** Verified access tokens kept; the oldest is dropped first. At most a few MiB. */
+/** Verified access tokens kept; the least recently used is dropped first. At most a few MiB. */
 export const VERIFIED_TOKENS_KEPT = 10_000;
 
 export class TokenError extends Error {
@@ -53,8 +54,8 @@ export class TokenError extends Error {
 
 export class AccessTokens {
   private readonly key: Uint8Array;
-  /** Claims of tokens whose signature and claims were checked, in the order they were first seen. */
-  private readonly verified = new Map<string, AccessClaims>();
+  /** Claims of tokens whose signature and claims were checked. */
+  private readonly verified = new LRUCache<string, AccessClaims>({ max: VERIFIED_TOKENS_KEPT });
 
   constructor(
     secret: Buffer,
@@ -90,7 +91,6 @@ export class AccessTokens {
       throw new TokenError('expired', 'token expired');
     }
     const claims = await this.verifySignedClaims(token);
-    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }

@@ -46,7 +46,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'sk-test-')),
-  /** A logger of the test's own (to read what the server logs); by default one at the config's level, silent. */
+  /** What the test changes in the server; a logger of its own reads what the server logs (by default one at the config's level, silent). */
   overrides: Partial<ServerOverrides> = {},
 ): Promise<TestServer> {
   const config = loadConfig({
