@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/profile-summary.js <file> [top] [--inclusive] [--from s] [--to s] [--timeline]`:
+ * `node dist/bench/profile-summary.js <file> [top] [--inclusive] [--from s] [--to s] [--timeline] [--busy-over ms]`:
  * where a run's time or memory went, readable in a terminal.
  * - a `.cpuprofile` (as written by `--profile`): the functions with the most
  *   self time, with their share of the samples; with `--inclusive`, the time
@@ -8,6 +8,9 @@
  *   `--from`/`--to` (seconds since the profile began) keep one stretch, such as
  *   a bench's load window after the set-up the server's process did first, and
  *   `--timeline` prints how busy each second was, to find that stretch;
+ *   `--busy-over ms` keeps only the samples of runs where the thread was busy
+ *   without a break for longer than that: what holds the event loop long enough
+ *   to make a latency tail, as against what costs most in all;
  * - a `.heapprofile` (as written with SK_BENCH_ALLOC_DIR): the functions that
  *   allocated the most bytes, short-lived objects included.
  */
@@ -43,18 +46,21 @@ const { values: flags, positionals } = parseArgs({
     timeline: { type: 'boolean', default: false },
     from: { type: 'string' },
     to: { type: 'string' },
+    'busy-over': { type: 'string' },
   },
 });
 const inclusive = flags.inclusive;
 const [file, topArg] = positionals;
 if (!file) {
-  console.error('usage: profile-summary.js <file.cpuprofile|file.heapprofile> [top=25] [--inclusive] [--from s] [--to s] [--timeline]');
+  console.error('usage: profile-summary.js <file.cpuprofile|file.heapprofile> [top=25] [--inclusive] [--from s] [--to s] [--timeline] [--busy-over ms]');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
 /** The stretch kept, in µs since the profile began. */
 const fromUs = Number(flags.from ?? 0) * 1e6;
 const toUs = flags.to === undefined ? Infinity : Number(flags.to) * 1e6;
+/** With --busy-over: the shortest unbroken busy run whose samples are kept (µs). */
+const busyOverUs = flags['busy-over'] === undefined ? undefined : Number(flags['busy-over']) * 1000;
 
 function nameOf({ functionName, url, lineNumber }: CallFrame): string {
   const where = url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${lineNumber + 1}` : '';
@@ -98,6 +104,14 @@ if ('head' in parsed) {
   // Time per node from the samples and their deltas (hitCount alone ignores uneven sampling intervals).
   const samples = parsed.samples ?? [];
   const deltas = parsed.timeDeltas ?? [];
+  const isBusy = (i: number) => nameOf(byId.get(samples[i]!)!.callFrame) !== '(idle)';
+  const inStretch = (() => {
+    const times: number[] = [];
+    let t = 0;
+    for (let i = 0; i < samples.length; i++) times.push((t += deltas[i] ?? 0));
+    return (i: number) => times[i]! >= fromUs && times[i]! < toUs;
+  })();
+  const kept = busyOverUs === undefined ? undefined : longBusyRuns(samples.length, deltas, (i) => isBusy(i) && inStretch(i), busyOverUs);
   let sampled = 0;
   let at = 0;
   /** Per whole second since the start: [busy µs, sampled µs]. */
@@ -107,11 +121,12 @@ if ('head' in parsed) {
     const us = deltas[i + 1] ?? deltas[i] ?? 0;
     const second = (perSecond[Math.floor(at / 1e6)] ??= [0, 0]);
     second[1] += us;
-    if (nameOf(byId.get(samples[i]!)!.callFrame) !== '(idle)') second[0] += us;
-    if (at < fromUs || at >= toUs) continue;
+    if (isBusy(i)) second[0] += us;
+    if (at < fromUs || at >= toUs || (kept && !kept.samples[i])) continue;
     sampled += us;
     for (const name of namesOf(samples[i]!)) add(name, us);
   }
+  if (kept) console.log(`${kept.runs} runs busy for over ${busyOverUs! / 1000} ms (longest ${(kept.longestUs / 1000).toFixed(1)} ms, ${(kept.totalUs / 1000).toFixed(0)} ms in all); the shares below are of their samples`);
   if (flags.timeline) {
     for (const [second, counted] of perSecond.entries()) {
       // A second with no sample at all (the profiler held up) is a hole in the array.
@@ -121,4 +136,37 @@ if ('head' in parsed) {
   }
   // Inclusive shares overlap, so they are shares of the time sampled, not of their own sum.
   printTop(perFunction, (us) => `${(us / 1000).toFixed(0)} ms`, () => `${(sampled / 1e6).toFixed(1)} s sampled${inclusive ? ', inclusive' : ''}`, sampled);
+}
+
+/**
+ * The samples that belong to a run of busy samples longer than `overUs` in
+ * all: a sample's time is the delta to the next one, as above. `isBusy` says
+ * which samples count (not idle, and in the stretch kept).
+ */
+function longBusyRuns(count: number, deltas: number[], isBusy: (i: number) => boolean, overUs: number): { samples: boolean[]; runs: number; longestUs: number; totalUs: number } {
+  const samples = new Array<boolean>(count).fill(false);
+  let runs = 0;
+  let longestUs = 0;
+  let totalUs = 0;
+  let start = 0;
+  let runUs = 0;
+  const close = (end: number) => {
+    if (runUs > overUs) {
+      runs++;
+      longestUs = Math.max(longestUs, runUs);
+      totalUs += runUs;
+      samples.fill(true, start, end);
+    }
+    runUs = 0;
+  };
+  for (let i = 0; i < count; i++) {
+    if (!isBusy(i)) {
+      close(i);
+      start = i + 1;
+      continue;
+    }
+    runUs += deltas[i + 1] ?? deltas[i] ?? 0;
+  }
+  close(count);
+  return { samples, runs, longestUs, totalUs };
 }
