@@ -135,6 +135,22 @@ describe('SQLite staged readings', () => {
     expect(await p.store.telemetry.count('fridge-1')).toBe(3);
   });
 
+  it('tells readings taken in the same millisecond apart by seq, and still recognises their resends', async () => {
+    let p = await open();
+    // Three readings at one instant, seq rising, as a fast device or a batch sends them.
+    const instant = Array.from({ length: 3 }, (_, i) => ({ ...reading(3, 1), seq: 10 + i, values: { temperatureC: 4 + i } }));
+    expect((await write(p, instant))[0]!.readingsInserted).toEqual([true, true, true]);
+    // Each of them again, staged, with a new one at the same instant between: only the new one is stored.
+    const fresh = { ...reading(3, 1), seq: 13, values: { temperatureC: 9 } };
+    expect((await write(p, [instant[2]!, fresh, instant[0]!, instant[1]!]))[0]!.readingsInserted).toEqual([false, true, false, false]);
+    // The same (time, seq) from another boot is another reading; so is a lower seq at that time (a counter reset).
+    expect((await write(p, [{ ...fresh, boot: 'b2' }, { ...reading(3, 1), seq: 2, values: { temperatureC: 1 } }]))[0]!.readingsInserted).toEqual([true, true]);
+    // After a restart the device's newest seq at that instant is not known: resends are still found.
+    p = await crashAndReopen();
+    expect((await write(p, [fresh, instant[1]!, { ...fresh, seq: 14 }]))[0]!.readingsInserted).toEqual([false, false, true]);
+    expect(await p.store.telemetry.count('fridge-3')).toBe(7);
+  });
+
   it('counts nothing twice after a stop between a fold and the drop from the log', async () => {
     let p = await open();
     for (const commit of fleetReadings()) await write(p, commit);
