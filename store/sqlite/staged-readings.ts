@@ -110,6 +110,14 @@ const READINGS_PER_STATEMENT = 100;
 const MOST_DEVICES_PER_STATEMENT = 1_000;
 
 /**
+ * A transaction's readings go into the log and its copy this many to a
+ * statement: a statement's own cost (binding, stepping, resetting, its result)
+ * is about as much as the row it writes to the log, and a group commit brings
+ * tens to hundreds of readings.
+ */
+const ROWS_PER_INSERT = 16;
+
+/**
  * One kind's staged readings, in two places: the durable log in the file
  * (`telemetry_<kind>_staged`, appended to, no index) and a copy in an in-memory
  * database attached to the same connection (`staging.<kind>`), indexed like the
@@ -119,8 +127,15 @@ const MOST_DEVICES_PER_STATEMENT = 1_000;
  * takes its rows out of both. At open it is filled again from the log.
  */
 class KindStage {
-  readonly append: Database.Statement;
-  readonly copy: Database.Statement;
+  /** Statements that insert n rows, at [n - 1], prepared as first needed. */
+  private readonly appendRows: Database.Statement[] = [];
+  private readonly copyRows: Database.Statement[] = [];
+  /** Readings staged in the transaction under way, not yet written ({@link add}). */
+  private readonly pending: ReadingParams[] = [];
+  private readonly log: string;
+  private readonly memory: string;
+  private readonly columns: string;
+  private readonly rowValues: string;
   readonly staged: Database.Statement;
   readonly stored: Database.Statement;
   readonly devices: Database.Statement<[number], number>;
@@ -139,7 +154,7 @@ class KindStage {
   private readonly newestStored: Database.Statement<[number, number], number | null>;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     readonly kind: DeviceKind,
   ) {
     const fields = COLUMNS[kind].fields;
@@ -156,10 +171,11 @@ class KindStage {
       CREATE UNIQUE INDEX staging.${kind}_reading ON ${kind} (${identity});
       INSERT INTO ${memory} (id, ${columns}) SELECT id, ${columns} FROM ${log};
     `);
-    const values = [...own, ...fields].map(() => '?').join(', ');
+    this.log = log;
+    this.memory = memory;
+    this.columns = columns;
+    this.rowValues = [...own, ...fields].map(() => '?').join(', ');
     const sameReading = `device_key = ? AND ts = ? AND seq = ? AND boot = ?${covered.map((f) => ` AND "${f}" = ?`).join('')}`;
-    this.append = db.prepare(`INSERT INTO ${log} (${columns}) VALUES (${values})`);
-    this.copy = db.prepare(`INSERT INTO ${memory} (id, ${columns}) VALUES (?, ${values})`);
     this.staged = db.prepare(`SELECT 1 FROM ${memory} WHERE ${sameReading} LIMIT 1`).pluck();
     this.stored = db.prepare(`SELECT 1 FROM ${table} WHERE ${sameReading} LIMIT 1`).pluck();
     this.devices = db.prepare<[number], number>(`SELECT DISTINCT device_key FROM ${memory} WHERE id <= ? ORDER BY device_key`).pluck();
@@ -203,9 +219,42 @@ class KindStage {
       newest.seq = seq;
       return false;
     }
+    // The copy is what is looked up: the readings of this transaction go there first.
+    this.write();
     const identity = [key, ts, p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
     if (identity.includes(null)) return false;
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
+  }
+
+  /** Stages a reading {@link isResend} cleared: written with the next {@link ROWS_PER_INSERT}, or by {@link write}. */
+  add(p: ReadingParams): void {
+    this.pending.push(p);
+    if (this.pending.length === ROWS_PER_INSERT) this.write();
+  }
+
+  /**
+   * Writes the readings {@link add}ed and not yet written to the log and then to
+   * the copy, under the ids the log gave them (one statement appends rows with
+   * consecutive ids: the log's AUTOINCREMENT, one writer).
+   */
+  write(): void {
+    const rows = this.pending;
+    const n = rows.length;
+    if (n === 0) return;
+    const last = Number(this.statement(this.appendRows, n, `INSERT INTO ${this.log} (${this.columns}) VALUES `, '').run(rows.flat()).lastInsertRowid);
+    const withIds: (number | string | null)[] = [];
+    for (let i = 0; i < n; i++) withIds.push(last - n + 1 + i, ...rows[i]!);
+    this.statement(this.copyRows, n, `INSERT INTO ${this.memory} (id, ${this.columns}) VALUES `, '?, ').run(withIds);
+    rows.length = 0;
+  }
+
+  /** Forgets readings added and not written: their transaction did not commit. */
+  discard(): void {
+    this.pending.length = 0;
+  }
+
+  private statement(cache: Database.Statement[], rows: number, head: string, idValue: string): Database.Statement {
+    return (cache[rows - 1] ??= this.db.prepare(head + Array.from({ length: rows }, () => `(${idValue}${this.rowValues})`).join(', ')));
   }
 
   /**
@@ -319,13 +368,14 @@ export class StagedReadings {
 
   /**
    * Inside the ingest transaction: appends the reading to the log unless it is a
-   * resend of one staged or stored; true when appended.
+   * resend of one staged or stored; true when appended. The rows are written in
+   * statements of several ({@link ROWS_PER_INSERT}): call {@link write} before
+   * the transaction ends.
    */
   stage(kind: DeviceKind, params: ReadingParams, batch: StageBatch): boolean {
     const stage = this.kinds[kind];
     if (stage.isResend(params)) return false;
-    const id = stage.append.run(params).lastInsertRowid;
-    stage.copy.run(id, params);
+    stage.add(params);
     batch.staged++;
     this.stagedCount++;
     const since = this.sinceFold;
@@ -334,8 +384,14 @@ export class StagedReadings {
     return true;
   }
 
+  /** Inside the ingest transaction, at its end: writes what {@link stage} has not written yet. */
+  write(): void {
+    for (const kind of DEVICE_KINDS) this.kinds[kind].write();
+  }
+
   /** The transaction of `batch` did not commit: SQLite took its rows back, and they are not counted. */
   undo(batch: StageBatch): void {
+    for (const kind of DEVICE_KINDS) this.kinds[kind].discard();
     this.stagedCount -= batch.staged;
     batch.staged = 0;
   }

@@ -47,7 +47,11 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
     );
     this.extras = new IngestExtras(db, keys);
     this.rawHistory = new RawHistory(db);
-    this.transaction = commits.transaction((writes: IngestWrite[], batch: StageBatch) => writes.map((w) => this.applyWrite(w, batch)));
+    this.transaction = commits.transaction((writes: IngestWrite[], batch: StageBatch) => {
+      const results = writes.map((w) => this.applyWrite(w, batch));
+      this.staged.write();
+      return results;
+    });
   }
 
   async writeBatch(writes: IngestWrite[]): Promise<IngestWriteResult[]> {

@@ -151,6 +151,23 @@ describe('SQLite staged readings', () => {
     expect(await p.store.telemetry.count('fridge-3')).toBe(7);
   });
 
+  it('stages a commit of many readings whole, finds a resend among them, and keeps log and copy in step', async () => {
+    let p = await open();
+    // 40 readings of one device in one commit, the 21st a resend of the 19th (written in the same statement as it would be).
+    const many = Array.from({ length: 40 }, (_, i) => reading(4, i + 1));
+    many.splice(20, 0, many[18]!);
+    const inserted = (await write(p, many))[0]!.readingsInserted;
+    expect(inserted.filter(Boolean)).toHaveLength(40);
+    expect(inserted[20]).toBe(false);
+    expect(rows(p).log).toBe(40);
+    // After a crash, what the log holds is staged again; the fold moves it all and empties the log.
+    p = await crashAndReopen();
+    expect(p.staged.pending).toBe(40);
+    await p.staged.folded();
+    expect(rows(p)).toEqual({ table: 40, log: 0 });
+    expect(await historyCount(p, 4)).toBe(40);
+  });
+
   it('counts nothing twice after a stop between a fold and the drop from the log', async () => {
     let p = await open();
     for (const commit of fleetReadings()) await write(p, commit);
