@@ -9,7 +9,7 @@
  * stalls, and the group commits, WAL copies and holds and folds the server
  * watched), so a tail can be told from a backlog and put down to its cause.
  * Last, each second of the window: its p50 and p99, how long each watched span
- * ran in it, and the disk's writes, queued I/O and dirty pages (bench/timeline.ts).
+ * ran in it, and the disk's writes, MB written, queued I/O and dirty pages (bench/timeline.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ interface ServerTimeline {
   /** Watched histograms (bench/timeline.ts); absent from files written before they were. */
   spans?: Record<string, { at: number[]; ms: number[] }>;
   /** The machine's disk every 250 ms (Linux; absent from files written before it was): writes and queued ms are counted since boot. */
-  disk?: { at: number[]; dirtyKiB: number[]; writes: number[]; queuedMs: number[] };
+  disk?: { at: number[]; dirtyKiB: number[]; writes: number[]; writtenSectors?: number[]; queuedMs: number[] };
 }
 /** perf_hooks' gc kinds (NODE_PERFORMANCE_GC_*). */
 const MINOR = 1;
@@ -133,7 +133,7 @@ for (const e of episodes.slice(0, 12)) {
 const disk = servers.find((s) => s.disk && s.disk.at.length > 1)?.disk;
 const spanKinds = kinds.filter((k) => k !== 'scavenge' && k !== 'full-gc' && k !== 'stall');
 console.log(
-  `each second (by send time): p50 / p99 ms | ms of ${spanKinds.join(', ')} in it${disk ? ' | disk: writes, ms of queued I/O, most dirty MB' : ''}`,
+  `each second (by send time): p50 / p99 ms | ms of ${spanKinds.join(', ')} in it${disk ? ` | disk: writes,${disk.writtenSectors ? ' MB written,' : ''} ms of queued I/O, most dirty MB` : ''}`,
 );
 const seconds = new Map<number, number[]>();
 for (const m of messages) {
@@ -152,7 +152,9 @@ for (const [s, latencies] of [...seconds].sort((a, b) => a[0] - b[0])) {
     const j = disk.at.findIndex((at) => at >= from + 1000);
     if (i > 0 && j > i) {
       const dirty = Math.max(...disk.dirtyKiB.slice(i - 1, j + 1)) / 1024;
-      line += ` | ${String(disk.writes[j]! - disk.writes[i - 1]!).padStart(6)} ${String(disk.queuedMs[j]! - disk.queuedMs[i - 1]!).padStart(6)} ${dirty.toFixed(1).padStart(6)}`;
+      // Sectors are 512 bytes, whatever the disk's own block size.
+      const written = disk.writtenSectors ? ` ${(((disk.writtenSectors[j]! - disk.writtenSectors[i - 1]!) * 512) / 2 ** 20).toFixed(1).padStart(6)}` : '';
+      line += ` | ${String(disk.writes[j]! - disk.writes[i - 1]!).padStart(6)}${written} ${String(disk.queuedMs[j]! - disk.queuedMs[i - 1]!).padStart(6)} ${dirty.toFixed(1).padStart(6)}`;
     }
   }
   console.log(line);

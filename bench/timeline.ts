@@ -61,12 +61,12 @@ const WHOLE_DISK = /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmcblk\d+)$/;
 
 /**
  * The machine's disk, every 250 ms on Linux (nothing elsewhere): the page
- * cache's dirty kB, and the writes completed and the ms of queued I/O (both
- * counted since boot, summed over whole disks). A burst of writes from a sync
+ * cache's dirty kB, and the writes completed, the sectors written and the ms
+ * of queued I/O (counted since boot, summed over whole disks). A burst of writes from a sync
  * queues every WAL sync behind it, and a PUBACK waits for its WAL sync.
  */
-function sampleDisk(): { at: Column; dirtyKiB: Column; writes: Column; queuedMs: Column } {
-  const disk = { at: new Column(), dirtyKiB: new Column(), writes: new Column(), queuedMs: new Column() };
+function sampleDisk(): { at: Column; dirtyKiB: Column; writes: Column; writtenSectors: Column; queuedMs: Column } {
+  const disk = { at: new Column(), dirtyKiB: new Column(), writes: new Column(), writtenSectors: new Column(), queuedMs: new Column() };
   const sample = () => {
     let meminfo: string;
     let diskstats: string;
@@ -78,17 +78,20 @@ function sampleDisk(): { at: Column; dirtyKiB: Column; writes: Column; queuedMs:
       return;
     }
     let writes = 0;
+    let writtenSectors = 0;
     let queuedMs = 0;
     for (const line of diskstats.split('\n')) {
-      // major, minor, name, then the counters of Documentation/admin-guide/iostats.rst: [7] writes completed, [13] weighted ms of I/O.
+      // major, minor, name, then the counters of Documentation/admin-guide/iostats.rst: [7] writes completed, [9] sectors written (512 bytes), [13] weighted ms of I/O.
       const f = line.trim().split(/\s+/);
       if (!WHOLE_DISK.test(f[2] ?? '')) continue;
       writes += Number(f[7]);
+      writtenSectors += Number(f[9]);
       queuedMs += Number(f[13]);
     }
     disk.at.push(epochMs(performance.now()));
     disk.dirtyKiB.push(Number(/^Dirty:\s+(\d+)/m.exec(meminfo)?.[1] ?? Number.NaN));
     disk.writes.push(writes);
+    disk.writtenSectors.push(writtenSectors);
     disk.queuedMs.push(queuedMs);
   };
   const timer = setInterval(sample, 250);
