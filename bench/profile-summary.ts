@@ -105,24 +105,21 @@ if ('head' in parsed) {
   const samples = parsed.samples ?? [];
   const deltas = parsed.timeDeltas ?? [];
   const isBusy = (i: number) => nameOf(byId.get(samples[i]!)!.callFrame) !== '(idle)';
-  const inStretch = (() => {
-    const times: number[] = [];
-    let t = 0;
-    for (let i = 0; i < samples.length; i++) times.push((t += deltas[i] ?? 0));
-    return (i: number) => times[i]! >= fromUs && times[i]! < toUs;
-  })();
+  /** Each sample's time since the profile began (µs). */
+  const times: number[] = [];
+  for (let i = 0, t = 0; i < samples.length; i++) times.push((t += deltas[i] ?? 0));
+  const inStretch = (i: number) => times[i]! >= fromUs && times[i]! < toUs;
   const kept = busyOverUs === undefined ? undefined : longBusyRuns(samples.length, deltas, (i) => isBusy(i) && inStretch(i), busyOverUs);
   let sampled = 0;
-  let at = 0;
   /** Per whole second since the start: [busy µs, sampled µs]. */
   const perSecond: [number, number][] = [];
   for (let i = 0; i < samples.length; i++) {
-    at += deltas[i] ?? 0;
+    const at = times[i]!;
     const us = deltas[i + 1] ?? deltas[i] ?? 0;
     const second = (perSecond[Math.floor(at / 1e6)] ??= [0, 0]);
     second[1] += us;
     if (isBusy(i)) second[0] += us;
-    if (at < fromUs || at >= toUs || (kept && !kept.samples[i])) continue;
+    if (!inStretch(i) || (kept && !kept.samples[i])) continue;
     sampled += us;
     for (const name of namesOf(samples[i]!)) add(name, us);
   }

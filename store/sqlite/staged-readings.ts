@@ -222,7 +222,7 @@ class KindStage {
     }
     // The copy is what is looked up: the readings of this transaction go there first.
     this.write();
-    const identity = [key, ts, p[SEQ], p[BOOT], ...this.coveredAt.map((i) => p[i])];
+    const identity = [key, ts, seq, p[BOOT], ...this.coveredAt.map((i) => p[i])];
     if (identity.includes(null)) return false;
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
