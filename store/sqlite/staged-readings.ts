@@ -39,7 +39,7 @@ export interface StagedReadingsOptions {
    * stages more (the memory they take is bounded; the wait reaches the devices
    * through the broker's read gate). A fold starts once half of it is staged,
    * whatever {@link foldPerDevice} and {@link foldWithinMs} say. Default 500,000:
-   * about 60 MiB (123 bytes a reading in the in-memory copy), 50 s at 10,000
+   * about 40 MiB (some 80 bytes a reading in the in-memory copy), 50 s at 10,000
    * readings/s; a city's 5,000 readings/s fold every 50 s.
    */
   maxPending?: number;
@@ -121,11 +121,18 @@ const ROWS_PER_INSERT = 16;
 /**
  * One kind's staged readings, in two places: the durable log in the file
  * (`telemetry_<kind>_staged`, appended to, no index) and a copy in an in-memory
- * database attached to the same connection (`staging.<kind>`), indexed like the
- * telemetry table. The copy is what de-duplicates staged readings and what folds
- * read, grouped by device; it lives in SQLite's heap, not as objects the
- * JavaScript collector would carry for seconds, and a transaction that rolls back
- * takes its rows out of both. At open it is filled again from the log.
+ * database attached to the same connection (`staging.<kind>`). The copy is what
+ * de-duplicates staged readings and what folds read, grouped by device; it lives
+ * in SQLite's heap, not as objects the JavaScript collector would carry for
+ * seconds, and a transaction that rolls back takes its rows out of both. At open
+ * it is filled again from the log.
+ *
+ * The copy is one B-tree, a WITHOUT ROWID table keyed by (device, time, id): a
+ * fold reads it in the telemetry index's order with nothing to sort or look up,
+ * and a resend's lookup seeks its device and time. A rowid table with a unique
+ * index on the reading's identity, as before, wrote every reading into two
+ * B-trees and read it back through both; this took about a sixth off the CPU a
+ * reading costs the store, folds included (bench/README.md, "Twenty-fourth pass").
  */
 class KindStage {
   /** Statements that insert n rows, at [n - 1], prepared as first needed. */
@@ -166,10 +173,8 @@ class KindStage {
     const memory = `staging.${kind}`;
     const own = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
     const columns = [...own, ...fields.map((f) => `"${f}"`)].join(', ');
-    const identity = `device_key, ts, seq, boot${covered.map((f) => `, "${f}"`).join('')}`;
     db.exec(`
-      CREATE TABLE ${memory} (id INTEGER PRIMARY KEY, ${own.join(', ')}${fields.map((f) => `, "${f}" REAL`).join('')});
-      CREATE UNIQUE INDEX staging.${kind}_reading ON ${kind} (${identity});
+      CREATE TABLE ${memory} (id INTEGER NOT NULL, ${own.join(', ')}${fields.map((f) => `, "${f}" REAL`).join('')}, PRIMARY KEY (device_key, ts, id)) WITHOUT ROWID;
       INSERT INTO ${memory} (id, ${columns}) SELECT id, ${columns} FROM ${log};
     `);
     this.log = log;
@@ -180,7 +185,7 @@ class KindStage {
     this.staged = db.prepare(`SELECT 1 FROM ${memory} WHERE ${sameReading} LIMIT 1`).pluck();
     this.stored = db.prepare(`SELECT 1 FROM ${table} WHERE ${sameReading} LIMIT 1`).pluck();
     this.devices = db.prepare<[number], number>(`SELECT DISTINCT device_key FROM ${memory} WHERE id <= ? ORDER BY device_key`).pluck();
-    this.move = db.prepare(`INSERT OR IGNORE INTO ${table} (${columns}) SELECT ${columns} FROM ${memory} WHERE device_key BETWEEN ? AND ? AND id <= ? ORDER BY device_key, ts, seq`);
+    this.move = db.prepare(`INSERT OR IGNORE INTO ${table} (${columns}) SELECT ${columns} FROM ${memory} WHERE device_key BETWEEN ? AND ? AND id <= ? ORDER BY device_key, ts, id`);
     this.forget = db.prepare(`DELETE FROM ${memory} WHERE device_key BETWEEN ? AND ? AND id <= ?`);
     this.drop = db.prepare(`DELETE FROM ${log} WHERE id > ? AND id <= ?`);
     this.firstId = db.prepare<[], number | null>(`SELECT min(id) FROM ${log}`).pluck();
