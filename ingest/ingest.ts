@@ -95,7 +95,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.inFlight++;
     try {
       const { metrics } = this.options;
-      metrics.messagesReceived.inc({ channel: msg.channel });
+      metrics.messagesReceived.add(msg.channel);
       const device = this.directory.cached(msg.deviceId) ?? (await this.directory.get(msg.deviceId));
       const { maxFutureSkewMs, maxLiveLagMs, rawRetentionMs } = this.options;
       const decoded = decodeMessage(msg, device, { nowMs: this.clock(), maxFutureSkewMs, maxLiveLagMs, rawRetentionMs });
@@ -121,7 +121,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         if (result.findingsInserted[i]) this.emit('finding:stored', write.findings[i]!, device!.siteId);
       }
       // One message carries readings of one device, so of one kind: one counter update.
-      if (stored > 0) metrics.readingsStored.inc({ kind: device!.kind }, stored);
+      if (stored > 0) metrics.readingsStored.add(device!.kind, stored);
       const duplicates = write.readings.length - stored;
       if (duplicates > 0) metrics.duplicates.inc(duplicates);
       for (const entry of write.quarantine) {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TalliedCounter } from './tallied-counter.js';
 
 /**
  * Prometheus metrics of one process, on their own registry (no global state, so
@@ -10,16 +11,16 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    messagesReceived: new Counter({
+    messagesReceived: new TalliedCounter({
       name: 'sk_messages_received_total',
       help: 'Device messages handed to ingest, by channel',
-      labelNames: ['channel'] as const,
+      label: 'channel',
       registers,
     }),
-    readingsStored: new Counter({
+    readingsStored: new TalliedCounter({
       name: 'sk_readings_stored_total',
       help: 'Readings durably stored, by device kind',
-      labelNames: ['kind'] as const,
+      label: 'kind',
       registers,
     }),
     duplicates: new Counter({
