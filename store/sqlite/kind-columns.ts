@@ -13,11 +13,9 @@ export class KindColumns {
     this.booleans = new Set(this.fields.filter((f) => catalogue[f]!.type === 'boolean'));
   }
 
-  toParams(values: FieldValues): (number | null)[] {
-    return this.fields.map((f) => {
-      const v = values[f];
-      return v === undefined ? null : typeof v === 'boolean' ? Number(v) : v;
-    });
+  /** Stored as 0/1 and read back as a boolean. */
+  isBoolean(field: string): boolean {
+    return this.booleans.has(field);
   }
 
   fromRow(row: Row): FieldValues {

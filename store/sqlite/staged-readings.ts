@@ -4,9 +4,13 @@ import { indexedFields, stagedTable, telemetryTable, type SqliteDatabase } from 
 import type { DurableCommits } from './durable-commits.js';
 import { COLUMNS } from './kind-columns.js';
 import { LoopShare } from '../loop-share.js';
+import type { TelemetryRecord } from '../index.js';
 
-/** A reading as its row's values: device_key, ts, boot, seq, received_at, then the kind's fields in catalogue order. */
-export type ReadingParams = (number | string | null)[];
+/** A reading to stage: its device's key is passed beside it. */
+export type StagedReading = Pick<TelemetryRecord, 'ts' | 'seq' | 'boot' | 'receivedAt' | 'values'>;
+
+/** A row's values: device_key, ts, boot, seq, received_at, then the kind's fields in catalogue order. */
+type RowValue = number | string | null;
 
 export interface StagedReadingsOptions {
   /**
@@ -69,10 +73,7 @@ export interface StageBatch {
   staged: number;
 }
 
-const KEY = 0;
-const TS = 1;
-const BOOT = 2;
-const SEQ = 3;
+/** Where a row's fields start, after device_key, ts, boot, seq and received_at. */
 const FIRST_FIELD = 5;
 
 /** Through every id: a fold of all a device has staged. */
@@ -138,8 +139,20 @@ class KindStage {
   /** Statements that insert n rows, at [n - 1], prepared as first needed. */
   private readonly appendRows: Database.Statement[] = [];
   private readonly copyRows: Database.Statement[] = [];
-  /** Readings staged in the transaction under way, not yet written ({@link add}). */
-  private readonly pending: ReadingParams[] = [];
+  /**
+   * Arrays kept for the store's life, so that staging a reading allocates none
+   * of its own: `logValues[n - 1]` holds n rows' values for the log's statement
+   * of n rows, `copyValues[n - 1]` the same with each row's id first. The rows
+   * {@link add}ed and not yet written are the first {@link pendingRows} of the
+   * largest (`logValues[ROWS_PER_INSERT - 1]`).
+   */
+  private readonly logValues: RowValue[][] = [];
+  private readonly copyValues: RowValue[][] = [];
+  private readonly adding: RowValue[];
+  private pendingRows = 0;
+  private readonly fields: readonly string[];
+  private readonly booleans: readonly boolean[];
+  private readonly rowWidth: number;
   private readonly log: string;
   private readonly memory: string;
   private readonly columns: string;
@@ -152,7 +165,8 @@ class KindStage {
   readonly drop: Database.Statement<[number, number]>;
   readonly firstId: Database.Statement<[], number | null>;
   readonly lastId: Database.Statement<[], number | null>;
-  private readonly coveredAt: number[];
+  /** Where the reading index's fields after (device_key, ts, seq, boot) sit among {@link fields}. */
+  private readonly coveredAt: readonly number[];
   /**
    * Per device key, a (time, seq) that no staged or stored reading of it comes
    * after, in that order (see {@link isResend}). Rewritten in place: no object
@@ -167,7 +181,11 @@ class KindStage {
   ) {
     const fields = COLUMNS[kind].fields;
     const covered = indexedFields(kind);
-    this.coveredAt = covered.map((f) => FIRST_FIELD + fields.indexOf(f));
+    this.coveredAt = covered.map((f) => fields.indexOf(f));
+    this.fields = fields;
+    this.booleans = fields.map((f) => COLUMNS[kind].isBoolean(f));
+    this.rowWidth = FIRST_FIELD + fields.length;
+    this.adding = this.valuesFor(this.logValues, ROWS_PER_INSERT, this.rowWidth);
     const log = stagedTable(kind);
     const table = telemetryTable(kind);
     const memory = `staging.${kind}`;
@@ -211,10 +229,8 @@ class KindStage {
    * once per process; its seq there is not, so the first reading at that same
    * time is looked up.
    */
-  isResend(p: ReadingParams): boolean {
-    const key = p[KEY] as number;
-    const ts = p[TS] as number;
-    const seq = p[SEQ] as number;
+  isResend(key: number, r: StagedReading): boolean {
+    const { ts, seq } = r;
     let newest = this.newest.get(key);
     if (newest === undefined) {
       newest = { ts: this.newestStored.get(key, key) ?? Number.NEGATIVE_INFINITY, seq: Number.POSITIVE_INFINITY };
@@ -227,15 +243,28 @@ class KindStage {
     }
     // The copy is what is looked up: the readings of this transaction go there first.
     this.write();
-    const identity = [key, ts, seq, p[BOOT], ...this.coveredAt.map((i) => p[i])];
+    const identity = [key, ts, seq, r.boot, ...this.coveredAt.map((i) => this.column(r.values[this.fields[i]!], this.booleans[i]!))];
     if (identity.includes(null)) return false;
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
 
   /** Stages a reading {@link isResend} cleared: written with the next {@link ROWS_PER_INSERT}, or by {@link write}. */
-  add(p: ReadingParams): void {
-    this.pending.push(p);
-    if (this.pending.length === ROWS_PER_INSERT) this.write();
+  add(key: number, r: StagedReading): void {
+    const row = this.adding;
+    let at = this.pendingRows * this.rowWidth;
+    row[at++] = key;
+    row[at++] = r.ts;
+    row[at++] = r.boot;
+    row[at++] = r.seq;
+    row[at++] = r.receivedAt;
+    for (let f = 0; f < this.fields.length; f++) row[at++] = this.column(r.values[this.fields[f]!], this.booleans[f]!);
+    if (++this.pendingRows === ROWS_PER_INSERT) this.write();
+  }
+
+  /** A field's value as its REAL column holds it: booleans as 0/1, a missing one as NULL. */
+  private column(v: number | boolean | undefined, isBoolean: boolean): number | null {
+    if (v === undefined) return null;
+    return isBoolean ? Number(v) : (v as number);
   }
 
   /**
@@ -244,19 +273,29 @@ class KindStage {
    * consecutive ids: the log's AUTOINCREMENT, one writer).
    */
   write(): void {
-    const rows = this.pending;
-    const n = rows.length;
+    const n = this.pendingRows;
     if (n === 0) return;
-    const last = Number(this.statement(this.appendRows, n, `INSERT INTO ${this.log} (${this.columns}) VALUES `, '').run(rows.flat()).lastInsertRowid);
-    const withIds: (number | string | null)[] = [];
-    for (let i = 0; i < n; i++) withIds.push(last - n + 1 + i, ...rows[i]!);
+    const width = this.rowWidth;
+    const rows = this.valuesFor(this.logValues, n, width);
+    if (rows !== this.adding) for (let i = 0; i < n * width; i++) rows[i] = this.adding[i]!;
+    const last = Number(this.statement(this.appendRows, n, `INSERT INTO ${this.log} (${this.columns}) VALUES `, '').run(rows).lastInsertRowid);
+    const withIds = this.valuesFor(this.copyValues, n, width + 1);
+    for (let i = 0, from = 0, to = 0; i < n; i++) {
+      withIds[to++] = last - n + 1 + i;
+      for (let c = 0; c < width; c++) withIds[to++] = rows[from++]!;
+    }
     this.statement(this.copyRows, n, `INSERT INTO ${this.memory} (id, ${this.columns}) VALUES `, '?, ').run(withIds);
-    rows.length = 0;
+    this.pendingRows = 0;
   }
 
   /** Forgets readings added and not written: their transaction did not commit. */
   discard(): void {
-    this.pending.length = 0;
+    this.pendingRows = 0;
+  }
+
+  /** The kept array for n rows of `width` values each. */
+  private valuesFor(cache: RowValue[][], n: number, width: number): RowValue[] {
+    return (cache[n - 1] ??= new Array<RowValue>(n * width).fill(null));
   }
 
   private statement(cache: Database.Statement[], rows: number, head: string, idValue: string): Database.Statement {
@@ -378,15 +417,15 @@ export class StagedReadings {
    * statements of several ({@link ROWS_PER_INSERT}): call {@link write} before
    * the transaction ends.
    */
-  stage(kind: DeviceKind, params: ReadingParams, batch: StageBatch): boolean {
+  stage(kind: DeviceKind, key: number, reading: StagedReading, batch: StageBatch): boolean {
     const stage = this.kinds[kind];
-    if (stage.isResend(params)) return false;
-    stage.add(params);
+    if (stage.isResend(key, reading)) return false;
+    stage.add(key, reading);
     batch.staged++;
     this.stagedCount++;
     const since = this.sinceFold;
     if (since.readings++ === 0) since.firstAt = performance.now();
-    since.devices.add(params[KEY] as number);
+    since.devices.add(key);
     return true;
   }
 

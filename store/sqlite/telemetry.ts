@@ -69,7 +69,7 @@ export class SqliteTelemetry implements TelemetryReader, IngestSink {
 
   private applyWrite(write: IngestWrite, batch: StageBatch): IngestWriteResult {
     const readingsInserted = write.readings.map((r) =>
-      this.staged.stage(r.kind, [this.keys.require(r.deviceId), r.ts, r.boot, r.seq, r.receivedAt, ...COLUMNS[r.kind].toParams(r.values)], batch),
+      this.staged.stage(r.kind, this.keys.require(r.deviceId), r, batch),
     );
     const findingsInserted = this.extras.apply(write);
     return { readingsInserted, findingsInserted };
