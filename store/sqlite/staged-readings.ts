@@ -73,8 +73,8 @@ export interface StageBatch {
   staged: number;
 }
 
-/** Where a row's fields start, after device_key, ts, boot, seq and received_at. */
-const FIRST_FIELD = 5;
+/** A row's own columns, before the kind's fields. */
+const OWN_COLUMNS = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
 
 /** Through every id: a fold of all a device has staged. */
 const EVERY_ID = Number.MAX_SAFE_INTEGER;
@@ -184,21 +184,20 @@ class KindStage {
     this.coveredAt = covered.map((f) => fields.indexOf(f));
     this.fields = fields;
     this.booleans = fields.map((f) => COLUMNS[kind].isBoolean(f));
-    this.rowWidth = FIRST_FIELD + fields.length;
+    this.rowWidth = OWN_COLUMNS.length + fields.length;
     this.adding = this.valuesFor(this.logValues, ROWS_PER_INSERT, this.rowWidth);
     const log = stagedTable(kind);
     const table = telemetryTable(kind);
     const memory = `staging.${kind}`;
-    const own = ['device_key', 'ts', 'boot', 'seq', 'received_at'];
-    const columns = [...own, ...fields.map((f) => `"${f}"`)].join(', ');
+    const columns = [...OWN_COLUMNS, ...fields.map((f) => `"${f}"`)].join(', ');
     db.exec(`
-      CREATE TABLE ${memory} (id INTEGER NOT NULL, ${own.join(', ')}${fields.map((f) => `, "${f}" REAL`).join('')}, PRIMARY KEY (device_key, ts, id)) WITHOUT ROWID;
+      CREATE TABLE ${memory} (id INTEGER NOT NULL, ${OWN_COLUMNS.join(', ')}${fields.map((f) => `, "${f}" REAL`).join('')}, PRIMARY KEY (device_key, ts, id)) WITHOUT ROWID;
       INSERT INTO ${memory} (id, ${columns}) SELECT id, ${columns} FROM ${log};
     `);
     this.log = log;
     this.memory = memory;
     this.columns = columns;
-    this.rowValues = [...own, ...fields].map(() => '?').join(', ');
+    this.rowValues = [...OWN_COLUMNS, ...fields].map(() => '?').join(', ');
     const sameReading = `device_key = ? AND ts = ? AND seq = ? AND boot = ?${covered.map((f) => ` AND "${f}" = ?`).join('')}`;
     this.staged = db.prepare(`SELECT 1 FROM ${memory} WHERE ${sameReading} LIMIT 1`).pluck();
     this.stored = db.prepare(`SELECT 1 FROM ${table} WHERE ${sameReading} LIMIT 1`).pluck();
