@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { DEVICE_KINDS, type DeviceKind } from '../../contracts/index.js';
 import { indexedFields, stagedTable, telemetryTable, type SqliteDatabase } from './database.js';
 import type { DurableCommits } from './durable-commits.js';
-import { COLUMNS } from './kind-columns.js';
+import { COLUMNS, type KindColumns } from './kind-columns.js';
 import { LoopShare } from '../loop-share.js';
 import type { TelemetryRecord } from '../index.js';
 
@@ -150,8 +150,7 @@ class KindStage {
   private readonly copyValues: RowValue[][] = [];
   private readonly adding: RowValue[];
   private pendingRows = 0;
-  private readonly fields: readonly string[];
-  private readonly booleans: readonly boolean[];
+  private readonly cols: KindColumns;
   private readonly rowWidth: number;
   private readonly log: string;
   private readonly memory: string;
@@ -165,7 +164,7 @@ class KindStage {
   readonly drop: Database.Statement<[number, number]>;
   readonly firstId: Database.Statement<[], number | null>;
   readonly lastId: Database.Statement<[], number | null>;
-  /** Where the reading index's fields after (device_key, ts, seq, boot) sit among {@link fields}. */
+  /** Where the reading index's fields after (device_key, ts, seq, boot) sit among the kind's fields. */
   private readonly coveredAt: readonly number[];
   /**
    * Per device key, a (time, seq) that no staged or stored reading of it comes
@@ -179,11 +178,10 @@ class KindStage {
     private readonly db: SqliteDatabase,
     readonly kind: DeviceKind,
   ) {
-    const fields = COLUMNS[kind].fields;
+    this.cols = COLUMNS[kind];
+    const fields = this.cols.fields;
     const covered = indexedFields(kind);
     this.coveredAt = covered.map((f) => fields.indexOf(f));
-    this.fields = fields;
-    this.booleans = fields.map((f) => COLUMNS[kind].isBoolean(f));
     this.rowWidth = OWN_COLUMNS.length + fields.length;
     this.adding = this.valuesFor(this.logValues, ROWS_PER_INSERT, this.rowWidth);
     const log = stagedTable(kind);
@@ -242,7 +240,7 @@ class KindStage {
     }
     // The copy is what is looked up: the readings of this transaction go there first.
     this.write();
-    const identity = [key, ts, seq, r.boot, ...this.coveredAt.map((i) => this.column(r.values[this.fields[i]!], this.booleans[i]!))];
+    const identity = [key, ts, seq, r.boot, ...this.coveredAt.map((i) => this.cols.columnValue(i, r.values))];
     if (identity.includes(null)) return false;
     return this.staged.get(identity) !== undefined || this.stored.get(identity) !== undefined;
   }
@@ -256,14 +254,8 @@ class KindStage {
     row[at++] = r.boot;
     row[at++] = r.seq;
     row[at++] = r.receivedAt;
-    for (let f = 0; f < this.fields.length; f++) row[at++] = this.column(r.values[this.fields[f]!], this.booleans[f]!);
+    for (let f = 0; f < this.cols.fields.length; f++) row[at++] = this.cols.columnValue(f, r.values);
     if (++this.pendingRows === ROWS_PER_INSERT) this.write();
-  }
-
-  /** A field's value as its REAL column holds it: booleans as 0/1, a missing one as NULL. */
-  private column(v: number | boolean | undefined, isBoolean: boolean): number | null {
-    if (v === undefined) return null;
-    return isBoolean ? Number(v) : (v as number);
   }
 
   /**
